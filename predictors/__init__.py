@@ -1,0 +1,1 @@
+"""Weight-space predictors: the UNF core and predictors built on it."""

@@ -1,0 +1,134 @@
+"""The ``tinyzoo`` command line: one typer application and its console entry point."""
+
+from __future__ import annotations
+
+import importlib
+import sys
+from collections.abc import Sequence
+
+import typer
+
+from tinyzoo import __version__
+from tinyzoo.errors import TinyZooError
+
+PROG_NAME = "tinyzoo"
+
+app = typer.Typer(
+    name=PROG_NAME,
+    help=(
+        "Tiny RNN Zoo: a dataset and benchmark suite around weight zoos "
+        "(10,000 seq2seq GRU models and their test success rates), weight-space "
+        "predictors (UNF, STATNN, Deep Sets) and reproduction of the paper "
+        "'Universal Neural Functionals' (Zhou et al., 2024)."
+    ),
+    no_args_is_help=True,
+    add_completion=False,
+    pretty_exceptions_enable=False,
+)
+
+reproduce_app = typer.Typer(
+    help="Reproduce the paper's tables.",
+    no_args_is_help=True,
+    add_completion=False,
+    pretty_exceptions_enable=False,
+)
+app.add_typer(reproduce_app, name="reproduce", help="Reproduce the paper's tables.")
+
+
+@app.command("version", help="Print the installed version of tiny-rnn-zoo.")
+def version_command() -> None:
+    typer.echo(__version__)
+
+
+@reproduce_app.command("table3", help="Table 3: parameter counts of UNF and Deep Set networks.")
+def table3_command() -> None:
+    from benchmarks.table3 import format_table3, table3_rows
+
+    rows = table3_rows()
+    typer.echo(format_table3(rows))
+    mismatches = [
+        f"{row['task']}: unf {row['unf']} (paper {row['paper_unf']}), "
+        f"deep_set {row['deep_set']} (paper {row['paper_deep_set']})"
+        for row in rows
+        if row["unf"] != row["paper_unf"] or row["deep_set"] != row["paper_deep_set"]
+    ]
+    if mismatches:
+        for line in mismatches:
+            typer.echo(f"{PROG_NAME}: mismatch with the paper: {line}", err=True)
+        raise typer.Exit(1)
+
+
+def _one_line(message: object) -> str:
+    """Join a possibly multi-line message into one line."""
+    parts = [part.strip() for part in str(message).splitlines()]
+    return " ".join(part for part in parts if part) or "unknown error"
+
+
+def _fail(message: object, code: int) -> int:
+    print(f"{PROG_NAME}: error: {_one_line(message)}", file=sys.stderr)
+    return code
+
+
+def _exception_classes(name: str) -> tuple[type[BaseException], ...]:
+    """The classes called ``name`` in click and in typer's own copy of click.
+
+    typer up to 0.2x raises ``click``'s exceptions; newer typer vendors click as
+    ``typer._click`` (with ``Exit``/``Abort`` in ``typer.exceptions``), whose classes are
+    distinct. Catching both keeps :func:`main` correct across the supported range.
+    """
+    modules = []
+    for module_name in ("click.exceptions", "typer._click.exceptions", "typer.exceptions"):
+        try:
+            modules.append(importlib.import_module(module_name))
+        except ImportError:
+            continue
+    found = {getattr(module, name, None) for module in modules}
+    return tuple(cls for cls in found if isinstance(cls, type))
+
+
+_CLICK_ERRORS = _exception_classes("ClickException")
+_USAGE_ERRORS = _exception_classes("UsageError")
+_NO_ARGS_IS_HELP = _exception_classes("NoArgsIsHelpError")  # click >= 8.2, vendored click
+_ABORTS = _exception_classes("Abort")
+_EXITS = _exception_classes("Exit")
+
+
+def main(argv: Sequence[str] | None = None, *, application: typer.Typer | None = None) -> int:
+    """Run the CLI and return its exit code (the console script passes it to ``sys.exit``).
+
+    ``argv`` defaults to ``sys.argv[1:]``; ``application`` defaults to :data:`app`.
+    Errors meant for the user become one line on stderr: usage errors and
+    :class:`TinyZooError` exit 2, an interrupt exits 130. A group called without
+    arguments prints its help and exits 0.
+    """
+    command = typer.main.get_command(application if application is not None else app)
+    args = list(sys.argv[1:] if argv is None else argv)
+    try:
+        result = command.main(args=args, prog_name=PROG_NAME, standalone_mode=False)
+    except _NO_ARGS_IS_HELP as exc:
+        # The message is the help text; typer's rich formatter has printed it already
+        # (to stdout) and left the message empty.
+        help_text = exc.format_message()
+        if help_text.strip():
+            print(help_text)
+        return 0
+    except _CLICK_ERRORS as exc:
+        message = exc.format_message()
+        if isinstance(exc, _USAGE_ERRORS):
+            ctx = getattr(exc, "ctx", None)
+            path = ctx.command_path if ctx is not None else PROG_NAME
+            message = f"{_one_line(message)} (see '{path} --help')"
+        return _fail(message, 2)
+    except TinyZooError as exc:
+        return _fail(exc, 2)
+    except (*_ABORTS, KeyboardInterrupt):
+        print(f"{PROG_NAME}: interrupted", file=sys.stderr)
+        return 130
+    except _EXITS as exc:
+        return int(exc.exit_code)
+    if isinstance(result, int) and not isinstance(result, bool):
+        # typer turns KeyboardInterrupt into Exit(130), which comes back as a return value.
+        if result == 130:
+            print(f"{PROG_NAME}: interrupted", file=sys.stderr)
+        return result
+    return 0

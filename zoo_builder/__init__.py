@@ -1,0 +1,1 @@
+"""The Tiny RNN Zoo builder: task, model, training, archive."""
