@@ -118,13 +118,15 @@ class UNFLayer(nn.Module):
                 parts.append(reduced[key])
             stacked = parts[0] if len(parts) == 1 else jnp.concatenate(parts, axis=-1)
             start, stop = group.row_units
-            weights = thetas[group.out_index][start * c_in : stop * c_in]
-            y = stacked @ weights.astype(stacked.dtype)
-            y = y.reshape((batch, *group.shape, y.shape[-1]))
-            if group.mask is not None:
-                y = y * group.mask.astype(y.dtype)
-            prev = outs[group.out_index]
-            outs[group.out_index] = y if prev is None else prev + y
+            weights = [thetas[o][start * c_in : stop * c_in] for o in group.out_indices]
+            mixed = stacked @ jnp.concatenate(weights, axis=-1).astype(stacked.dtype)
+            width = weights[0].shape[-1]
+            for k, o in enumerate(group.out_indices):
+                y = mixed[..., k * width : (k + 1) * width]
+                y = y.reshape((batch, *group.shape, width))
+                if group.mask is not None:
+                    y = y * group.mask.astype(y.dtype)
+                outs[o] = y if outs[o] is None else outs[o] + y
 
         results = []
         for i, t in enumerate(tensors):

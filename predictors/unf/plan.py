@@ -9,7 +9,10 @@ materialises one full-size array per term: 2,058 of them for the Tiny RNN Zoo. T
 instead groups terms by their *output pattern* (:attr:`BasisTerm.output_pattern`): all
 terms of a group reduce their input to tensors of one small shape, so the group mixes
 channels once, on the concatenated small tensors, and is broadcast onto the output
-once. Terms sharing an input reduction are evaluated once per layer call.
+once. Output tensors with the same labels and shape (the six ``(H, H)`` kernels of the
+GRU, say) have identical term lists, so one group serves all of them: the reduced
+inputs are concatenated once and mixed by one matrix with their coefficients side by
+side. Terms sharing an input reduction are evaluated once per layer call.
 
 Parameters of output tensor ``l`` live in one matrix ``theta_l`` of shape
 ``(rows_l, fold_l * c_out)``; term ``t`` owns rows ``[start_t, start_t + fold_m * c_in)``
@@ -33,10 +36,10 @@ __all__ = ["PlannedTerm", "OutputGroup", "LayerPlan", "layer_plan"]
 
 @dataclass(frozen=True)
 class PlannedTerm:
-    """A basis term placed in the layer: from input tensor ``in_index`` to output
-    tensor ``out_index``; its coefficient rows start at ``row_unit * c_in``."""
+    """A basis term placed in the layer: from input tensor ``in_index`` to each output
+    tensor of its group; its coefficient rows start at ``row_unit * c_in`` in the
+    ``theta`` of every one of those outputs."""
 
-    out_index: int
     in_index: int
     term: BasisTerm
     row_unit: int  # offset in units of c_in rows
@@ -45,9 +48,9 @@ class PlannedTerm:
 
 @dataclass(frozen=True, eq=False)
 class OutputGroup:
-    """Terms that share an output tensor and an output pattern."""
+    """Terms that share an output pattern, for output tensors of equal labels and shape."""
 
-    out_index: int
+    out_indices: tuple[int, ...]
     terms: tuple[PlannedTerm, ...]
     shape: tuple[int, ...]  # broadcast shape of the permuted output axes
     mask: np.ndarray | None  # diagonal mask (1, *m, 1) or None
@@ -69,15 +72,19 @@ class LayerPlan:
 
     @property
     def num_terms(self) -> int:
-        return sum(len(g.terms) for g in self.groups)
+        return sum(len(g.terms) * len(g.out_indices) for g in self.groups)
 
 
 @lru_cache(maxsize=64)
 def layer_plan(tensors: tuple[TensorSpec, ...]) -> LayerPlan:
     """Enumerate and group the basis terms of a layer on ``tensors`` (cached)."""
     groups: list[OutputGroup] = []
-    units, dense_units = [], []
-    for out_index, out in enumerate(tensors):
+    units, dense_units = [0] * len(tensors), [0] * len(tensors)
+    classes: dict[tuple, list[int]] = {}  # (labels, shape) -> output tensors
+    for index, t in enumerate(tensors):
+        classes.setdefault((t.labels, t.shape), []).append(index)
+    for members in classes.values():
+        out = tensors[members[0]]
         by_pattern: dict[tuple, list[tuple[int, BasisTerm]]] = {}
         for in_index, inp in enumerate(tensors):
             p, q = len(out.permuted_labels), len(inp.permuted_labels)
@@ -90,11 +97,11 @@ def layer_plan(tensors: tuple[TensorSpec, ...]) -> LayerPlan:
             planned = []
             for in_index, term in by_pattern[pattern]:
                 fold = tensors[in_index].fold
-                planned.append(PlannedTerm(out_index, in_index, term, offset, fold))
+                planned.append(PlannedTerm(in_index, term, offset, fold))
                 offset += fold
                 if mask is None:
                     dense += fold
-            groups.append(OutputGroup(out_index, tuple(planned), shape, mask))
-        units.append(offset)
-        dense_units.append(dense)
+            groups.append(OutputGroup(tuple(members), tuple(planned), shape, mask))
+        for index in members:
+            units[index], dense_units[index] = offset, dense
     return LayerPlan(tuple(tensors), tuple(groups), tuple(units), tuple(dense_units))

@@ -132,7 +132,7 @@ def test_layer_equals_the_sum_of_its_terms():
         fold_out = out.fold
         total = 0.0
         for group in plan.groups:
-            if group.out_index != li:
+            if li not in group.out_indices:
                 continue
             for pt in group.terms:
                 inp = tensors[pt.in_index]
