@@ -24,8 +24,9 @@ def test_parameter_counts_equal_the_paper(task, unf, deep_set):
 
 
 def test_counts_include_the_three_meta_scalars():
-    # DS layers 19->32->32->32 (640 + 1056 + 1056) and DS[1] (33), plus alpha, beta, gamma_0.
-    assert 640 + 1056 + 1056 + 33 + 3 == PAPER_TABLE3["mlp"][1]
+    """DS layers 19->32->32->32 and DS[1] (dense maps with biases), plus alpha, beta, gamma_0."""
+    dense = sum(c_in * c_out + c_out for c_in, c_out in [(19, 32), (32, 32), (32, 32), (32, 1)])
+    assert count_f_params(TASKS["cnn"], "deepset") == dense + 3 == PAPER_TABLE3["cnn"][1]
 
 
 def test_cli_prints_table3_and_exits_zero():
