@@ -1,0 +1,75 @@
+"""The addition task: encoding, padding, operand lengths and the fixed problem sets."""
+
+from __future__ import annotations
+
+import numpy as np
+import pytest
+
+from zoo_builder.task import (
+    EOS,
+    EQUALS,
+    PAD,
+    PLUS,
+    VOCAB,
+    encode,
+    make_problem_sets,
+    sample_operands,
+)
+
+
+def text(ids) -> str:
+    return "".join(VOCAB[i] for i in ids)
+
+
+def test_encoding_of_15_plus_20():
+    p = encode(np.array([15]), np.array([20]), max_digits=2)
+    assert text(p.question[0]) == "15+20="  # T_q = 2*2+2, no padding needed
+    assert text(p.answer[0]) == "35$_"  # "35<EOS>", padded to T_a = 4
+    assert text(p.decoder_input[0]) == "=35$"
+    assert (PLUS, EQUALS, EOS, PAD) == (10, 11, 12, 13)
+
+
+def test_short_problems_are_left_padded_and_carries_lengthen_answers():
+    p = encode(np.array([7, 999]), np.array([5, 1]), max_digits=3)
+    assert [text(q) for q in p.question] == ["____7+5=", "__999+1="]
+    assert [text(a) for a in p.answer] == ["12$__", "1000$"]
+    assert p.question.shape == (2, 8) and p.answer.shape == (2, 5)
+    np.testing.assert_array_equal(p.decoder_input[:, 1:], p.answer[:, :-1])
+
+
+def test_operands_out_of_range_are_rejected():
+    with pytest.raises(ValueError, match="max_digits=2"):
+        encode(np.array([100]), np.array([1]), max_digits=2)
+
+
+def test_operand_lengths_are_uniform():
+    ops = sample_operands(np.random.default_rng(0), 30_000, max_digits=5)
+    lengths = np.array([len(str(x)) for x in ops])
+    counts = np.bincount(lengths, minlength=6)[1:]
+    assert counts.sum() == 30_000
+    np.testing.assert_allclose(counts / 30_000, 0.2, atol=0.015)
+    assert ops.min() >= 0 and ops.max() < 100_000
+    one_digit = ops[lengths == 1]
+    assert set(one_digit.tolist()) == set(range(10))
+
+
+def test_problem_sets_are_distinct_disjoint_and_seeded():
+    test, train = make_problem_sets(seed=3, max_digits=2, n_test=200, n_train=1000)
+    assert (len(test), len(train)) == (200, 1000)
+    pairs_test = set(zip(test.a.tolist(), test.b.tolist(), strict=True))
+    pairs_train = set(zip(train.a.tolist(), train.b.tolist(), strict=True))
+    assert len(pairs_test) == 200 and len(pairs_train) == 1000
+    assert not pairs_test & pairs_train
+    again, _ = make_problem_sets(seed=3, max_digits=2, n_test=200, n_train=1000)
+    np.testing.assert_array_equal(again.question, test.question)
+    other, _ = make_problem_sets(seed=4, max_digits=2, n_test=200, n_train=1000)
+    assert not np.array_equal(other.question, test.question)
+
+
+def test_problem_space_can_be_used_up_exactly_but_not_exceeded():
+    test, train = make_problem_sets(seed=0, max_digits=1, n_test=30, n_train=70)
+    pairs = set(zip(np.r_[test.a, train.a].tolist(), np.r_[test.b, train.b].tolist(),
+                    strict=True))
+    assert pairs == {(a, b) for a in range(10) for b in range(10)}
+    with pytest.raises(ValueError, match="100 distinct problems"):
+        make_problem_sets(seed=0, max_digits=1, n_test=30, n_train=71)

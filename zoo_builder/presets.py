@@ -1,0 +1,83 @@
+"""Zoo configurations: the four presets and the config every build is checked against.
+
+Everything about a zoo follows from its :class:`ZooConfig`: the task (digits, test and
+training problems), the model size, the training length, the hyperparameter
+distributions, the training groups and the splits. Two builds with equal configs
+produce the same zoo; a folder holding another config's zoo is refused.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import hashlib
+import json
+from dataclasses import dataclass
+
+__all__ = ["ZooConfig", "PRESETS", "get_preset"]
+
+
+@dataclass(frozen=True)
+class ZooConfig:
+    """A zoo's complete configuration.
+
+    Attributes:
+      preset: name of the preset it came from.
+      num_models: models in the zoo (ids ``0 .. num_models-1``).
+      hidden: GRU hidden size ``H``.
+      max_digits: operands have at most this many digits.
+      steps: Adam steps per model.
+      n_test: problems in the shared held-out test set.
+      n_train_pool: distinct training problems the models draw batches from.
+      group_size: models trained together in one vectorised group.
+      seed: the zoo seed; model ``i`` derives all its randomness from ``(seed, i)``.
+      lr_min, lr_max: learning rate is log-uniform on ``[lr_min, lr_max]``.
+      batch_sizes: batch size is uniform on this set.
+      n_train_eval: training-pool problems on which the final train loss is measured.
+    """
+
+    preset: str
+    num_models: int
+    hidden: int
+    max_digits: int
+    steps: int
+    n_test: int
+    n_train_pool: int
+    group_size: int
+    seed: int = 0
+    lr_min: float = 1e-4
+    lr_max: float = 1e-2
+    batch_sizes: tuple[int, ...] = (64, 128, 256)
+    n_train_eval: int = 512
+
+    def to_dict(self) -> dict:
+        d = dataclasses.asdict(self)
+        d["batch_sizes"] = list(self.batch_sizes)
+        return d
+
+    @classmethod
+    def from_dict(cls, d: dict) -> ZooConfig:
+        d = dict(d)
+        d["batch_sizes"] = tuple(d["batch_sizes"])
+        return cls(**d)
+
+    def fingerprint(self) -> str:
+        """sha256 of the canonical JSON of the config (first 16 hex digits)."""
+        blob = json.dumps(self.to_dict(), sort_keys=True).encode()
+        return hashlib.sha256(blob).hexdigest()[:16]
+
+
+PRESETS: dict[str, ZooConfig] = {
+    "paper": ZooConfig("paper", 10_000, 128, 5, 4000, 1000, 200_000, 250),
+    "small": ZooConfig("small", 2_000, 32, 3, 1500, 500, 50_000, 100),
+    # one-digit addition (100 problems: 20 held out, 80 to train on); calibrated in
+    # docs/ZOO.md
+    "mini": ZooConfig("mini", 300, 32, 1, 800, 20, 80, 50),
+    "tiny": ZooConfig("tiny", 24, 32, 1, 600, 20, 80, 8),
+}
+
+
+def get_preset(name: str) -> ZooConfig:
+    """The preset called ``name``; ``ValueError`` naming the known ones otherwise."""
+    if name not in PRESETS:
+        raise ValueError(f"unknown preset {name!r}; choose one of {', '.join(PRESETS)}")
+    return PRESETS[name]

@@ -1,0 +1,129 @@
+"""The arithmetic task: character-level addition, ``"15+20="`` completed as ``"35<EOS>"``.
+
+Vocabulary (one-hot, no embedding): the digits ``0-9`` (ids 0-9), ``+`` (10), ``=`` (11),
+``<EOS>`` (12) and ``<PAD>`` (13); ``V = 14``.
+
+Shapes for operands of at most ``D`` digits:
+
+- question: ``"a+b="`` left-padded with ``<PAD>`` to ``T_q = 2 D + 2`` characters, so the
+  encoder's last step always reads ``=``;
+- answer: the digits of ``a + b`` (at most ``D + 1``) then ``<EOS>``, right-padded with
+  ``<PAD>`` to ``T_a = D + 2``;
+- decoder input (teacher forcing): ``=`` followed by the answer shifted right by one.
+
+Operand lengths: the number of digits of each operand is uniform on ``1..D`` and the
+operand is uniform among numbers of that length (``0-9`` for one digit). Sampling
+numbers uniformly on ``[0, 10^D)`` instead would make almost every operand ``D`` digits
+long and leave short problems untested.
+
+A zoo fixes one held-out *test set* of problems (shared by every model) and one
+*training pool* of distinct problems disjoint from it; models draw their batches from
+the pool. Both derive from the zoo seed alone.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import numpy as np
+
+__all__ = [
+    "VOCAB",
+    "PLUS",
+    "EQUALS",
+    "EOS",
+    "PAD",
+    "VOCAB_SIZE",
+    "Problems",
+    "sample_operands",
+    "encode",
+    "make_problem_sets",
+]
+
+VOCAB = "0123456789+=$_"  # "$" is <EOS>, "_" is <PAD> in printed form
+PLUS, EQUALS, EOS, PAD = 10, 11, 12, 13
+VOCAB_SIZE = len(VOCAB)
+
+
+@dataclass(frozen=True)
+class Problems:
+    """Encoded problems, ``N`` of them, as token ids.
+
+    Attributes:
+      a, b: operands, ``(N,)`` int64.
+      question: ``(N, T_q)`` int8, left-padded ``"a+b="``.
+      answer: ``(N, T_a)`` int8, ``"<sum><EOS>"`` right-padded.
+      decoder_input: ``(N, T_a)`` int8, ``"="`` then ``answer[:, :-1]``.
+    """
+
+    a: np.ndarray
+    b: np.ndarray
+    question: np.ndarray
+    answer: np.ndarray
+    decoder_input: np.ndarray
+
+    def __len__(self) -> int:
+        return len(self.a)
+
+
+def sample_operands(rng: np.random.Generator, n: int, max_digits: int) -> np.ndarray:
+    """``n`` operands: length uniform on ``1..max_digits``, value uniform given the length."""
+    digits = rng.integers(1, max_digits + 1, size=n)
+    low = np.where(digits == 1, 0, 10 ** (digits - 1))
+    high = 10**digits
+    return low + (rng.random(n) * (high - low)).astype(np.int64)
+
+
+def _digits(x: int) -> list[int]:
+    return [int(c) for c in str(int(x))]
+
+
+def encode(a: np.ndarray, b: np.ndarray, max_digits: int) -> Problems:
+    """Token ids of the problems ``a + b`` (operands below ``10**max_digits``)."""
+    a, b = np.asarray(a, np.int64), np.asarray(b, np.int64)
+    limit = 10**max_digits
+    if np.any((a < 0) | (a >= limit) | (b < 0) | (b >= limit)):
+        raise ValueError(f"operands must lie in [0, {limit}) for max_digits={max_digits}")
+    t_q, t_a = 2 * max_digits + 2, max_digits + 2
+    question = np.full((len(a), t_q), PAD, np.int8)
+    answer = np.full((len(a), t_a), PAD, np.int8)
+    for k, (x, y) in enumerate(zip(a.tolist(), b.tolist(), strict=True)):
+        q = [*_digits(x), PLUS, *_digits(y), EQUALS]
+        question[k, t_q - len(q) :] = q
+        s = [*_digits(x + y), EOS]
+        answer[k, : len(s)] = s
+    decoder_input = np.concatenate([np.full((len(a), 1), EQUALS, np.int8), answer[:, :-1]], 1)
+    return Problems(a, b, question, answer, decoder_input)
+
+
+def make_problem_sets(
+    seed: int, max_digits: int, n_test: int, n_train: int
+) -> tuple[Problems, Problems]:
+    """The zoo's fixed test set and its training pool: distinct problems, disjoint sets.
+
+    Raises:
+      ValueError: the problem space is too small for that many distinct problems.
+    """
+    space = (10**max_digits) ** 2
+    if n_test + n_train > space:
+        raise ValueError(
+            f"max_digits={max_digits} allows {space} distinct problems, fewer than "
+            f"{n_test} test + {n_train} training problems"
+        )
+    rng = np.random.default_rng([seed, 0x7E57])
+    seen: set[tuple[int, int]] = set()
+    pairs: list[tuple[int, int]] = []
+    while len(pairs) < n_test + n_train:
+        need = n_test + n_train - len(pairs)
+        a = sample_operands(rng, 2 * need, max_digits)
+        b = sample_operands(rng, 2 * need, max_digits)
+        for pair in zip(a.tolist(), b.tolist(), strict=True):
+            if pair not in seen:
+                seen.add(pair)
+                pairs.append(pair)
+                if len(pairs) == n_test + n_train:
+                    break
+    arr = np.asarray(pairs, np.int64)
+    test = encode(arr[:n_test, 0], arr[:n_test, 1], max_digits)
+    train = encode(arr[n_test:, 0], arr[n_test:, 1], max_digits)
+    return test, train

@@ -1,0 +1,219 @@
+"""Vectorised training and evaluation of a group of zoo models.
+
+A *training group* is a fixed set of models that share a batch size (so no example is
+padded or wasted); they train together in one jit-compiled step, ``vmap``-ed over the
+model axis and ``scan``-ned over steps. Groups are a function of the zoo config alone
+(:func:`training_groups`), never of how a build is split, so every model is always
+computed by the same program with the same companions: bitwise the same weights on the
+same hardware and software, whichever shard, resume point or machine builds it.
+
+Per model (shapes for ``M`` models, batch ``B``, ``T_q``/``T_a`` question/answer length,
+vocabulary ``V``):
+
+- loss: mean over the ``B`` problems of the summed cross-entropy of the answer tokens up
+  to and including ``<EOS>`` (teacher forcing);
+- optimiser: Adam with the model's own learning rate, ``steps`` steps;
+- labels: test success rate (greedy completion equals answer + ``<EOS>``), test loss and
+  the final train loss on a fixed subset of the training pool.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from dataclasses import dataclass
+from functools import lru_cache, partial
+
+import jax
+import jax.numpy as jnp
+import numpy as np
+import optax
+
+from zoo_builder.hparams import model_hparams, model_key
+from zoo_builder.model import Seq2Seq
+from zoo_builder.presets import ZooConfig
+from zoo_builder.task import EQUALS, PAD, VOCAB_SIZE, Problems, make_problem_sets
+
+__all__ = ["TrainingGroup", "training_groups", "GroupResult", "train_group", "problem_sets"]
+
+
+@dataclass(frozen=True)
+class TrainingGroup:
+    """Models trained together: ``index`` in the zoo's group list, their batch size, ids."""
+
+    index: int
+    batch_size: int
+    model_ids: tuple[int, ...]
+
+
+@lru_cache(maxsize=8)
+def training_groups(config: ZooConfig) -> tuple[TrainingGroup, ...]:
+    """The zoo's training groups: models of each batch size, in id order, chunked by
+    ``group_size``. A function of the config only."""
+    by_batch: dict[int, list[int]] = {bs: [] for bs in config.batch_sizes}
+    for i in range(config.num_models):
+        by_batch[model_hparams(config, i).batch_size].append(i)
+    groups = []
+    for bs in config.batch_sizes:
+        ids = by_batch[bs]
+        for start in range(0, len(ids), config.group_size):
+            chunk = tuple(ids[start : start + config.group_size])
+            groups.append(TrainingGroup(len(groups), bs, chunk))
+    return tuple(groups)
+
+
+@lru_cache(maxsize=4)
+def problem_sets(config: ZooConfig) -> tuple[Problems, Problems]:
+    """The zoo's (test set, training pool)."""
+    return make_problem_sets(config.seed, config.max_digits, config.n_test, config.n_train_pool)
+
+
+@dataclass(frozen=True)
+class GroupResult:
+    """Trained weights and labels of one group; arrays have the model axis first."""
+
+    model_ids: tuple[int, ...]
+    params: dict  # flax "params" tree, leaves (M, *shape), float32
+    test_sr: np.ndarray  # (M,)
+    test_loss: np.ndarray  # (M,)
+    train_loss: np.ndarray  # (M,)
+
+
+def _answer_mask(answer: jnp.ndarray) -> jnp.ndarray:
+    """1 for answer tokens up to and including the first ``<EOS>``, 0 for padding."""
+    return (answer != PAD).astype(jnp.float32)
+
+
+def sequence_loss(model: Seq2Seq, params, question, decoder_input, answer) -> jnp.ndarray:
+    """Mean over problems of the summed token cross-entropy (teacher forcing). Inputs are
+    token ids ``(B, T)``; returns a scalar."""
+    q = jax.nn.one_hot(question, VOCAB_SIZE)
+    d = jax.nn.one_hot(decoder_input, VOCAB_SIZE)
+    logits = model.apply({"params": params}, q, d)
+    ce = optax.softmax_cross_entropy_with_integer_labels(logits, answer.astype(jnp.int32))
+    return jnp.mean(jnp.sum(ce * _answer_mask(answer), axis=1))
+
+
+def greedy_success(model: Seq2Seq, params, question, answer) -> jnp.ndarray:
+    """Per problem, 1.0 if the greedy completion equals the answer up to and including
+    ``<EOS>``, else 0.0. ``question (N, T_q)``, ``answer (N, T_a)`` token ids -> ``(N,)``."""
+    variables = {"params": params}
+    q = jax.nn.one_hot(question, VOCAB_SIZE)
+    carry = model.apply(variables, q, method=Seq2Seq.encode)
+    token = jnp.full((question.shape[0],), EQUALS, jnp.int32)  # "=" starts decoding
+    preds = []
+    for _ in range(answer.shape[1]):
+        x = jax.nn.one_hot(token, VOCAB_SIZE)
+        carry, logits = model.apply(
+            variables, carry, x, method=lambda m, c, x: m.decoder(c, x)
+        )
+        token = jnp.argmax(logits, axis=-1).astype(jnp.int32)
+        preds.append(token)
+    preds = jnp.stack(preds, axis=1)
+    mask = _answer_mask(answer) > 0
+    ok = jnp.all(jnp.where(mask, preds == answer.astype(jnp.int32), True), axis=1)
+    return ok.astype(jnp.float32)
+
+
+@lru_cache(maxsize=16)
+def _group_programs(config: ZooConfig, batch_size: int) -> tuple[Callable, Callable, Callable]:
+    """jit-compiled (init, train chunk, evaluate) for groups of one batch size."""
+    model = Seq2Seq(hidden=config.hidden, vocab=VOCAB_SIZE)
+    t_q, t_a = 2 * config.max_digits + 2, config.max_digits + 2
+
+    def init_one(key):
+        q = jnp.zeros((1, t_q, VOCAB_SIZE))
+        d = jnp.zeros((1, t_a, VOCAB_SIZE))
+        params = model.init(jax.random.fold_in(key, 0), q, d)["params"]
+        return params, optax.adam(1.0).init(params)
+
+    def step_one(params, opt_state, lr, key, t, pool_q, pool_d, pool_a):
+        idx = jax.random.randint(
+            jax.random.fold_in(jax.random.fold_in(key, 1), t), (batch_size,), 0, pool_q.shape[0]
+        )
+        loss, grads = jax.value_and_grad(sequence_loss, argnums=1)(
+            model, params, pool_q[idx], pool_d[idx], pool_a[idx]
+        )
+        updates, opt_state = optax.adam(lr).update(grads, opt_state, params)
+        return optax.apply_updates(params, updates), opt_state, loss
+
+    init_single = jax.jit(init_one)
+
+    def init(keys):
+        # One model at a time, then stacked: under vmap, flax's orthogonal initialiser
+        # becomes a batched QR whose LAPACK kernel waits on XLA's CPU thread pool from
+        # inside that pool, which deadlocks on a 2-core machine (tests/zoo_builder/
+        # test_model_and_training.py::test_group_initialisation_does_not_deadlock).
+        singles = [init_single(key) for key in keys]
+        return jax.tree_util.tree_map(lambda *leaves: jnp.stack(leaves), *singles)
+
+    @partial(jax.jit, static_argnames=("length",))
+    def train_chunk(params, opt_state, lrs, keys, start, pool_q, pool_d, pool_a, *, length):
+        def body(carry, t):
+            p, s = carry
+            p, s, loss = jax.vmap(step_one, in_axes=(0, 0, 0, 0, None, None, None, None))(
+                p, s, lrs, keys, t, pool_q, pool_d, pool_a
+            )
+            return (p, s), loss
+
+        ts = start + jnp.arange(length)
+        (params, opt_state), losses = jax.lax.scan(body, (params, opt_state), ts)
+        return params, opt_state, losses
+
+    @jax.jit
+    def evaluate(params, test_q, test_d, test_a, train_q, train_d, train_a):
+        def one(p):
+            sr = jnp.mean(greedy_success(model, p, test_q, test_a))
+            test_loss = sequence_loss(model, p, test_q, test_d, test_a)
+            train_loss = sequence_loss(model, p, train_q, train_d, train_a)
+            return sr, test_loss, train_loss
+
+        return jax.vmap(one)(params)
+
+    return init, train_chunk, evaluate
+
+
+def train_group(
+    config: ZooConfig,
+    group: TrainingGroup,
+    chunk_steps: int = 100,
+    on_steps: Callable[[int], None] | None = None,
+) -> GroupResult:
+    """Train and evaluate every model of ``group``.
+
+    Args:
+      config: the zoo config.
+      group: one of :func:`training_groups` ``(config)``.
+      chunk_steps: steps per compiled scan; ``on_steps(n)`` is called after each chunk
+        with the number of steps just done (for progress bars).
+    """
+    init, train_chunk, evaluate = _group_programs(config, group.batch_size)
+    test, pool = problem_sets(config)
+    hps = [model_hparams(config, i) for i in group.model_ids]
+    keys = jnp.stack([model_key(config, i) for i in group.model_ids])
+    lrs = jnp.asarray([h.learning_rate for h in hps], jnp.float32)
+    pool_arrays = [jnp.asarray(a, jnp.int32) for a in (pool.question, pool.decoder_input,
+                                                         pool.answer)]
+    params, opt_state = init(keys)
+    done = 0
+    while done < config.steps:
+        n = min(chunk_steps, config.steps - done)
+        params, opt_state, _ = train_chunk(
+            params, opt_state, lrs, keys, done, *pool_arrays, length=n
+        )
+        done += n
+        if on_steps is not None:
+            on_steps(n)
+    k = min(config.n_train_eval, len(pool))
+    sr, test_loss, train_loss = evaluate(
+        params,
+        *(jnp.asarray(a, jnp.int32) for a in (test.question, test.decoder_input, test.answer)),
+        *(a[:k] for a in pool_arrays),
+    )
+    return GroupResult(
+        model_ids=group.model_ids,
+        params=jax.tree_util.tree_map(np.asarray, params),
+        test_sr=np.asarray(sr),
+        test_loss=np.asarray(test_loss),
+        train_loss=np.asarray(train_loss),
+    )
+
