@@ -40,6 +40,33 @@ def version_command() -> None:
     typer.echo(__version__)
 
 
+@app.command("build", help="Train and archive a zoo (or one shard of it); resumable.")
+def build_command(
+    preset: str = typer.Option(..., help="Zoo preset: paper, small, mini or tiny."),
+    out: str = typer.Option(..., help="Zoo folder to build into (created if missing)."),
+    shard: str | None = typer.Option(None, help="Build only slice i of N (i/N), e.g. 0/4."),
+    models: str | None = typer.Option(
+        None, help="Build only the training groups holding models a..b-1 (a:b)."
+    ),
+    quiet: bool = typer.Option(False, "--quiet", help="No progress bar."),
+) -> None:
+    from zoo_builder.build import build_zoo, parse_models, parse_shard
+    from zoo_builder.presets import get_preset
+
+    try:
+        config = get_preset(preset)
+        shard_sel = parse_shard(shard) if shard is not None else None
+        models_sel = parse_models(models, config.num_models) if models is not None else None
+    except ValueError as exc:
+        raise TinyZooError(str(exc)) from None
+    report = build_zoo(out, config, shard=shard_sel, models=models_sel, progress=not quiet)
+    state = "complete" if report.complete else "incomplete (other slices still missing)"
+    typer.echo(
+        f"{report.zoo_dir}: built {report.groups_built} training groups "
+        f"({report.models_built} models), {report.groups_skipped} already done; zoo {state}"
+    )
+
+
 @reproduce_app.command("table3", help="Table 3: parameter counts of UNF and Deep Set networks.")
 def table3_command() -> None:
     from benchmarks.table3 import format_table3, table3_rows

@@ -1,0 +1,211 @@
+"""Building a zoo: deterministic, independent of how the build is split, resumable after a
+kill (of a real ``tinyzoo build`` process), and strict about its output folder."""
+
+from __future__ import annotations
+
+import json
+import os
+import signal
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+import numpy as np
+import pytest
+
+from zoo_builder import archive
+from zoo_builder.build import build_zoo
+from zoo_builder.presets import get_preset
+from zoo_builder.spread import sr_spread
+from zoo_builder.train import training_groups
+
+TINY = get_preset("tiny")
+
+
+def shard_hashes(zoo_dir: Path) -> dict[int, str]:
+    return archive.complete_shards(zoo_dir, TINY)
+
+
+def snapshot(root: Path) -> dict[str, bytes]:
+    return {str(p.relative_to(root)): p.read_bytes() for p in root.rglob("*") if p.is_file()}
+
+
+@pytest.fixture(scope="module")
+def reference(tmp_path_factory) -> Path:
+    """The tiny zoo, built once, in one go."""
+    zoo_dir = tmp_path_factory.mktemp("reference") / "zoo"
+    report = build_zoo(zoo_dir, TINY, progress=False)
+    assert report.complete and report.groups_skipped == 0
+    assert report.models_built == TINY.num_models
+    return zoo_dir
+
+
+def test_reference_build_is_a_complete_zoo(reference):
+    manifest = archive.read_manifest(reference)
+    assert manifest["complete"] is True
+    assert len(manifest["shards"]) == len(training_groups(TINY)) >= 3
+    rows = archive.load_rows(reference).with_format("numpy")[:]
+    assert rows["model_id"].tolist() == list(range(TINY.num_models))
+    assert np.all((rows["test_sr"] >= 0) & (rows["test_sr"] <= 1))
+    assert np.all(np.isfinite(rows["test_loss"])) and np.all(np.isfinite(rows["train_loss"]))
+    # SR is a fraction of the test set
+    np.testing.assert_allclose(rows["test_sr"] * TINY.n_test,
+                               np.round(rows["test_sr"] * TINY.n_test), atol=1e-3)
+
+
+def test_tiny_zoo_srs_are_spread(reference):
+    srs = archive.load_rows(reference).with_format("numpy")[:]["test_sr"]
+    report = sr_spread(srs)
+    assert report.ok, report.summary()
+
+
+def test_rebuilding_gives_bitwise_the_same_zoo(reference, tmp_path):
+    build_zoo(tmp_path / "zoo", TINY, progress=False)
+    assert shard_hashes(tmp_path / "zoo") == shard_hashes(reference)
+    assert (archive.read_manifest(tmp_path / "zoo")["shards"]
+            == archive.read_manifest(reference)["shards"])
+
+
+def test_shards_built_separately_merge_into_the_same_zoo(reference, tmp_path):
+    zoo_dir = tmp_path / "zoo"
+    first = build_zoo(zoo_dir, TINY, shard=(1, 3), progress=False)
+    assert not first.complete and archive.read_manifest(zoo_dir)["complete"] is False
+    with pytest.raises(Exception, match="no complete"):
+        archive.finalize(zoo_dir, TINY)
+    build_zoo(zoo_dir, TINY, shard=(0, 3), progress=False)
+    last = build_zoo(zoo_dir, TINY, shard=(2, 3), progress=False)
+    assert last.complete
+    assert shard_hashes(zoo_dir) == shard_hashes(reference)
+    assert archive.read_manifest(zoo_dir)["shards"] == archive.read_manifest(reference)["shards"]
+
+
+def test_a_model_range_builds_only_its_groups_and_the_rest_completes_later(reference, tmp_path):
+    zoo_dir = tmp_path / "zoo"
+    report = build_zoo(zoo_dir, TINY, models=(0, 3), progress=False)
+    built = set(shard_hashes(zoo_dir))
+    holding = {g.index for g in training_groups(TINY) if set(g.model_ids) & {0, 1, 2}}
+    assert built == holding and report.groups_built == len(holding)
+    report = build_zoo(zoo_dir, TINY, progress=False)
+    assert report.groups_skipped == len(holding) and report.complete
+    assert shard_hashes(zoo_dir) == shard_hashes(reference)
+
+
+def test_an_interrupted_build_resumes_where_it_stopped(reference, tmp_path):
+    zoo_dir = tmp_path / "zoo"
+
+    def stop_after_first(group):
+        raise KeyboardInterrupt
+
+    with pytest.raises(KeyboardInterrupt):
+        build_zoo(zoo_dir, TINY, progress=False, after_group=stop_after_first)
+    assert len(shard_hashes(zoo_dir)) == 1
+    report = build_zoo(zoo_dir, TINY, progress=False)
+    assert report.groups_skipped == 1 and report.complete
+    assert shard_hashes(zoo_dir) == shard_hashes(reference)
+
+
+# --------------------------------------------------------------------------- the CLI
+
+
+def tinyzoo(*args: str, **kwargs) -> subprocess.Popen:
+    env = {**os.environ, "JAX_PLATFORMS": "cpu", "COLUMNS": "120"}
+    return subprocess.Popen([sys.executable, "-m", "tinyzoo", *args], env=env,
+                            stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True, **kwargs)
+
+
+def test_sigkilled_build_resumes_to_the_same_zoo(reference, tmp_path):
+    """Kill a real ``tinyzoo build`` twice (early, then after its first shard) with
+    SIGKILL; re-running the same command finishes the identical zoo."""
+    zoo_dir = tmp_path / "zoo"
+    args = ("build", "--preset", "tiny", "--out", str(zoo_dir))
+    data = zoo_dir / "data"
+
+    proc = tinyzoo(*args, "--quiet")
+    time.sleep(1.5)  # importing / compiling / preparing the folder
+    proc.send_signal(signal.SIGKILL)
+    proc.wait(timeout=30)
+
+    proc = tinyzoo(*args, "--quiet")
+    deadline = time.monotonic() + 120
+    while not (data.is_dir() and list(data.glob(".train-*.json"))):
+        assert proc.poll() is None, proc.communicate()
+        assert time.monotonic() < deadline, "no shard written within 120 s"
+        time.sleep(0.05)
+    proc.send_signal(signal.SIGKILL)
+    proc.wait(timeout=30)
+    done_before = set(shard_hashes(zoo_dir))
+    assert 1 <= len(done_before) < len(training_groups(TINY))
+    assert archive.read_manifest(zoo_dir)["complete"] is False
+
+    proc = tinyzoo(*args)
+    out, err = proc.communicate(timeout=300)
+    assert proc.returncode == 0, err
+    assert f"{len(done_before)} already done; zoo complete" in out
+    assert f"/{TINY.num_models} models" in err and "model/s" in err  # the progress bar
+    assert shard_hashes(zoo_dir) == shard_hashes(reference)
+    assert archive.read_manifest(zoo_dir)["shards"] == archive.read_manifest(reference)["shards"]
+    leftovers = [p.name for p in data.iterdir() if ".tmp-" in p.name]
+    rows = archive.load_rows(zoo_dir)  # stray temporary files do not disturb reading
+    assert len(rows) == TINY.num_models, leftovers
+
+
+def run_cli_error(*args: str) -> str:
+    proc = tinyzoo(*args)
+    out, err = proc.communicate(timeout=60)
+    assert proc.returncode == 2, (out, err)
+    assert "Traceback" not in err
+    lines = err.strip().splitlines()
+    assert len(lines) == 1 and lines[0].startswith("tinyzoo: error:"), err
+    return lines[0]
+
+
+@pytest.mark.parametrize(
+    "extra, expected",
+    [
+        (("--preset", "huge"), "unknown preset 'huge'"),
+        (("--preset", "tiny", "--shard", "3/3"), "--shard '3/3'"),
+        (("--preset", "tiny", "--shard", "x"), "--shard 'x'"),
+        (("--preset", "tiny", "--models", "0:25"), "--models '0:25'"),
+        (("--preset", "tiny", "--models", "5:2"), "--models '5:2'"),
+    ],
+)
+def test_bad_arguments_are_one_line_errors_and_write_nothing(tmp_path, extra, expected):
+    target = tmp_path / "zoo"
+    line = run_cli_error("build", "--out", str(target), *extra)
+    assert expected in line
+    assert not target.exists()
+
+
+def test_an_output_path_that_is_a_file_is_refused(tmp_path):
+    target = tmp_path / "zoo"
+    target.write_text("keep me")
+    line = run_cli_error("build", "--preset", "tiny", "--out", str(target))
+    assert str(target) in line and "not a directory" in line
+    assert target.read_text() == "keep me"
+
+
+def test_another_configs_zoo_is_refused_untouched(reference, tmp_path):
+    import shutil
+
+    target = tmp_path / "zoo"
+    shutil.copytree(reference, target)
+    manifest = json.loads((target / "manifest.json").read_text())
+    assert manifest["config"]["preset"] == "tiny"
+    before = snapshot(target)
+    line = run_cli_error("build", "--preset", "mini", "--out", str(target))
+    assert "another config" in line and str(target) in line
+    assert snapshot(target) == before
+
+
+def test_a_finished_zoo_is_left_as_it_is(reference, tmp_path):
+    import shutil
+
+    target = tmp_path / "zoo"
+    shutil.copytree(reference, target)
+    before = snapshot(target)
+    proc = tinyzoo("build", "--preset", "tiny", "--out", str(target), "--quiet")
+    out, err = proc.communicate(timeout=120)
+    assert proc.returncode == 0, err
+    assert "built 0 training groups" in out and "zoo complete" in out
+    assert snapshot(target) == before

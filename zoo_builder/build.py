@@ -1,0 +1,118 @@
+"""Build a zoo (or a slice of it) into a folder: resumable, shardable, with progress.
+
+``build_zoo`` trains every training group of the selected slice whose shard is not yet
+complete in the folder, writes each group's shard atomically as soon as it is done,
+and writes the final manifest once every group of the zoo has a complete shard. A
+killed build re-run with the same command continues where it stopped; N machines given
+``shard=(i, N)`` build disjoint slices of one zoo into one (shared) folder.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from dataclasses import dataclass
+from pathlib import Path
+
+from tqdm.auto import tqdm
+
+from zoo_builder.archive import complete_shards, finalize, prepare_zoo_dir, write_shard
+from zoo_builder.presets import ZooConfig
+from zoo_builder.train import TrainingGroup, train_group, training_groups
+
+__all__ = ["BuildReport", "parse_shard", "parse_models", "select_groups", "build_zoo"]
+
+
+@dataclass(frozen=True)
+class BuildReport:
+    zoo_dir: Path
+    groups_built: int
+    groups_skipped: int
+    models_built: int
+    complete: bool
+
+
+def parse_shard(text: str) -> tuple[int, int]:
+    """``"i/N"`` with ``0 <= i < N`` -> ``(i, N)``; ``ValueError`` naming the value otherwise."""
+    head, sep, tail = text.partition("/")
+    if not sep or not head.strip().isdigit() or not tail.strip().isdigit():
+        raise ValueError(f"--shard {text!r}: expected i/N, e.g. 0/4")
+    i, n = int(head), int(tail)
+    if n < 1 or not 0 <= i < n:
+        raise ValueError(f"--shard {text!r}: need 0 <= i < N")
+    return i, n
+
+
+def parse_models(text: str, num_models: int) -> tuple[int, int]:
+    """``"a:b"`` -> ``(a, b)`` with ``0 <= a < b <= num_models``."""
+    head, sep, tail = text.partition(":")
+    try:
+        a = int(head) if head.strip() else 0
+        b = int(tail) if tail.strip() else num_models
+    except ValueError:
+        raise ValueError(f"--models {text!r}: expected a:b, e.g. 0:100") from None
+    if not sep or not 0 <= a < b <= num_models:
+        raise ValueError(f"--models {text!r}: need 0 <= a < b <= {num_models} (the zoo's size)")
+    return a, b
+
+
+def select_groups(
+    config: ZooConfig, shard: tuple[int, int] | None = None, models: tuple[int, int] | None = None
+) -> list[TrainingGroup]:
+    """The training groups a build covers.
+
+    ``shard=(i, N)`` takes every N-th group starting at i (round robin, so slices get a
+    similar mix of batch sizes). ``models=(a, b)`` takes the groups holding any model in
+    ``[a, b)``: a group is the unit of training and of the archive, so its other models
+    are built too (their weights do not depend on this choice).
+    """
+    groups = list(training_groups(config))
+    if shard is not None:
+        i, n = shard
+        groups = [g for g in groups if g.index % n == i]
+    if models is not None:
+        a, b = models
+        groups = [g for g in groups if any(a <= m < b for m in g.model_ids)]
+    return groups
+
+
+def build_zoo(
+    out: Path | str,
+    config: ZooConfig,
+    shard: tuple[int, int] | None = None,
+    models: tuple[int, int] | None = None,
+    progress: bool = True,
+    after_group: Callable[[TrainingGroup], None] | None = None,
+) -> BuildReport:
+    """Build the selected slice of the zoo into ``out`` (see the module docstring)."""
+    zoo_dir = prepare_zoo_dir(Path(out), config)
+    groups = select_groups(config, shard, models)
+    done = complete_shards(zoo_dir, config)
+    todo = [g for g in groups if g.index not in done]
+    total = sum(len(g.model_ids) for g in groups)
+    initial = total - sum(len(g.model_ids) for g in todo)
+    bar = tqdm(
+        total=total,
+        initial=initial,
+        unit="model",
+        desc=f"building {config.preset} zoo",
+        disable=not progress,
+        bar_format="{desc}: {percentage:3.0f}%|{bar}| {n:.0f}/{total} models "
+        "[{elapsed}<{remaining}, {rate_fmt}]",
+    )
+    built = 0
+    with bar:
+        for group in todo:
+            share = len(group.model_ids) / config.steps
+
+            def on_steps(n: int, share: float = share) -> None:
+                bar.update(n * share)
+
+            result = train_group(config, group, on_steps=on_steps)
+            write_shard(zoo_dir, config, group.index, result)
+            built += len(group.model_ids)
+            if after_group is not None:
+                after_group(group)
+    complete = len(complete_shards(zoo_dir, config)) == len(training_groups(config))
+    if complete:
+        finalize(zoo_dir, config)
+    return BuildReport(zoo_dir, len(todo), len(groups) - len(todo), built, complete)
