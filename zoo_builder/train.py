@@ -83,14 +83,22 @@ def _answer_mask(answer: jnp.ndarray) -> jnp.ndarray:
     return (answer != PAD).astype(jnp.float32)
 
 
-def sequence_loss(model: Seq2Seq, params, question, decoder_input, answer) -> jnp.ndarray:
-    """Mean over problems of the summed token cross-entropy (teacher forcing). Inputs are
-    token ids ``(B, T)``; returns a scalar."""
+def sequence_loss(logits_fn: Callable, params, question, decoder_input, answer) -> jnp.ndarray:
+    """Mean over problems of the summed token cross-entropy (teacher forcing).
+
+    ``logits_fn(params, question_onehot, decoder_input_onehot) -> (B, T_a, V)`` is the
+    model's forward pass (:func:`flax_logits`); inputs are token ids ``(B, T)``; returns
+    a scalar."""
     q = jax.nn.one_hot(question, VOCAB_SIZE)
     d = jax.nn.one_hot(decoder_input, VOCAB_SIZE)
-    logits = model.apply({"params": params}, q, d)
+    logits = logits_fn(params, q, d)
     ce = optax.softmax_cross_entropy_with_integer_labels(logits, answer.astype(jnp.int32))
     return jnp.mean(jnp.sum(ce * _answer_mask(answer), axis=1))
+
+
+def flax_logits(model: Seq2Seq) -> Callable:
+    """The teacher-forced forward pass of ``model`` through flax, as a ``logits_fn``."""
+    return lambda params, q, d: model.apply({"params": params}, q, d)
 
 
 def greedy_success(model: Seq2Seq, params, question, answer) -> jnp.ndarray:
@@ -118,6 +126,7 @@ def greedy_success(model: Seq2Seq, params, question, answer) -> jnp.ndarray:
 def _group_programs(config: ZooConfig, batch_size: int) -> tuple[Callable, Callable, Callable]:
     """jit-compiled (init, train chunk, evaluate) for groups of one batch size."""
     model = Seq2Seq(hidden=config.hidden, vocab=VOCAB_SIZE)
+    logits_fn = flax_logits(model)
     t_q, t_a = 2 * config.max_digits + 2, config.max_digits + 2
 
     def init_one(key):
@@ -131,7 +140,7 @@ def _group_programs(config: ZooConfig, batch_size: int) -> tuple[Callable, Calla
             jax.random.fold_in(jax.random.fold_in(key, 1), t), (batch_size,), 0, pool_q.shape[0]
         )
         loss, grads = jax.value_and_grad(sequence_loss, argnums=1)(
-            model, params, pool_q[idx], pool_d[idx], pool_a[idx]
+            logits_fn, params, pool_q[idx], pool_d[idx], pool_a[idx]
         )
         updates, opt_state = optax.adam(lr).update(grads, opt_state, params)
         return optax.apply_updates(params, updates), opt_state, loss
@@ -163,8 +172,8 @@ def _group_programs(config: ZooConfig, batch_size: int) -> tuple[Callable, Calla
     def evaluate(params, test_q, test_d, test_a, train_q, train_d, train_a):
         def one(p):
             sr = jnp.mean(greedy_success(model, p, test_q, test_a))
-            test_loss = sequence_loss(model, p, test_q, test_d, test_a)
-            train_loss = sequence_loss(model, p, train_q, train_d, train_a)
+            test_loss = sequence_loss(logits_fn, p, test_q, test_d, test_a)
+            train_loss = sequence_loss(logits_fn, p, train_q, train_d, train_a)
             return sr, test_loss, train_loss
 
         return jax.vmap(one)(params)

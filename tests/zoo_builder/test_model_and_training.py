@@ -18,6 +18,7 @@ from zoo_builder.presets import ZooConfig
 from zoo_builder.spec import seq2seq_spec
 from zoo_builder.task import PAD, VOCAB_SIZE, encode
 from zoo_builder.train import (
+    flax_logits,
     greedy_success,
     problem_sets,
     sequence_loss,
@@ -85,8 +86,8 @@ def test_loss_counts_answer_tokens_up_to_eos_only():
     logp = jax.nn.log_softmax(model.apply({"params": params}, q, d))
     by_hand = -(logp[0, 0, 3] + logp[0, 1, 12] + sum(logp[1, t, k] for t, k in
                                                       enumerate([1, 0, 0, 12]))) / 2
-    loss = sequence_loss(model, params, jnp.asarray(p.question), jnp.asarray(p.decoder_input),
-                         jnp.asarray(p.answer))
+    loss = sequence_loss(flax_logits(model), params, jnp.asarray(p.question),
+                         jnp.asarray(p.decoder_input), jnp.asarray(p.answer))
     np.testing.assert_allclose(loss, by_hand, rtol=1e-5)
 
 
