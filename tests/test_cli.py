@@ -42,6 +42,8 @@ def test_help_lists_commands_with_their_help() -> None:
     assert "Reproduce the paper's tables." in result.stdout
     assert "version" in result.stdout
     assert "Print the installed version of tiny-rnn-zoo." in result.stdout
+    assert "build" in result.stdout
+    assert "Train and archive a zoo" in result.stdout
 
 
 def test_no_arguments_prints_help_and_succeeds() -> None:

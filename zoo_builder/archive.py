@@ -163,10 +163,12 @@ def _atomic_write(path: Path, data: bytes | memoryview) -> None:
             f.flush()
             os.fsync(f.fileno())
         os.replace(tmp, path)
-    except OSError as e:
+    except BaseException as e:  # an interrupt must not leave the temporary file either
         with contextlib.suppress(OSError):
             tmp.unlink()
-        raise TinyZooError(f"{path}: cannot write ({e.strerror or e})") from e
+        if isinstance(e, OSError):
+            raise TinyZooError(f"{path}: cannot write ({e.strerror or e})") from e
+        raise
 
 
 def _json_bytes(obj: dict) -> bytes:
