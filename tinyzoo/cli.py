@@ -48,6 +48,9 @@ def build_command(
     models: str | None = typer.Option(
         None, help="Build only the training groups holding models a..b-1 (a:b)."
     ),
+    workers: int = typer.Option(
+        1, help="Training groups trained at once (2 keeps a 2-core CPU busy)."
+    ),
     quiet: bool = typer.Option(False, "--quiet", help="No progress bar."),
 ) -> None:
     from zoo_builder.build import build_zoo, parse_models, parse_shard
@@ -57,9 +60,12 @@ def build_command(
         config = get_preset(preset)
         shard_sel = parse_shard(shard) if shard is not None else None
         models_sel = parse_models(models, config.num_models) if models is not None else None
+        if workers < 1:
+            raise ValueError(f"--workers {workers}: need at least 1")
     except ValueError as exc:
         raise TinyZooError(str(exc)) from None
-    report = build_zoo(out, config, shard=shard_sel, models=models_sel, progress=not quiet)
+    report = build_zoo(out, config, shard=shard_sel, models=models_sel, progress=not quiet,
+                       workers=workers)
     state = "complete" if report.complete else "incomplete (other slices still missing)"
     typer.echo(
         f"{report.zoo_dir}: built {report.groups_built} training groups "

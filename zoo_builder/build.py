@@ -9,15 +9,18 @@ killed build re-run with the same command continues where it stopped; N machines
 
 from __future__ import annotations
 
-from collections.abc import Callable
+import queue
+import threading
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass
+from functools import partial
 from pathlib import Path
 
 from tqdm.auto import tqdm
 
 from zoo_builder.archive import complete_shards, finalize, prepare_zoo_dir, write_shard
 from zoo_builder.presets import ZooConfig
-from zoo_builder.train import TrainingGroup, train_group, training_groups
+from zoo_builder.train import GroupResult, TrainingGroup, train_group, training_groups
 
 __all__ = ["BuildReport", "parse_shard", "parse_models", "select_groups", "build_zoo"]
 
@@ -75,6 +78,47 @@ def select_groups(
     return groups
 
 
+def _trained_groups(
+    config: ZooConfig, todo: list[TrainingGroup], workers: int, on_steps: Callable
+) -> Iterator[tuple[TrainingGroup, GroupResult]]:
+    """Train ``todo``, yielding each group with its result as it finishes.
+
+    With ``workers > 1``, that many daemon threads train groups concurrently (XLA runs
+    outside the GIL, and one small group does not keep two cores busy); results come
+    back in completion order. The threads are daemons so that an interrupt of the main
+    thread ends the process at once instead of waiting for running groups.
+    """
+    if workers <= 1:
+        for group in todo:
+            yield group, train_group(config, group, on_steps=partial(on_steps, group))
+        return
+    tasks: queue.Queue = queue.Queue()
+    for group in todo:
+        tasks.put(group)
+    results: queue.Queue = queue.Queue()
+
+    def work() -> None:
+        while True:
+            try:
+                group = tasks.get_nowait()
+            except queue.Empty:
+                return
+            try:
+                results.put((group, train_group(config, group,
+                                                on_steps=partial(on_steps, group))))
+            except BaseException as exc:  # handed to the main thread
+                results.put((group, exc))
+                return
+
+    for _ in range(min(workers, len(todo))):
+        threading.Thread(target=work, daemon=True).start()
+    for _ in range(len(todo)):
+        group, result = results.get()
+        if isinstance(result, BaseException):
+            raise result
+        yield group, result
+
+
 def build_zoo(
     out: Path | str,
     config: ZooConfig,
@@ -82,8 +126,15 @@ def build_zoo(
     models: tuple[int, int] | None = None,
     progress: bool = True,
     after_group: Callable[[TrainingGroup], None] | None = None,
+    workers: int = 1,
 ) -> BuildReport:
-    """Build the selected slice of the zoo into ``out`` (see the module docstring)."""
+    """Build the selected slice of the zoo into ``out`` (see the module docstring).
+
+    ``workers`` groups train concurrently; shards are written by the calling thread as
+    groups finish, so the zoo is the same for every value.
+    """
+    if workers < 1:
+        raise ValueError(f"--workers {workers}: need at least 1")
     zoo_dir = prepare_zoo_dir(Path(out), config)
     groups = select_groups(config, shard, models)
     done = complete_shards(zoo_dir, config)
@@ -99,15 +150,15 @@ def build_zoo(
         bar_format="{desc}: {percentage:3.0f}%|{bar}| {n:.0f}/{total} models "
         "[{elapsed}<{remaining}, {rate_fmt}]",
     )
+    lock = threading.Lock()
+
+    def on_steps(group: TrainingGroup, n: int) -> None:
+        with lock:
+            bar.update(n * len(group.model_ids) / config.steps)
+
     built = 0
     with bar:
-        for group in todo:
-            share = len(group.model_ids) / config.steps
-
-            def on_steps(n: int, share: float = share) -> None:
-                bar.update(n * share)
-
-            result = train_group(config, group, on_steps=on_steps)
+        for group, result in _trained_groups(config, todo, workers, on_steps):
             write_shard(zoo_dir, config, group.index, result)
             built += len(group.model_ids)
             if after_group is not None:

@@ -67,6 +67,24 @@ def test_rebuilding_gives_bitwise_the_same_zoo(reference, tmp_path):
             == archive.read_manifest(reference)["shards"])
 
 
+def test_concurrent_workers_build_the_same_zoo(reference, tmp_path):
+    report = build_zoo(tmp_path / "zoo", TINY, progress=False, workers=3)
+    assert report.complete and report.models_built == TINY.num_models
+    assert shard_hashes(tmp_path / "zoo") == shard_hashes(reference)
+
+
+def test_a_failing_worker_stops_the_build(tmp_path, monkeypatch):
+    import zoo_builder.build as build_module
+
+    def broken(config, group, on_steps=None):
+        raise RuntimeError(f"group {group.index} failed")
+
+    monkeypatch.setattr(build_module, "train_group", broken)
+    with pytest.raises(RuntimeError, match="failed"):
+        build_zoo(tmp_path / "zoo", TINY, progress=False, workers=2)
+    assert shard_hashes(tmp_path / "zoo") == {}
+
+
 def test_shards_built_separately_merge_into_the_same_zoo(reference, tmp_path):
     zoo_dir = tmp_path / "zoo"
     first = build_zoo(zoo_dir, TINY, shard=(1, 3), progress=False)
@@ -138,7 +156,7 @@ def test_sigkilled_build_resumes_to_the_same_zoo(reference, tmp_path):
     assert 1 <= len(done_before) < len(training_groups(TINY))
     assert archive.read_manifest(zoo_dir)["complete"] is False
 
-    proc = tinyzoo(*args)
+    proc = tinyzoo(*args, "--workers", "2")  # resuming with another worker count is fine
     out, err = proc.communicate(timeout=300)
     assert proc.returncode == 0, err
     assert f"{len(done_before)} already done; zoo complete" in out
@@ -168,6 +186,7 @@ def run_cli_error(*args: str) -> str:
         (("--preset", "tiny", "--shard", "x"), "--shard 'x'"),
         (("--preset", "tiny", "--models", "0:25"), "--models '0:25'"),
         (("--preset", "tiny", "--models", "5:2"), "--models '5:2'"),
+        (("--preset", "tiny", "--workers", "0"), "--workers 0"),
     ],
 )
 def test_bad_arguments_are_one_line_errors_and_write_nothing(tmp_path, extra, expected):
