@@ -39,7 +39,7 @@ import jax.numpy as jnp
 from zoo_builder.hparams import model_hparams, model_key
 from zoo_builder.presets import ZooConfig, get_preset
 from zoo_builder.task import VOCAB_SIZE
-from zoo_builder.train import _group_programs, problem_sets, training_groups
+from zoo_builder.train import group_programs, problem_sets, training_groups
 
 
 def forward_backward_flops(config: ZooConfig, batch_size: int) -> float:
@@ -72,7 +72,7 @@ def group_throughput(config: ZooConfig, batch_size: int, steps: int, workers: in
     groups = [g for g in training_groups(config) if g.batch_size == batch_size]
     group = max(groups, key=lambda g: len(g.model_ids))
     _, pool = problem_sets(config)
-    init, train_chunk, _ = _group_programs(config, batch_size)
+    init, train_chunk, _ = group_programs(config, batch_size)
     keys = jnp.stack([model_key(config, i) for i in group.model_ids])
     lrs = jnp.asarray([model_hparams(config, i).learning_rate for i in group.model_ids],
                       jnp.float32)

@@ -8,8 +8,8 @@ after several step counts in one run (the steps of a preset are the main knob), 
     python -m benchmarks.zoo_calibration --preset mini --models 60 \
         --set hidden=32 --checkpoints 300,600,1200 --json docs/results/calib.json
 
-For every checkpoint it prints the spread criterion of :mod:`zoo_builder.spread` and the
-training throughput (model-steps per second, compilation excluded).
+For every checkpoint it prints the spread criterion of :mod:`zoo_builder.spread`; the
+run's model-steps per second are wall-clock (compilation and evaluations included).
 """
 
 from __future__ import annotations
@@ -19,14 +19,12 @@ import dataclasses
 import json
 import time
 
-import jax
-import jax.numpy as jnp
 import numpy as np
 
-from zoo_builder.hparams import model_hparams, model_key
+from zoo_builder.hparams import model_hparams
 from zoo_builder.presets import ZooConfig, get_preset
 from zoo_builder.spread import sr_spread
-from zoo_builder.train import _group_programs, problem_sets, training_groups
+from zoo_builder.train import train_group, training_groups
 
 
 def override(config: ZooConfig, assignments: list[str]) -> ZooConfig:
@@ -43,45 +41,24 @@ def override(config: ZooConfig, assignments: list[str]) -> ZooConfig:
 
 
 def calibrate(config: ZooConfig, checkpoints: list[int]) -> dict:
-    """Train every model of ``config`` for ``max(checkpoints)`` steps, evaluating all of
-    them after each checkpoint. Returns per-checkpoint spreads and per-model SRs."""
-    test, pool = problem_sets(config)
-    test_arrays = [jnp.asarray(a, jnp.int32) for a in (test.question, test.decoder_input,
-                                                         test.answer)]
-    pool_arrays = [jnp.asarray(a, jnp.int32) for a in (pool.question, pool.decoder_input,
-                                                         pool.answer)]
-    k = min(config.n_train_eval, len(pool))
-    srs = {c: {} for c in checkpoints}
-    train_seconds, model_steps = 0.0, 0
+    """Train every model of ``config`` for ``max(checkpoints)`` steps with
+    :func:`zoo_builder.train.train_group` (the builder's own code), evaluating all of them
+    after each checkpoint. Returns per-checkpoint spreads and per-model SRs."""
+    config = dataclasses.replace(config, steps=max(checkpoints))
+    srs: dict[int, dict[int, float]] = {c: {} for c in checkpoints}
     t_start = time.perf_counter()
     for group in training_groups(config):
-        init, train_chunk, evaluate = _group_programs(config, group.batch_size)
-        keys = jnp.stack([model_key(config, i) for i in group.model_ids])
-        lrs = jnp.asarray([model_hparams(config, i).learning_rate for i in group.model_ids],
-                          jnp.float32)
-        params, opt = init(keys)
-        done = 0
+        result = train_group(config, group, evaluate_at=checkpoints[:-1])
         for c in checkpoints:
-            while done < c:
-                n = min(100, c - done)
-                if n != 100:  # compile odd chunk lengths outside the timed region
-                    jax.block_until_ready(train_chunk(params, opt, lrs, keys, done,
-                                                      *pool_arrays, length=n))
-                t0 = time.perf_counter()
-                params, opt, _ = train_chunk(params, opt, lrs, keys, done, *pool_arrays,
-                                             length=n)
-                jax.block_until_ready(params)
-                if done > 0:  # the first chunk includes compilation
-                    train_seconds += time.perf_counter() - t0
-                    model_steps += n * len(group.model_ids)
-                done += n
-            sr, _, _ = evaluate(params, *test_arrays, *(a[:k] for a in pool_arrays))
-            for i, s in zip(group.model_ids, np.asarray(sr).tolist(), strict=True):
+            values = result.sr_at.get(c, result.test_sr)
+            for i, s in zip(group.model_ids, values.tolist(), strict=True):
                 srs[c][i] = s
+    wall = time.perf_counter() - t_start
     out = {
         "config": config.to_dict(),
-        "wall_s": time.perf_counter() - t_start,
-        "model_steps_per_s": model_steps / train_seconds if train_seconds else None,
+        "wall_s": wall,
+        # wall clock, including compilation and the evaluations
+        "model_steps_per_s": config.num_models * config.steps / wall,
         "checkpoints": {},
     }
     for c in checkpoints:

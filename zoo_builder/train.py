@@ -19,8 +19,8 @@ vocabulary ``V``):
 
 from __future__ import annotations
 
-from collections.abc import Callable
-from dataclasses import dataclass
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass, field
 from functools import lru_cache, partial
 
 import jax
@@ -33,7 +33,14 @@ from zoo_builder.model import Seq2Seq
 from zoo_builder.presets import ZooConfig
 from zoo_builder.task import EQUALS, PAD, VOCAB_SIZE, Problems, make_problem_sets
 
-__all__ = ["TrainingGroup", "training_groups", "GroupResult", "train_group", "problem_sets"]
+__all__ = [
+    "TrainingGroup",
+    "training_groups",
+    "GroupResult",
+    "train_group",
+    "group_programs",
+    "problem_sets",
+]
 
 
 @dataclass(frozen=True)
@@ -76,6 +83,7 @@ class GroupResult:
     test_sr: np.ndarray  # (M,)
     test_loss: np.ndarray  # (M,)
     train_loss: np.ndarray  # (M,)
+    sr_at: dict[int, np.ndarray] = field(default_factory=dict)  # step -> (M,) test SR
 
 
 def _answer_mask(answer: jnp.ndarray) -> jnp.ndarray:
@@ -123,8 +131,15 @@ def greedy_success(model: Seq2Seq, params, question, answer) -> jnp.ndarray:
 
 
 @lru_cache(maxsize=16)
-def _group_programs(config: ZooConfig, batch_size: int) -> tuple[Callable, Callable, Callable]:
-    """jit-compiled (init, train chunk, evaluate) for groups of one batch size."""
+def group_programs(config: ZooConfig, batch_size: int) -> tuple[Callable, Callable, Callable]:
+    """The compiled programs for groups of one batch size (``M`` models):
+
+    - ``init(keys (M, 2)) -> (params, opt_state)``, leaves with the model axis first;
+    - ``train_chunk(params, opt_state, lrs (M,), keys, start, pool_q, pool_d, pool_a,
+      length=n)`` runs steps ``start .. start+n-1`` -> ``(params, opt_state, losses (n, M))``;
+    - ``evaluate(params, test_q, test_d, test_a, train_q, train_d, train_a)`` ->
+      ``(test SR, test loss, train loss)``, each ``(M,)``.
+    """
     model = Seq2Seq(hidden=config.hidden, vocab=VOCAB_SIZE)
     logits_fn = flax_logits(model)
     t_q, t_a = 2 * config.max_digits + 2, config.max_digits + 2
@@ -186,6 +201,7 @@ def train_group(
     group: TrainingGroup,
     chunk_steps: int = 100,
     on_steps: Callable[[int], None] | None = None,
+    evaluate_at: Sequence[int] = (),
 ) -> GroupResult:
     """Train and evaluate every model of ``group``.
 
@@ -194,35 +210,46 @@ def train_group(
       group: one of :func:`training_groups` ``(config)``.
       chunk_steps: steps per compiled scan; ``on_steps(n)`` is called after each chunk
         with the number of steps just done (for progress bars).
+      evaluate_at: step counts below ``config.steps`` after which the test SR is also
+        measured (``result.sr_at[step]``; for calibration). Chunks end there too, which
+        changes nothing in the weights.
     """
-    init, train_chunk, evaluate = _group_programs(config, group.batch_size)
+    stops = sorted({int(s) for s in evaluate_at})
+    if stops and not 0 < stops[0] <= stops[-1] < config.steps:
+        raise ValueError(f"evaluate_at {stops}: steps must lie in 1..{config.steps - 1}")
+    init, train_chunk, evaluate = group_programs(config, group.batch_size)
     test, pool = problem_sets(config)
     hps = [model_hparams(config, i) for i in group.model_ids]
     keys = jnp.stack([model_key(config, i) for i in group.model_ids])
     lrs = jnp.asarray([h.learning_rate for h in hps], jnp.float32)
     pool_arrays = [jnp.asarray(a, jnp.int32) for a in (pool.question, pool.decoder_input,
                                                          pool.answer)]
-    params, opt_state = init(keys)
-    done = 0
-    while done < config.steps:
-        n = min(chunk_steps, config.steps - done)
-        params, opt_state, _ = train_chunk(
-            params, opt_state, lrs, keys, done, *pool_arrays, length=n
-        )
-        done += n
-        if on_steps is not None:
-            on_steps(n)
     k = min(config.n_train_eval, len(pool))
-    sr, test_loss, train_loss = evaluate(
-        params,
+    eval_arrays = (
         *(jnp.asarray(a, jnp.int32) for a in (test.question, test.decoder_input, test.answer)),
         *(a[:k] for a in pool_arrays),
     )
+    params, opt_state = init(keys)
+    sr_at = {}
+    done = 0
+    for stop in [*stops, config.steps]:
+        while done < stop:
+            n = min(chunk_steps, stop - done)
+            params, opt_state, _ = train_chunk(
+                params, opt_state, lrs, keys, done, *pool_arrays, length=n
+            )
+            done += n
+            if on_steps is not None:
+                on_steps(n)
+        if stop < config.steps:
+            sr_at[stop] = np.asarray(evaluate(params, *eval_arrays)[0])
+    sr, test_loss, train_loss = evaluate(params, *eval_arrays)
     return GroupResult(
         model_ids=group.model_ids,
         params=jax.tree_util.tree_map(np.asarray, params),
         test_sr=np.asarray(sr),
         test_loss=np.asarray(test_loss),
         train_loss=np.asarray(train_loss),
+        sr_at=sr_at,
     )
 

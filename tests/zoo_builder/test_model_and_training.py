@@ -10,6 +10,7 @@ import sys
 import jax
 import jax.numpy as jnp
 import numpy as np
+import pytest
 from flax.traverse_util import flatten_dict
 
 from predictors.unf.spec import label_sizes, match_spec
@@ -149,9 +150,9 @@ def test_group_initialisation_does_not_deadlock():
 import dataclasses, jax, jax.numpy as jnp
 from zoo_builder.hparams import model_key
 from zoo_builder.presets import ZooConfig
-from zoo_builder.train import _group_programs
+from zoo_builder.train import group_programs
 cfg = ZooConfig("init-test", 480, 64, 2, 10, 20, 100, 16)
-init, _, _ = _group_programs(cfg, 64)
+init, _, _ = group_programs(cfg, 64)
 for r in range(30):
     keys = jnp.stack([model_key(cfg, i + 16 * r) for i in range(16)])
     jax.block_until_ready(init(keys))
@@ -161,3 +162,21 @@ print("done")
     result = subprocess.run([sys.executable, "-c", script], capture_output=True, text=True,
                             env=env, timeout=120, check=False)
     assert result.returncode == 0 and result.stdout.strip() == "done", result.stderr
+
+
+def test_intermediate_evaluations_match_shorter_training():
+    config = ZooConfig("eval-at-test", num_models=4, hidden=8, max_digits=1, steps=120,
+                       n_test=20, n_train_pool=60, group_size=4, batch_sizes=(64,),
+                       lr_min=3e-3, lr_max=3e-2)
+    (group,) = training_groups(config)
+    full = train_group(config, group, chunk_steps=60, evaluate_at=[60])
+    plain = train_group(config, group, chunk_steps=60)
+    shorter = train_group(dataclasses.replace(config, steps=60), group, chunk_steps=60)
+    assert set(full.sr_at) == {60} and plain.sr_at == {}
+    np.testing.assert_array_equal(full.sr_at[60], shorter.test_sr)
+    np.testing.assert_array_equal(full.test_sr, plain.test_sr)
+    for a, b in zip(jax.tree_util.tree_leaves(full.params),
+                    jax.tree_util.tree_leaves(plain.params), strict=True):
+        np.testing.assert_array_equal(a, b)
+    with pytest.raises(ValueError, match="evaluate_at"):
+        train_group(config, group, evaluate_at=[120])
