@@ -73,6 +73,98 @@ def build_command(
     )
 
 
+@app.command("download", help="Download a published zoo (https:// URL or hf://ORG/NAME), "
+             "resumably, verifying every shard's sha256.")
+def download_command(
+    source: str = typer.Argument(..., help="https://... zoo folder URL or hf://ORG/NAME[@REV]."),
+    out: str = typer.Option(..., help="Local zoo folder to download into."),
+    quiet: bool = typer.Option(False, "--quiet", help="No progress bar."),
+) -> None:
+    from zoo_builder.download import download_zoo
+
+    report = download_zoo(source, out, progress=not quiet)
+    typer.echo(
+        f"{report.zoo_dir}: {report.shards_downloaded} shards downloaded "
+        f"({report.bytes_downloaded / 2**20:.1f} MiB), {report.shards_present} already "
+        "present; every shard verified; zoo complete"
+    )
+
+
+@app.command("verify", help="Re-check a local zoo: manifest, split, every shard's sha256.")
+def verify_command(
+    zoo_dir: str = typer.Argument(..., help="Zoo folder."),
+) -> None:
+    from zoo_builder.download import verify_zoo
+
+    report = verify_zoo(zoo_dir)
+    if not report.ok:
+        path, message = report.problems[0]
+        more = len(report.problems) - 1
+        tail = f" (and {more} more problem{'s' if more > 1 else ''})" if more else ""
+        raise TinyZooError(f"{path}: {message}{tail}")
+    typer.echo(
+        f"{report.zoo_dir}: {report.shards_checked} shards verified, "
+        f"{report.num_models} models; zoo complete"
+    )
+
+
+@app.command("info", help="Summarise a zoo: models, splits, SR distribution (and a "
+             "histogram PNG), hyperparameters, versions, checksum status.")
+def info_command(
+    zoo_dir: str = typer.Argument(..., help="Zoo folder."),
+    png: str | None = typer.Option(
+        None, help="Where to write the SR histogram [default: ZOO_DIR/sr_histogram.png]."
+    ),
+    as_json: bool = typer.Option(False, "--json", help="Print the summary as JSON."),
+    no_check: bool = typer.Option(False, "--no-check", help="Skip re-hashing the shards."),
+) -> None:
+    import json
+    from pathlib import Path
+
+    from zoo_builder.info import format_summary, write_sr_histogram, zoo_summary
+    from zoo_builder.zoo import open_local_zoo
+
+    zoo = open_local_zoo(zoo_dir)
+    summary = zoo_summary(zoo, check=not no_check)
+    png_path = Path(png) if png is not None else Path(zoo_dir) / "sr_histogram.png"
+    if not png_path.parent.is_dir():
+        raise TinyZooError(f"{png_path}: folder {png_path.parent} does not exist")
+    write_sr_histogram(zoo, png_path)
+    summary["histogram_png"] = str(png_path)
+    if as_json:
+        typer.echo(json.dumps(summary, indent=2))
+    else:
+        typer.echo(format_summary(summary))
+        typer.echo(f"histogram:      {png_path}")
+
+
+@app.command("export", help="Export a zoo: one .npz in the layout of the paper's "
+             "predictor script, or one .safetensors file per model.")
+def export_command(
+    zoo_dir: str = typer.Argument(..., help="Zoo folder."),
+    format: str = typer.Option(..., "--format", help="npz or safetensors."),
+    out: str = typer.Option(..., help="The .npz file, or the folder for .safetensors files."),
+    split: str | None = typer.Option(
+        None, help="safetensors only: export one split (train, val or test)."
+    ),
+    quiet: bool = typer.Option(False, "--quiet", help="No progress bar."),
+) -> None:
+    from zoo_builder.export import export_npz, export_safetensors
+    from zoo_builder.zoo import open_local_zoo
+
+    if format not in ("npz", "safetensors"):
+        raise TinyZooError(f"--format {format!r}: choose npz or safetensors")
+    if format == "npz" and split is not None:
+        raise TinyZooError("--split: the npz file always holds every model (train, val, test)")
+    zoo = open_local_zoo(zoo_dir, split)
+    if format == "npz":
+        path = export_npz(zoo, out, progress=not quiet)
+        typer.echo(f"{path}: {len(zoo)} models (train, val, test in order)")
+    else:
+        paths = export_safetensors(zoo, out, progress=not quiet)
+        typer.echo(f"{out}: {len(paths)} .safetensors files")
+
+
 @reproduce_app.command("table3", help="Table 3: parameter counts of UNF and Deep Set networks.")
 def table3_command() -> None:
     from benchmarks.table3 import format_table3, table3_rows

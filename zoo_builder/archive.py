@@ -16,7 +16,8 @@ A zoo folder ``DIR`` holds:
   The sidecar is a hidden file because ``datasets``' Parquet loader reads every visible
   file of ``data_dir`` as Parquet (``README.md`` excepted) and skips hidden ones.
 - ``DIR/manifest.json``: format version, the config and its fingerprint, the builder's
-  and the libraries' versions, and (once :func:`finalize` d) every shard's checksum with
+  and the libraries' versions, the train/val/test split (:mod:`zoo_builder.splits`),
+  and (once :func:`finalize` d) every shard's checksum with
   ``"complete": true``.
 - ``DIR/README.md``: the dataset card (YAML metadata for the Hub and ``datasets``, then
   the task, model, hyperparameter distributions, columns and labels), generated from
@@ -50,6 +51,7 @@ from tinyzoo.errors import TinyZooError
 from zoo_builder.hparams import model_hparams
 from zoo_builder.model import init_params
 from zoo_builder.presets import ZooConfig
+from zoo_builder.splits import split_record
 from zoo_builder.task import VOCAB, VOCAB_SIZE
 from zoo_builder.train import GroupResult, training_groups
 
@@ -58,6 +60,8 @@ __all__ = [
     "METADATA_COLUMNS",
     "tensor_shapes",
     "zoo_features",
+    "model_nbytes",
+    "rows_per_row_group",
     "shard_name",
     "sidecar_name",
     "prepare_zoo_dir",
@@ -65,6 +69,13 @@ __all__ = [
     "complete_shards",
     "finalize",
     "read_manifest",
+    "parse_manifest",
+    "manifest_config",
+    "write_sidecar",
+    "expected_shard_names",
+    "check_no_stray_files",
+    "sha256_file",
+    "atomic_write",
     "load_rows",
     "dataset_card",
 ]
@@ -133,6 +144,25 @@ def zoo_features(config: ZooConfig) -> datasets.Features:
     return datasets.Features(features)
 
 
+#: Target size of one Parquet row group: small enough that reading one model for a
+#: shuffled batch decodes little besides it, large enough to keep metadata negligible.
+ROW_GROUP_BYTES = 1 << 20
+
+
+def model_nbytes(config: ZooConfig) -> int:
+    """Bytes of one model's float32 parameters (``4 * sum of tensor sizes``)."""
+    return 4 * sum(int(np.prod(shape)) for shape in tensor_shapes(config).values())
+
+
+def rows_per_row_group(config: ZooConfig) -> int:
+    """Models per Parquet row group: ``max(1, ROW_GROUP_BYTES // model_nbytes)``.
+
+    27 for hidden 32 (37 KiB a model), 2 for hidden 128 (437 KiB a model). Row groups
+    are the unit of random access of :mod:`zoo_builder.zoo`'s batch reader.
+    """
+    return max(1, ROW_GROUP_BYTES // model_nbytes(config))
+
+
 def shard_name(group_index: int, num_groups: int) -> str:
     """``"train-00042-of-00120.parquet"`` for training group 42 of 120."""
     return f"train-{group_index:05d}-of-{num_groups:05d}.parquet"
@@ -146,7 +176,7 @@ def sidecar_name(group_index: int, num_groups: int) -> str:
 # --------------------------------------------------------------------------- file helpers
 
 
-def _sha256_file(path: Path) -> str:
+def sha256_file(path: Path) -> str:
     digest = hashlib.sha256()
     with open(path, "rb") as f:
         for block in iter(lambda: f.read(1 << 20), b""):
@@ -154,7 +184,7 @@ def _sha256_file(path: Path) -> str:
     return digest.hexdigest()
 
 
-def _atomic_write(path: Path, data: bytes | memoryview) -> None:
+def atomic_write(path: Path, data: bytes | memoryview) -> None:
     """Write ``data`` to ``path`` via a hidden temporary file in the same folder."""
     tmp = path.parent / f".{path.name}.tmp-{os.getpid()}"
     try:
@@ -209,6 +239,7 @@ def _new_manifest(config: ZooConfig, shards: dict, complete: bool) -> dict:
         "versions": _versions(),
         "num_models": config.num_models,
         "num_groups": len(training_groups(config)),
+        "splits": split_record(config),
         "shards": shards,
         "complete": complete,
     }
@@ -234,23 +265,44 @@ def read_manifest(zoo_dir: str | os.PathLike) -> dict:
         raise TinyZooError(f"{path}: no zoo manifest (not a zoo folder?)") from None
     except OSError as e:
         raise TinyZooError(f"{path}: cannot read ({e.strerror or e})") from e
+    return parse_manifest(raw, str(path))
+
+
+def parse_manifest(raw: bytes, where: str) -> dict:
+    """Parse and check a manifest's bytes; errors name ``where`` (a path or URL).
+
+    Raises:
+      TinyZooError: if ``raw`` is truncated or invalid JSON, not an object, lacks a key
+        of :data:`_MANIFEST_KEYS`, or has another format version.
+    """
     try:
         manifest = json.loads(raw)
     except ValueError as e:
-        raise TinyZooError(f"{path}: truncated or invalid JSON ({e})") from None
+        raise TinyZooError(f"{where}: truncated or invalid JSON ({e})") from None
     if not isinstance(manifest, dict):
-        raise TinyZooError(f"{path}: not a zoo manifest (expected a JSON object)")
+        raise TinyZooError(f"{where}: not a zoo manifest (expected a JSON object)")
     missing = [k for k in _MANIFEST_KEYS if k not in manifest]
     if missing:
-        raise TinyZooError(f"{path}: not a zoo manifest (missing {', '.join(missing)})")
+        raise TinyZooError(f"{where}: not a zoo manifest (missing {', '.join(missing)})")
     if manifest["format_version"] != FORMAT_VERSION:
         raise TinyZooError(
-            f"{path}: zoo format version {manifest['format_version']!r}, "
+            f"{where}: zoo format version {manifest['format_version']!r}, "
             f"this builder reads version {FORMAT_VERSION}"
         )
     if not isinstance(manifest["config"], dict) or not isinstance(manifest["shards"], dict):
-        raise TinyZooError(f"{path}: not a zoo manifest (config or shards is not an object)")
+        raise TinyZooError(f"{where}: not a zoo manifest (config or shards is not an object)")
     return manifest
+
+
+def manifest_config(manifest: dict, where: str) -> ZooConfig:
+    """The :class:`ZooConfig` of a parsed manifest, checked against its fingerprint."""
+    try:
+        config = ZooConfig.from_dict(manifest["config"])
+    except (TypeError, KeyError, ValueError) as e:
+        raise TinyZooError(f"{where}: invalid config ({e})") from None
+    if config.fingerprint() != manifest["config_fingerprint"]:
+        raise TinyZooError(f"{where}: config does not match its fingerprint (edited?)")
+    return config
 
 
 # --------------------------------------------------------------------------- folder
@@ -323,9 +375,9 @@ def prepare_zoo_dir(path: str | os.PathLike, config: ZooConfig) -> Path:
     except OSError as e:
         raise TinyZooError(f"{data_dir}: cannot create ({e.strerror or e})") from e
     if not has_manifest:
-        _atomic_write(manifest_path, _json_bytes(_new_manifest(config, {}, False)))
+        atomic_write(manifest_path, _json_bytes(_new_manifest(config, {}, False)))
     if not (zoo_dir / CARD).exists():
-        _atomic_write(zoo_dir / CARD, dataset_card(config).encode())
+        atomic_write(zoo_dir / CARD, dataset_card(config).encode())
     return zoo_dir
 
 
@@ -413,7 +465,7 @@ def write_shard(
     table = pa.Table.from_arrays(arrays, schema=schema)
 
     sink = pa.BufferOutputStream()
-    pq.write_table(table, sink)
+    pq.write_table(table, sink, row_group_size=rows_per_row_group(config))
     blob = memoryview(sink.getvalue())
     sha = hashlib.sha256(blob).hexdigest()
 
@@ -423,16 +475,26 @@ def write_shard(
         sidecar_path.unlink(missing_ok=True)
     except OSError as e:
         raise TinyZooError(f"{sidecar_path}: cannot remove ({e.strerror or e})") from e
-    _atomic_write(parquet_path, blob)
+    atomic_write(parquet_path, blob)
+    write_sidecar(zoo_dir, config, group_index, sha)
+    return sha
+
+
+def write_sidecar(zoo_dir: str | os.PathLike, config: ZooConfig, group_index: int,
+                  sha: str) -> None:
+    """Write the sidecar that marks group ``group_index``'s shard (already in place, with
+    sha256 ``sha``) complete."""
+    groups = training_groups(config)
+    group = groups[group_index]
     sidecar = {
         "group": group_index,
-        "model_ids": list(ids),
-        "rows": m,
+        "model_ids": list(group.model_ids),
+        "rows": len(group.model_ids),
         "sha256": sha,
         "config_fingerprint": config.fingerprint(),
     }
-    _atomic_write(sidecar_path, _json_bytes(sidecar))
-    return sha
+    path = Path(zoo_dir) / DATA / sidecar_name(group_index, len(groups))
+    atomic_write(path, _json_bytes(sidecar))
 
 
 def complete_shards(zoo_dir: str | os.PathLike, config: ZooConfig) -> dict[int, str]:
@@ -459,12 +521,27 @@ def complete_shards(zoo_dir: str | os.PathLike, config: ZooConfig) -> dict[int, 
         ):
             continue
         try:
-            sha = _sha256_file(parquet_path)
+            sha = sha256_file(parquet_path)
         except OSError:
             continue
         if sha == meta.get("sha256"):
             done[group.index] = sha
     return done
+
+
+def expected_shard_names(config: ZooConfig) -> list[str]:
+    """The names of the zoo's shards, in group order."""
+    groups = training_groups(config)
+    return [shard_name(g.index, len(groups)) for g in groups]
+
+
+def check_no_stray_files(zoo_dir: str | os.PathLike, config: ZooConfig) -> None:
+    """Raise :class:`TinyZooError` naming the first visible file in ``data/`` that is not
+    one of the zoo's shards (``datasets`` would try to read it as Parquet)."""
+    expected = set(expected_shard_names(config))
+    for path in sorted((Path(zoo_dir) / DATA).iterdir()):
+        if not path.name.startswith(".") and path.name not in expected:
+            raise TinyZooError(f"{path}: not a shard of this zoo; remove it")
 
 
 def finalize(zoo_dir: str | os.PathLike, config: ZooConfig) -> None:
@@ -485,19 +562,16 @@ def finalize(zoo_dir: str | os.PathLike, config: ZooConfig) -> None:
             f"shard (first: {shard_name(missing[0], len(groups))}); build them before "
             "finalizing"
         )
-    expected = {shard_name(g.index, len(groups)) for g in groups}
-    for path in sorted((zoo_dir / DATA).iterdir()):  # datasets reads every visible file
-        if not path.name.startswith(".") and path.name not in expected:
-            raise TinyZooError(f"{path}: not a shard of this zoo; remove it before finalizing")
+    check_no_stray_files(zoo_dir, config)
     shards = {
         shard_name(g.index, len(groups)): {
             "group": g.index, "rows": len(g.model_ids), "sha256": done[g.index]
         }
         for g in groups
     }
-    _atomic_write(zoo_dir / MANIFEST, _json_bytes(_new_manifest(config, shards, True)))
+    atomic_write(zoo_dir / MANIFEST, _json_bytes(_new_manifest(config, shards, True)))
     if not (zoo_dir / CARD).exists():
-        _atomic_write(zoo_dir / CARD, dataset_card(config).encode())
+        atomic_write(zoo_dir / CARD, dataset_card(config).encode())
 
 
 def load_rows(zoo_dir: str | os.PathLike, cache_dir: str | os.PathLike | None = None):

@@ -1,0 +1,251 @@
+"""Load a zoo for predictors: ``load_zoo(source, split=None)``.
+
+``source`` is a local zoo folder, an ``http(s)://`` URL of a published zoo folder, or a
+Hugging Face dataset repo ``hf://ORG/NAME`` (remote zoos are downloaded and verified
+into a cache folder first, see :mod:`zoo_builder.download`). The result is a
+:class:`Zoo`: the models of one split (or all), their labels and metadata as a pandas
+table, the weight-space spec for the UNF core, batches of parameter pytrees read
+straight from the Parquet shards in bounded memory, and the zoo as a memory-mapped
+``datasets.Dataset``.
+
+Batch shapes, for ``B`` models: ``params`` is the nested dict of flax's ``"params"``
+tree (``params["GRUCell_0"]["hn"]["kernel"]`` has shape ``(B, H, H)``, with
+``channel_axis=True`` ``(B, H, H, 1)``, the layout of ``predictors.unf``), ``test_sr``
+and ``model_id`` have shape ``(B,)``.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import os
+from collections.abc import Iterator
+from functools import cached_property
+from pathlib import Path
+from typing import Any, NamedTuple
+
+import numpy as np
+import pandas as pd
+from flax.traverse_util import unflatten_dict
+
+from tinyzoo.errors import TinyZooError
+from zoo_builder.archive import MANIFEST, manifest_config, read_manifest
+from zoo_builder.presets import ZooConfig
+from zoo_builder.reader import ShardReader
+from zoo_builder.spec import seq2seq_spec
+from zoo_builder.splits import SPLITS, split_ids, split_record
+
+__all__ = ["Zoo", "ZooBatch", "load_zoo", "open_local_zoo"]
+
+
+class ZooBatch(NamedTuple):
+    """``B`` models: ``params`` (nested dict of ``(B, *shape[, 1])`` arrays),
+    ``test_sr`` ``(B,)`` float32, ``model_id`` ``(B,)`` int64."""
+
+    params: dict
+    test_sr: Any
+    model_id: np.ndarray
+
+
+def _nest(flat: dict[str, np.ndarray]) -> dict:
+    return unflatten_dict({tuple(k.split("/")): v for k, v in flat.items()})
+
+
+class Zoo:
+    """The models of one split of a zoo (``split=None``: all of them).
+
+    Attributes:
+      path: the zoo folder.
+      manifest: its ``manifest.json`` (a dict).
+      config: its :class:`~zoo_builder.presets.ZooConfig`.
+      split: ``"train"``, ``"val"``, ``"test"`` or ``None``.
+      spec: the weight-space spec of the model (:func:`zoo_builder.spec.seq2seq_spec`),
+        the tree inside flax's ``"params"``.
+    """
+
+    def __init__(
+        self, path: Path, manifest: dict, config: ZooConfig, split: str | None,
+        reader: ShardReader,
+    ) -> None:
+        self.path, self.manifest, self.config, self.split = path, manifest, config, split
+        self.spec = seq2seq_spec()
+        self._reader = reader
+        ids = reader.model_ids
+        if split is not None:
+            ids = split_ids(config.num_models, split)
+            missing = np.setdiff1d(ids, reader.model_ids)
+            if len(missing):
+                raise TinyZooError(
+                    f"{path}: split {split} lacks model {int(missing[0])} in the shards"
+                )
+        self._ids = ids
+
+    # ------------------------------------------------------------------ views
+
+    def with_split(self, split: str | None) -> Zoo:
+        """The same zoo restricted to ``split`` (shares the reader and its cache)."""
+        if split is not None and split not in SPLITS:
+            raise TinyZooError(f"unknown split {split!r}; choose one of {', '.join(SPLITS)}")
+        return Zoo(self.path, self.manifest, self.config, split, self._reader)
+
+    def __len__(self) -> int:
+        return len(self._ids)
+
+    def __repr__(self) -> str:
+        split = self.split or "all"
+        return (f"Zoo({str(self.path)!r}, preset={self.config.preset}, split={split}, "
+                f"models={len(self)})")
+
+    @property
+    def model_ids(self) -> np.ndarray:
+        """The split's model ids, ascending (int64)."""
+        return self._ids
+
+    @property
+    def metadata(self) -> pd.DataFrame:
+        """One row per model of the split, indexed by ``model_id``: hyperparameters,
+        ``test_sr``, ``test_loss``, ``train_loss``, ``group``."""
+        return self._reader.metadata.loc[self._ids]
+
+    @property
+    def test_sr(self) -> np.ndarray:
+        """The split's success rates, ``(N,)`` float32, in ``model_ids`` order."""
+        return self.metadata["test_sr"].to_numpy(np.float32)
+
+    @property
+    def tensor_shapes(self) -> dict[str, tuple[int, ...]]:
+        """``{"/"-joined tensor path: shape}`` of one model."""
+        return dict(self._reader.shapes)
+
+    @cached_property
+    def manifest_sha256(self) -> str:
+        """sha256 of ``manifest.json``'s bytes: identifies the zoo (and its shards)."""
+        return hashlib.sha256((self.path / MANIFEST).read_bytes()).hexdigest()
+
+    # ------------------------------------------------------------------ weights
+
+    def params(
+        self, model_ids: np.ndarray | list[int], *, as_jax: bool = False,
+        channel_axis: bool = False,
+    ) -> dict:
+        """The parameter pytree of ``model_ids`` (leading axis = model, in that order).
+
+        ``channel_axis=True`` appends an axis of size 1 (``(B, *shape, 1)``);
+        ``as_jax=True`` returns jax arrays instead of numpy ones.
+        """
+        flat = self._reader.read(model_ids)
+        if channel_axis:
+            flat = {k: v[..., None] for k, v in flat.items()}
+        if as_jax:
+            import jax.numpy as jnp
+
+            flat = {k: jnp.asarray(v) for k, v in flat.items()}
+        return _nest(flat)
+
+    def batches(
+        self,
+        batch_size: int,
+        *,
+        shuffle: bool = False,
+        seed: int = 0,
+        drop_last: bool = False,
+        as_jax: bool = False,
+        channel_axis: bool = False,
+    ) -> Iterator[ZooBatch]:
+        """Yield the split's models in batches of ``batch_size``.
+
+        Order: ascending model id, or with ``shuffle=True`` a uniform permutation drawn
+        from ``numpy.random.default_rng(seed)`` (pass a new seed per epoch). Memory stays
+        bounded by one batch plus the reader's row-group cache, whatever the zoo's size.
+        """
+        if batch_size < 1:
+            raise ValueError(f"batch_size {batch_size}: need at least 1")
+        ids = self._ids
+        if shuffle:
+            ids = np.random.default_rng(seed).permutation(ids)
+        stop = len(ids) - (len(ids) % batch_size if drop_last else 0)
+        labels = self._reader.metadata["test_sr"]
+        for start in range(0, stop, batch_size):
+            chunk = ids[start : start + batch_size]
+            params = self.params(chunk, as_jax=as_jax, channel_axis=channel_axis)
+            sr = labels.loc[chunk].to_numpy(np.float32)
+            if as_jax:
+                import jax.numpy as jnp
+
+                sr = jnp.asarray(sr)
+            yield ZooBatch(params, sr, chunk)
+
+    # ------------------------------------------------------------------ datasets
+
+    @cached_property
+    def dataset(self):
+        """The split as a memory-mapped ``datasets.Dataset`` (rows sorted by
+        ``model_id``; ``Array2D`` / fixed-length list columns for the tensors).
+        Built on first use (``datasets`` converts the shards into its Arrow cache)."""
+        from zoo_builder.archive import load_rows
+
+        ds = load_rows(self.path)
+        if self.split is not None:
+            ds = ds.select(range(int(self._ids[0]), int(self._ids[-1]) + 1))
+        return ds
+
+
+def open_local_zoo(path: str | os.PathLike, split: str | None = None) -> Zoo:
+    """The complete zoo in folder ``path`` (see :func:`load_zoo`).
+
+    Raises:
+      TinyZooError: one line naming the file if the folder has no valid manifest, the
+        zoo is not complete, its split disagrees with :mod:`zoo_builder.splits`, or a
+        shard listed in the manifest is missing.
+    """
+    zoo_dir = Path(path)
+    if not zoo_dir.is_dir():
+        raise TinyZooError(f"{zoo_dir}: no such zoo folder")
+    manifest = read_manifest(zoo_dir)
+    where = zoo_dir / MANIFEST
+    if manifest.get("complete") is not True:
+        raise TinyZooError(
+            f"{where}: the zoo is not complete (build or download it to the end first)"
+        )
+    config = manifest_config(manifest, str(where))
+    if manifest.get("splits") != split_record(config):
+        raise TinyZooError(
+            f"{where}: no split or a split other than zoo_builder.splits' (re-run "
+            "'tinyzoo build' with the same preset and folder to refresh the manifest)"
+        )
+    if split is not None and split not in SPLITS:
+        raise TinyZooError(f"unknown split {split!r}; choose one of {', '.join(SPLITS)}")
+    names = sorted(manifest["shards"])
+    for name in names:
+        path = zoo_dir / "data" / name
+        if not path.is_file():
+            raise TinyZooError(f"{path}: shard listed in the manifest is missing")
+    reader = ShardReader(zoo_dir, config, names)
+    if len(reader) != config.num_models:
+        raise TinyZooError(
+            f"{zoo_dir / 'data'}: {len(reader)} models in the shards, the manifest says "
+            f"{config.num_models}"
+        )
+    return Zoo(zoo_dir, manifest, config, split, reader)
+
+
+def load_zoo(
+    source: str | os.PathLike, split: str | None = None, *,
+    cache_dir: str | os.PathLike | None = None, progress: bool = False,
+) -> Zoo:
+    """Load the zoo at ``source``, restricted to ``split`` (``"train"``, ``"val"``,
+    ``"test"``; ``None`` for every model).
+
+    ``source``: a local folder; ``http://``/``https://`` URL of a published zoo folder;
+    or ``hf://ORG/NAME[@REVISION]`` (a Hugging Face dataset repo). Remote zoos are
+    downloaded, resumably and checked against the manifest's sha256, into
+    ``cache_dir`` (default ``$TINYZOO_CACHE`` or ``~/.cache/tinyzoo``), then loaded
+    from there; a second call reuses the verified copy.
+    """
+    text = os.fspath(source)
+    from zoo_builder.download import cache_folder_for, download_zoo, is_remote
+
+    if is_remote(text):
+        local = cache_folder_for(text, cache_dir)
+        download_zoo(text, local, progress=progress)
+        return open_local_zoo(local, split)
+    return open_local_zoo(text, split)
