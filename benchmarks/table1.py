@@ -1,0 +1,103 @@
+"""``tinyzoo reproduce table1``: the paper's Table 1 (Kendall's tau of generalisation
+predictors on the Tiny RNN Zoo) on a zoo of any preset.
+
+Builds the preset's zoo if its folder does not hold a complete one (resumable), runs
+:func:`benchmarks.bench.run_benchmark` for every built-in predictor and every seed
+(resumable per seed), renders the leaderboard, and returns one row per method with
+our mean ± std beside the paper's figure. The paper's figures are for the paper
+preset (10,000 hidden-128 models); on smaller presets they are context, not targets.
+"""
+
+from __future__ import annotations
+
+import os
+from pathlib import Path
+
+from benchmarks.bench import run_benchmark
+from benchmarks.leaderboard import PAPER_TABLE1 as _PAPER_BY_TITLE
+from benchmarks.leaderboard import write_leaderboard
+from benchmarks.protocol import ProtocolConfig
+from predictors.registry import BUILTINS
+from tinyzoo.errors import TinyZooError
+
+__all__ = ["PAPER_TABLE1", "reproduce_table1", "format_table1"]
+
+#: Table 1 of the paper by built-in method name (test Kendall's tau, mean and std over
+#: seeds; Deep Sets: the camera-ready table's single figure)
+PAPER_TABLE1: dict[str, tuple[float, float | None]] = {
+    name: _PAPER_BY_TITLE[cls.title()]
+    for name, cls in BUILTINS.items() if cls.title() in _PAPER_BY_TITLE
+}
+
+
+def _ensure_zoo(preset: str, zoo_dir: Path, workers: int, progress: bool, log) -> None:
+    from zoo_builder.archive import read_manifest
+    from zoo_builder.build import build_zoo
+    from zoo_builder.presets import get_preset
+
+    try:
+        config = get_preset(preset)
+    except ValueError as e:
+        raise TinyZooError(str(e)) from None
+    if (zoo_dir / "manifest.json").is_file():
+        manifest = read_manifest(zoo_dir)
+        if manifest.get("complete") is True and manifest.get("splits"):
+            if manifest["config_fingerprint"] != config.fingerprint():
+                raise TinyZooError(f"{zoo_dir}: holds a zoo of another config than preset "
+                                   f"{preset}")
+            return
+    log(f"building the {preset} zoo into {zoo_dir} (resumable) ...")
+    build_zoo(zoo_dir, config, progress=progress, workers=workers)
+
+
+def reproduce_table1(
+    preset: str,
+    zoo_dir: str | os.PathLike | None = None,
+    seeds: int = 5,
+    methods: list[str] | None = None,
+    config: ProtocolConfig | None = None,
+    results_dir: str | os.PathLike = "leaderboard/results",
+    leaderboard_dir: str | os.PathLike = "leaderboard",
+    workers: int = 2,
+    progress: bool = True,
+    log=print,
+) -> list[dict]:
+    """Run Table 1 (module docstring); returns rows ``{"method", "display_name",
+    "mean", "std", "n", "paper_mean", "paper_std", "param_count", "audit"}``."""
+    zoo_path = Path(zoo_dir) if zoo_dir is not None else Path("data/zoos") / preset
+    methods = list(methods or BUILTINS)
+    unknown = [m for m in methods if m not in BUILTINS]
+    if unknown:
+        raise TinyZooError(f"--methods: unknown method {unknown[0]!r}; choose from "
+                           f"{', '.join(BUILTINS)}")
+    _ensure_zoo(preset, zoo_path, workers, progress, log)
+    rows = []
+    for method in methods:
+        record, path = run_benchmark(method, zoo_path, seeds, config, results_dir,
+                                     progress=progress, log=log)
+        tau = record["summary"]["test_kendall_tau"]
+        paper = PAPER_TABLE1.get(method, (None, None))
+        rows.append({"method": method, "display_name": record["display_name"],
+                     "mean": tau["mean"], "std": tau["std"], "n": tau["n"],
+                     "paper_mean": paper[0], "paper_std": paper[1],
+                     "param_count": record["param_count"], "audit": record["audit"],
+                     "result_file": str(path)})
+    write_leaderboard(results_dir, leaderboard_dir)
+    return rows
+
+
+def format_table1(rows: list[dict], preset: str) -> str:
+    """Rows as a text table: method, our test tau (mean ± std, seeds), the paper's."""
+
+    def pm(mean, std):
+        if mean is None:
+            return "undefined"
+        return f"{mean:.4f}" + (f" ± {std:.4f}" if std is not None else "")
+
+    head = f"Table 1, test Kendall's tau ({preset} zoo; paper: paper-preset zoo)"
+    lines = [head, f"{'method':<28}{'ours':>22}{'seeds':>7}{'paper':>20}{'params':>12}"]
+    for r in rows:
+        paper = pm(r["paper_mean"], r["paper_std"]) if r["paper_mean"] is not None else "—"
+        lines.append(f"{r['display_name']:<28}{pm(r['mean'], r['std']):>22}{r['n']:>7}"
+                     f"{paper:>20}{r['param_count']:>12,}")
+    return "\n".join(lines)

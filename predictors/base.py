@@ -1,0 +1,73 @@
+"""The predictor interface: what a user implements (in one file) to enter the benchmark.
+
+A predictor maps a batch of ``B`` models' weights to one logit per model; the
+benchmark turns logits into predicted success rates with a sigmoid and trains them
+with binary cross-entropy on the true success rates (:mod:`benchmarks.protocol`).
+
+Subclass :class:`Predictor` and implement :meth:`Predictor.module`; optionally
+override :meth:`Predictor.features`::
+
+    import flax.linen as nn
+    from predictors.base import Predictor
+
+    class MeanAbs(Predictor):
+        name = "mean-abs"
+        cache_features = True          # features are small: computed once per split
+
+        def features(self, params, spec):
+            # params: {path: (B, *shape, 1) float32 numpy} (flax "params" tree, nested)
+            leaves = jax.tree_util.tree_leaves(params)
+            return np.stack([np.abs(x).mean(axis=tuple(range(1, x.ndim))) for x in leaves], 1)
+
+        def module(self, spec):
+            return nn.Dense(1)         # (B, 22) -> (B, 1)
+
+    # tinyzoo bench path/to/file.py:MeanAbs --zoo data/zoos/mini
+
+Shapes: ``features`` receives the nested parameter dict of the zoo's model with leaves
+``(B, *tensor_shape, 1)`` (numpy float32; the trailing axis is the channel axis of
+:mod:`predictors.unf`) and the zoo's weight-space spec; it returns any pytree of
+arrays with leading axis ``B``. ``module(spec)`` returns a flax module whose
+``apply(variables, features)`` gives ``(B,)`` or ``(B, 1)`` logits.
+"""
+
+from __future__ import annotations
+
+import abc
+from typing import Any, ClassVar
+
+import flax.linen as nn
+
+__all__ = ["Predictor"]
+
+
+class Predictor(abc.ABC):
+    """Base class of weight-space predictors (see the module docstring).
+
+    Class attributes:
+      name: the method's id in result files and on the leaderboard (a slug).
+      display_name: how tables show it (defaults to ``name``).
+      cache_features: features are small enough to compute once per split and keep in
+        memory (then they must be one array ``(B, F)`` or a pytree of arrays); otherwise
+        they are recomputed from the streamed weights for every batch.
+      standardize_features: standardise array features with the train split's mean and
+        standard deviation (requires ``cache_features`` and array features).
+    """
+
+    name: ClassVar[str] = "predictor"
+    display_name: ClassVar[str | None] = None
+    cache_features: ClassVar[bool] = False
+    standardize_features: ClassVar[bool] = False
+
+    def features(self, params: dict, spec: Any) -> Any:
+        """The model's input for a batch of weights; by default the weights themselves,
+        ``(B, *tensor_shape, 1)`` per tensor."""
+        return params
+
+    @abc.abstractmethod
+    def module(self, spec: Any) -> nn.Module:
+        """The flax module: ``apply(variables, features) -> (B,) or (B, 1)`` logits."""
+
+    @classmethod
+    def title(cls) -> str:
+        return cls.display_name or cls.name

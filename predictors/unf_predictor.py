@@ -1,0 +1,47 @@
+"""The UNF predictor: equivariant layers on the zoo's weight space, invariant pooling,
+an MLP.
+
+``X`` (the weights, ``(B, *tensor_shape, 1)`` per tensor) goes through three
+:class:`~predictors.unf.UNFLayer` s with 16 channels and ReLU, then
+:func:`~predictors.unf.invariant_pool` (mean over each tensor's permuted axes,
+``(B, 22 * 16)``), then a 3-layer MLP ``Dense(512) -> ReLU -> Dense(512) -> ReLU ->
+Dense(1)``. Invariant to every neuron permutation of the spec, so in particular to
+the GRU's true hidden-unit symmetry.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from typing import Any
+
+import flax.linen as nn
+import jax.numpy as jnp
+
+from predictors.base import Predictor
+from predictors.mlp import MLP
+from predictors.unf import UNF, invariant_pool
+
+__all__ = ["UNFNet", "UNFPredictor"]
+
+
+class UNFNet(nn.Module):
+    """``UNF(channels) -> invariant_pool -> MLP(hidden)``: weights -> ``(B,)`` logits."""
+
+    spec: Any
+    channels: Sequence[int] = (16, 16, 16)
+    hidden: Sequence[int] = (512, 512)
+
+    @nn.compact
+    def __call__(self, x: Any) -> jnp.ndarray:
+        h = UNF(self.spec, tuple(self.channels), name="unf")(x)
+        return MLP(tuple(self.hidden), name="head")(invariant_pool(h, self.spec))
+
+
+class UNFPredictor(Predictor):
+    """3 UNF layers (16 channels, ReLU), invariant pooling, 3-layer MLP (512 hidden)."""
+
+    name = "unf"
+    display_name = "UNF"
+
+    def module(self, spec: Any) -> nn.Module:
+        return UNFNet(spec)

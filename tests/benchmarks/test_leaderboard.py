@@ -1,0 +1,201 @@
+"""``tinyzoo leaderboard``: submissions and built-in results end to end into
+LEADERBOARD.md, leaderboard.csv and plots; ranking, reference rows, empty and bad input."""
+
+from __future__ import annotations
+
+import copy
+
+import numpy as np
+import pandas as pd
+import pytest
+
+from benchmarks.leaderboard import PAPER_TABLE1, REFERENCE_KIND, leaderboard_frame
+from benchmarks.results import build_record, read_results, write_result, zoo_info
+from tests.benchmarks.conftest import write_csv
+from tinyzoo.cli import main
+
+PNG_MAGIC = b"\x89PNG\r\n\x1a\n"
+ENV = {"hardware": "test machine", "platform": "Linux", "python": "3.11",
+       "versions": {"jax": "0"}, "git_revision": "unknown"}
+
+
+def cli(capsys, *args: str):
+    code = main(list(args))
+    out, err = capsys.readouterr()
+    return code, out, err
+
+
+def builtin_record(zoo_block: dict, method: str, taus: list[float], test) -> dict:
+    def m(tau):
+        return {"kendall_tau": tau, "spearman": 0.6, "r2": 0.3, "mae": 0.15, "n": 6}
+
+    runs = [{"seed": s, "best_epoch": 3, "epochs_run": 10, "val": m(0.7), "test": m(tau),
+             "val_tau_per_epoch": [0.5, 0.7], "param_count": 12345, "wall_time_s": 61.0}
+            for s, tau in enumerate(taus)]
+    return build_record(
+        method=method, display_name=method.upper(), kind="builtin", zoo=zoo_block, runs=runs,
+        protocol={"epochs": 10, "batch_size": 10, "learning_rate": 1e-3, "loss": "bce",
+                  "augment": False, "selection": "best validation tau"},
+        param_count=12345, wall_time_s=61.0 * len(taus),
+        audit={"max_abs_diff": 2.5e-7, "num_permutations": 8, "num_models": 6},
+        predictions={"model_id": test.model_ids, "predicted_sr": test.test_sr[::-1],
+                     "actual_sr": test.test_sr},
+        env=ENV,
+    )
+
+
+def table_rows(markdown: str, heading_start: str) -> list[list[str]]:
+    """The body rows (cells) of the table under the heading starting with
+    ``heading_start``."""
+    lines = markdown.splitlines()
+    start = next(i for i, line in enumerate(lines) if line.startswith(heading_start))
+    rows = []
+    for line in lines[start + 1:]:
+        if line.startswith("## "):
+            break
+        if line.startswith("| ") and not line.startswith("| rank") and "---" not in line:
+            rows.append([cell.strip() for cell in line.strip("|").split(" | ")])
+    return rows
+
+
+def test_submissions_and_builtins_end_to_end(capsys, tmp_path, bench_zoo_dir,
+                                             bench_test) -> None:
+    results, out_dir = tmp_path / "results", tmp_path / "board"
+    ids, sr = bench_test.model_ids.tolist(), bench_test.test_sr
+    order = np.argsort(sr)
+    good = sr.copy()
+    worse = sr.copy()
+    worse[order[[0, 1]]] = worse[order[[1, 0]]]  # one discordant pair
+    submissions = {"perfect": good, "swapped": worse, "flat": np.full(6, 0.5),
+                   "upside-down": 1 - sr}
+    for name, values in submissions.items():
+        csv = write_csv(tmp_path / f"{name}.csv", zip(ids, values.tolist(), strict=True))
+        code, _, err = cli(capsys, "submit", "--predictions", str(csv), "--zoo",
+                           str(bench_zoo_dir), "--name", name, "--results-dir", str(results))
+        assert code == 0, err
+    write_result(builtin_record(zoo_info(bench_test), "unf", [0.95, 0.9, 0.925], bench_test),
+                 results)
+
+    code, out, err = cli(capsys, "leaderboard", "--results-dir", str(results),
+                         "--out", str(out_dir))
+    assert code == 0, err
+    assert "5 results on 1 zoo" in out
+
+    markdown = (out_dir / "LEADERBOARD.md").read_text()
+    sha8 = bench_test.manifest_sha256[:8]
+    heading = f"## bench-test: 60 models (6 test), manifest sha256 `{sha8}`"
+    assert heading in markdown
+    assert "| rank | method | test τ (mean ± std) | val τ | Spearman | R² | MAE | seeds | " \
+           "params | audit max \\|Δ\\| | wall time |" in markdown
+    rows = table_rows(markdown, "## bench-test")
+    names = [row[1] for row in rows]
+    assert names == [
+        f"[perfect (submission)](plots/bench-test-{sha8}__perfect.png)",
+        f"[UNF](plots/bench-test-{sha8}__unf.png)",
+        f"[swapped (submission)](plots/bench-test-{sha8}__swapped.png)",
+        f"[upside-down (submission)](plots/bench-test-{sha8}__upside-down.png)",
+        f"[flat (submission)](plots/bench-test-{sha8}__flat.png)",
+    ]
+    assert [row[0] for row in rows] == ["1", "2", "3", "4", "—"]
+    perfect, unf, _, _, flat = rows
+    assert perfect[2] == "1.0000" and perfect[3] == "—" and perfect[7] == "—"
+    assert unf[2:] == ["0.9250 ± 0.0250", "0.7000 ± 0.0000", "0.6000", "0.3000", "0.1500",
+                       "3", "12,345", "2.5e-07", "3.0 min"]
+    assert flat[2] == "undefined"
+    assert "paper (reference)" not in markdown  # not the paper preset
+
+    frame = pd.read_csv(out_dir / "leaderboard.csv")
+    assert list(frame["method"]) == ["perfect", "unf", "swapped", "upside-down", "flat"]
+    assert frame["rank"].tolist()[:4] == [1, 2, 3, 4] and pd.isna(frame["rank"].iloc[4])
+    assert frame["test_tau_mean"].iloc[0] == pytest.approx(1.0)
+    assert frame["test_tau_mean"].iloc[3] == pytest.approx(-1.0)
+    assert frame["test_tau_std"].iloc[1] == pytest.approx(0.025)
+    assert frame["test_tau_mean"].iloc[2] == pytest.approx(13 / 15)  # 1 of 15 pairs swapped
+    assert pd.isna(frame["test_tau_mean"].iloc[4])
+    assert set(frame["zoo"]) == {f"bench-test-{sha8}"}
+    assert set(frame["manifest_sha256"]) == {bench_test.manifest_sha256}
+    assert frame["kind"].tolist() == ["submission", "builtin", "submission", "submission",
+                                      "submission"]
+    assert frame.loc[1, "param_count"] == 12345 and frame.loc[1, "seeds"] == 3
+
+    plots = sorted((out_dir / "plots").iterdir())
+    assert [p.name for p in plots] == sorted(f"bench-test-{sha8}__{m}.png" for m in
+                                             [*submissions, "unf"])
+    for plot in plots:
+        assert plot.read_bytes().startswith(PNG_MAGIC)
+    assert not [p for p in out_dir.rglob(".*")]  # no temporary files left
+
+
+def test_paper_preset_tables_carry_the_reference_rows(tmp_path, bench_test) -> None:
+    bench = zoo_info(bench_test)
+    paper = {**copy.deepcopy(bench), "preset": "paper", "num_models": 10_000,
+             "manifest_sha256": "cd" * 32,
+             "splits": {"train": 8000, "val": 1000, "test": 1000}}
+    records = [builtin_record(paper, "unf", [0.95, 0.96], bench_test),
+               builtin_record(paper, "statnn", [0.5], bench_test),
+               builtin_record(bench, "unf", [0.7], bench_test)]
+    frame = leaderboard_frame(records)
+    assert frame["zoo"].tolist()[:5] == ["paper-cdcdcdcd"] * 5  # the paper zoo first
+    paper_rows = frame[frame["preset"] == "paper"]
+    assert paper_rows["kind"].tolist() == ["builtin", "builtin"] + [REFERENCE_KIND] * 3
+    assert paper_rows["display_name"].tolist() == ["UNF", "STATNN", "UNF", "STATNN",
+                                                   "Deep Sets"]
+    reference = paper_rows[paper_rows["kind"] == REFERENCE_KIND]
+    assert reference["rank"].isna().all()
+    assert reference["test_tau_mean"].tolist() == [PAPER_TABLE1[n][0] for n in
+                                                   ("UNF", "STATNN", "Deep Sets")]
+    assert (frame[frame["preset"] == "bench-test"]["kind"] != REFERENCE_KIND).all()
+
+    for record in records:
+        write_result(record, tmp_path / "results")
+    from benchmarks.leaderboard import write_leaderboard
+
+    report = write_leaderboard(tmp_path / "results", tmp_path / "board")
+    assert report.num_results == 3 and report.num_zoos == 2 and len(report.plots) == 3
+    markdown = report.markdown.read_text()
+    rows = table_rows(markdown, "## paper: 10,000 models (1,000 test), manifest sha256 "
+                                "`cdcdcdcd`")
+    assert [row[1] for row in rows][2:] == ["UNF — *paper (reference)*",
+                                            "STATNN — *paper (reference)*",
+                                            "Deep Sets — *paper (reference)*"]
+    assert [row[2] for row in rows][2:] == ["0.8968 ± 0.0006", "0.8839 ± 0.0007", "0.8306"]
+    assert [row[0] for row in rows] == ["1", "2", "—", "—", "—"]
+    assert "Table 1 of Zhou et al. (2024)" in markdown
+    assert "paper (reference)" not in "\n".join(
+        markdown.split("## bench-test")[1].splitlines()[:6])
+
+
+def test_tied_taus_share_a_rank(bench_test) -> None:
+    zoo = zoo_info(bench_test)
+    frame = leaderboard_frame([builtin_record(zoo, m, [t], bench_test)
+                               for m, t in [("b", 0.5), ("a", 0.5), ("c", 0.9)]])
+    assert frame["method"].tolist() == ["c", "a", "b"]
+    assert frame["rank"].tolist() == [1, 2, 2]
+
+
+def test_empty_results_say_no_results_yet(capsys, tmp_path) -> None:
+    (tmp_path / "results").mkdir()
+    for results in (tmp_path / "results", tmp_path / "missing"):
+        out_dir = tmp_path / f"board-{results.name}"
+        code, out, err = cli(capsys, "leaderboard", "--results-dir", str(results),
+                             "--out", str(out_dir))
+        assert code == 0, err
+        assert "no results yet" in out
+        markdown = (out_dir / "LEADERBOARD.md").read_text()
+        assert markdown.startswith("# Leaderboard\n")
+        assert f"No results yet: `{results}` holds no result records" in markdown
+        frame = pd.read_csv(out_dir / "leaderboard.csv")
+        assert frame.empty and "test_tau_mean" in frame.columns
+
+
+def test_a_malformed_record_fails_naming_the_file(capsys, tmp_path, bench_test) -> None:
+    results = tmp_path / "results"
+    write_result(builtin_record(zoo_info(bench_test), "unf", [0.7], bench_test), results)
+    (results / "broken.json").write_text('{"schema_version": 1,')
+    code, out, err = cli(capsys, "leaderboard", "--results-dir", str(results),
+                         "--out", str(tmp_path / "board"))
+    assert code == 2 and out == ""
+    assert err.startswith(f"tinyzoo: error: {results / 'broken.json'}: not valid JSON")
+    assert len(err.splitlines()) == 1
+    assert not (tmp_path / "board").exists()
+    assert len(read_results(results.parent / "nothing-here")) == 0
