@@ -19,6 +19,7 @@ from benchmarks.audit import audit_predictor
 from benchmarks.protocol import ProtocolConfig, run_protocol
 from benchmarks.results import build_record, to_jsonable, write_result, zoo_info, zoo_key
 from predictors.registry import load_predictor
+from zoo_builder.archive import atomic_write
 from zoo_builder.zoo import open_local_zoo
 
 __all__ = ["run_benchmark"]
@@ -77,9 +78,7 @@ def run_benchmark(
                 if audit:
                     saved["audit"] = audit_predictor(result.trained, splits[2])
             partial.mkdir(parents=True, exist_ok=True)
-            tmp = path.with_name(f".{path.name}.tmp-{os.getpid()}")
-            tmp.write_text(json.dumps(to_jsonable(saved), indent=2))
-            os.replace(tmp, path)
+            atomic_write(path, json.dumps(to_jsonable(saved), indent=2).encode())
             saved = json.loads(path.read_text())
             log(f"{predictor.name} seed {seed}: test tau {saved['run']['test']['kendall_tau']}, "
                 f"best epoch {result.best_epoch}, {result.wall_time_s:.0f} s")

@@ -76,6 +76,7 @@ __all__ = [
     "check_no_stray_files",
     "sha256_file",
     "atomic_write",
+    "atomic_target",
     "load_rows",
     "dataset_card",
 ]
@@ -184,14 +185,18 @@ def sha256_file(path: Path) -> str:
     return digest.hexdigest()
 
 
-def atomic_write(path: Path, data: bytes | memoryview) -> None:
-    """Write ``data`` to ``path`` via a hidden temporary file in the same folder."""
+@contextlib.contextmanager
+def atomic_target(path: Path):
+    """Yield a hidden temporary path beside ``path`` to write; on success it replaces
+    ``path`` at once, on any error (an interrupt included) it is removed.
+
+    Raises:
+      TinyZooError: naming ``path`` if writing fails with an ``OSError``.
+    """
+    path = Path(path)
     tmp = path.parent / f".{path.name}.tmp-{os.getpid()}"
     try:
-        with open(tmp, "wb") as f:
-            f.write(data)
-            f.flush()
-            os.fsync(f.fileno())
+        yield tmp
         os.replace(tmp, path)
     except BaseException as e:  # an interrupt must not leave the temporary file either
         with contextlib.suppress(OSError):
@@ -199,6 +204,14 @@ def atomic_write(path: Path, data: bytes | memoryview) -> None:
         if isinstance(e, OSError):
             raise TinyZooError(f"{path}: cannot write ({e.strerror or e})") from e
         raise
+
+
+def atomic_write(path: Path, data: bytes | memoryview) -> None:
+    """Write ``data`` to ``path`` via a hidden temporary file in the same folder."""
+    with atomic_target(path) as tmp, open(tmp, "wb") as f:
+        f.write(data)
+        f.flush()
+        os.fsync(f.fileno())
 
 
 def _json_bytes(obj: dict) -> bytes:

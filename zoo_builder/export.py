@@ -20,7 +20,6 @@ keys and shapes as in the zoo, float32) and string metadata: ``model_id``, ``spl
 
 from __future__ import annotations
 
-import contextlib
 import os
 import zipfile
 from pathlib import Path
@@ -30,6 +29,7 @@ from flax.traverse_util import flatten_dict
 from tqdm.auto import tqdm
 
 from tinyzoo.errors import TinyZooError
+from zoo_builder.archive import atomic_target, atomic_write
 from zoo_builder.splits import SPLITS, split_ids, split_of
 from zoo_builder.zoo import Zoo
 
@@ -44,10 +44,6 @@ def npz_order(zoo: Zoo) -> np.ndarray:
     return np.concatenate([split_ids(n, name) for name in SPLITS])
 
 
-def _tmp_for(path: Path) -> Path:
-    return path.parent / f".{path.name}.tmp-{os.getpid()}"
-
-
 def export_npz(zoo: Zoo, out: str | os.PathLike, progress: bool = True) -> Path:
     """Write every model of ``zoo`` to ``out`` as one ``.npz`` (see the module
     docstring); atomically, so ``out`` is never half written. Returns ``out``."""
@@ -57,33 +53,24 @@ def export_npz(zoo: Zoo, out: str | os.PathLike, progress: bool = True) -> Path:
         zoo = zoo.with_split(None)
     ids = npz_order(zoo)
     shapes = zoo.tensor_shapes
-    tmp = _tmp_for(out)
     bar = tqdm(total=len(shapes) * len(ids), unit="tensor", unit_scale=True,
                desc=f"exporting {out.name}", disable=not progress)
-    try:
-        with bar, zipfile.ZipFile(tmp, "w", compression=zipfile.ZIP_STORED,
-                                  allowZip64=True) as zf:
-            for path, shape in shapes.items():
-                header = {"descr": np.lib.format.dtype_to_descr(np.dtype("<f4")),
-                          "fortran_order": False, "shape": (len(ids), *shape, 1)}
-                with zf.open(f"{path}.npy", "w", force_zip64=True) as member:
-                    np.lib.format.write_array_header_2_0(member, header)
-                    for start in range(0, len(ids), _NPZ_CHUNK_MODELS):
-                        chunk = ids[start : start + _NPZ_CHUNK_MODELS]
-                        arr = zoo._reader.read(chunk, columns=[path])[path]
-                        member.write(np.ascontiguousarray(arr, "<f4").tobytes())
-                        bar.update(len(chunk))
-            meta = zoo._reader.metadata.loc[ids]
-            for key, column in (("test_srs", "test_sr"), ("test_losses", "test_loss")):
-                with zf.open(f"{key}.npy", "w", force_zip64=True) as member:
-                    np.lib.format.write_array(member, meta[column].to_numpy(np.float32))
-        os.replace(tmp, out)
-    except BaseException as e:
-        with contextlib.suppress(OSError):
-            tmp.unlink()
-        if isinstance(e, OSError):
-            raise TinyZooError(f"{out}: cannot write ({e.strerror or e})") from e
-        raise
+    with bar, atomic_target(out) as tmp, zipfile.ZipFile(
+            tmp, "w", compression=zipfile.ZIP_STORED, allowZip64=True) as zf:
+        for path, shape in shapes.items():
+            header = {"descr": np.lib.format.dtype_to_descr(np.dtype("<f4")),
+                      "fortran_order": False, "shape": (len(ids), *shape, 1)}
+            with zf.open(f"{path}.npy", "w", force_zip64=True) as member:
+                np.lib.format.write_array_header_2_0(member, header)
+                for start in range(0, len(ids), _NPZ_CHUNK_MODELS):
+                    chunk = ids[start : start + _NPZ_CHUNK_MODELS]
+                    arr = zoo._reader.read(chunk, columns=[path])[path]
+                    member.write(np.ascontiguousarray(arr, "<f4").tobytes())
+                    bar.update(len(chunk))
+        meta = zoo._reader.metadata.loc[ids]
+        for key, column in (("test_srs", "test_sr"), ("test_losses", "test_loss")):
+            with zf.open(f"{key}.npy", "w", force_zip64=True) as member:
+                np.lib.format.write_array(member, meta[column].to_numpy(np.float32))
     return out
 
 
@@ -142,20 +129,8 @@ def export_safetensors(
                 })
                 tensors = {p: np.ascontiguousarray(a[k]) for p, a in flat.items()}
                 path = out_dir / f"model-{model_id:05d}.safetensors"
-                _write_atomic(path, save(tensors, metadata=metadata))
+                atomic_write(path, save(tensors, metadata=metadata))
                 written.append(path)
             bar.update(len(batch.model_id))
     return written
 
-
-def _write_atomic(path: Path, blob: bytes) -> None:
-    tmp = _tmp_for(path)
-    try:
-        tmp.write_bytes(blob)
-        os.replace(tmp, path)
-    except BaseException as e:
-        with contextlib.suppress(OSError):
-            tmp.unlink()
-        if isinstance(e, OSError):
-            raise TinyZooError(f"{path}: cannot write ({e.strerror or e})") from e
-        raise

@@ -12,6 +12,7 @@ from pathlib import Path
 
 import numpy as np
 
+from zoo_builder.archive import atomic_target
 from zoo_builder.download import verify_zoo
 from zoo_builder.splits import SPLITS, split_of
 from zoo_builder.zoo import Zoo
@@ -133,11 +134,9 @@ def write_sr_histogram(zoo: Zoo, out: str | os.PathLike, bins: int = 20) -> Path
     ax.legend(frameon=False)
     fig.tight_layout()
     out = Path(out)
-    tmp = out.parent / f".{out.name}.tmp-{os.getpid()}.png"
     try:
-        fig.savefig(tmp)
-        os.replace(tmp, out)
+        with atomic_target(out) as tmp, open(tmp, "wb") as f:
+            fig.savefig(f, format="png")
     finally:
         plt.close(fig)
-        tmp.unlink(missing_ok=True)
     return out

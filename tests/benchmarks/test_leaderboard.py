@@ -12,17 +12,11 @@ import pytest
 from benchmarks.leaderboard import PAPER_TABLE1, REFERENCE_KIND, leaderboard_frame
 from benchmarks.results import build_record, read_results, write_result, zoo_info
 from tests.benchmarks.conftest import write_csv
-from tinyzoo.cli import main
+from tests.cli_helpers import cli
 
 PNG_MAGIC = b"\x89PNG\r\n\x1a\n"
 ENV = {"hardware": "test machine", "platform": "Linux", "python": "3.11",
        "versions": {"jax": "0"}, "git_revision": "unknown"}
-
-
-def cli(capsys, *args: str):
-    code = main(list(args))
-    out, err = capsys.readouterr()
-    return code, out, err
 
 
 def builtin_record(zoo_block: dict, method: str, taus: list[float], test) -> dict:

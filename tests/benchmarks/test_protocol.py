@@ -15,7 +15,7 @@ from benchmarks.protocol import ProtocolConfig, run_protocol
 from benchmarks.results import read_results, validate_record
 from predictors.baselines import LinearStats
 from predictors.statnn import STATNN, weight_statistics
-from tinyzoo.cli import main
+from tests.cli_helpers import cli
 from zoo_builder.presets import PRESETS
 from zoo_builder.synthetic import write_synthetic_zoo
 from zoo_builder.zoo import Zoo, open_local_zoo
@@ -41,11 +41,6 @@ class FlatKernel(Predictor):
         return nn.Dense(1)
 '''
 
-
-def cli(capsys, *args: str) -> tuple[int, str, str]:
-    code = main(list(args))
-    captured = capsys.readouterr()
-    return code, captured.out, captured.err
 
 
 @pytest.fixture(scope="module")

@@ -14,7 +14,7 @@ from pathlib import Path
 import datasets
 import pytest
 
-from tinyzoo.cli import main
+from tests.cli_helpers import cli, one_line_error
 from tinyzoo.errors import TinyZooError
 from zoo_builder import archive
 from zoo_builder.download import cache_folder_for, verify_zoo
@@ -25,18 +25,6 @@ from .conftest import DATA_CONFIG
 SHARDS = archive.expected_shard_names(DATA_CONFIG)
 
 
-def cli(capsys, *args: str) -> tuple[int, str, str]:
-    code = main(list(args))
-    captured = capsys.readouterr()
-    return code, captured.out, captured.err
-
-
-def one_line_error(code: int, err: str) -> str:
-    assert code == 2, err
-    lines = err.strip().splitlines()
-    assert len(lines) == 1, err
-    assert lines[0].startswith("tinyzoo: error:") and "Traceback" not in err
-    return lines[0]
 
 
 def assert_not_complete(out: Path) -> None:

@@ -10,7 +10,7 @@ import numpy as np
 import pytest
 from safetensors import safe_open
 
-from tinyzoo.cli import main
+from tests.cli_helpers import cli, one_line_error
 from zoo_builder import archive
 from zoo_builder.splits import split_ids
 from zoo_builder.zoo import load_zoo
@@ -20,17 +20,6 @@ from .conftest import DATA_CONFIG
 SHAPES = archive.tensor_shapes(DATA_CONFIG)
 
 
-def cli(capsys, *args: str) -> tuple[int, str, str]:
-    code = main(list(args))
-    captured = capsys.readouterr()
-    return code, captured.out, captured.err
-
-
-def one_line_error(code: int, err: str) -> str:
-    assert code == 2, err
-    lines = err.strip().splitlines()
-    assert len(lines) == 1 and lines[0].startswith("tinyzoo: error:"), err
-    return lines[0]
 
 
 # --------------------------------------------------------------------------- npz
