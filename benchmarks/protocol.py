@@ -223,7 +223,7 @@ def run_protocol(
     elif predictor.standardize_features:
         raise ValueError(f"{predictor.name}: standardize_features needs cache_features")
 
-    apply, apply_jit, step = _programs(predictor, module, config.learning_rate)
+    _, apply_jit, step = _programs(predictor, module, config.learning_rate)
     trained = TrainedPredictor(predictor, spec, None, apply_jit, standardizer,
                                config.eval_batch_size)
     train_sr = train.test_sr.astype(np.float32)  # train labels: allowed

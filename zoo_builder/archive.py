@@ -77,6 +77,7 @@ __all__ = [
     "sha256_file",
     "atomic_write",
     "atomic_target",
+    "json_bytes",
     "load_rows",
     "dataset_card",
 ]
@@ -214,7 +215,8 @@ def atomic_write(path: Path, data: bytes | memoryview) -> None:
         os.fsync(f.fileno())
 
 
-def _json_bytes(obj: dict) -> bytes:
+def json_bytes(obj: dict) -> bytes:
+    """``obj`` as indented JSON bytes with a final newline (manifests, sidecars)."""
     return (json.dumps(obj, indent=2) + "\n").encode()
 
 
@@ -388,7 +390,7 @@ def prepare_zoo_dir(path: str | os.PathLike, config: ZooConfig) -> Path:
     except OSError as e:
         raise TinyZooError(f"{data_dir}: cannot create ({e.strerror or e})") from e
     if not has_manifest:
-        atomic_write(manifest_path, _json_bytes(_new_manifest(config, {}, False)))
+        atomic_write(manifest_path, json_bytes(_new_manifest(config, {}, False)))
     if not (zoo_dir / CARD).exists():
         atomic_write(zoo_dir / CARD, dataset_card(config).encode())
     return zoo_dir
@@ -510,7 +512,7 @@ def write_sidecar(zoo_dir: str | os.PathLike, config: ZooConfig, group_index: in
         "config_fingerprint": config.fingerprint(),
     }
     path = Path(zoo_dir) / DATA / sidecar_name(group_index, len(groups))
-    atomic_write(path, _json_bytes(sidecar))
+    atomic_write(path, json_bytes(sidecar))
 
 
 def complete_shards(zoo_dir: str | os.PathLike, config: ZooConfig) -> dict[int, str]:
@@ -585,7 +587,7 @@ def finalize(zoo_dir: str | os.PathLike, config: ZooConfig) -> None:
         }
         for g in groups
     }
-    atomic_write(zoo_dir / MANIFEST, _json_bytes(_new_manifest(config, shards, True)))
+    atomic_write(zoo_dir / MANIFEST, json_bytes(_new_manifest(config, shards, True)))
     if not (zoo_dir / CARD).exists():
         atomic_write(zoo_dir / CARD, dataset_card(config).encode())
 

@@ -40,6 +40,7 @@ from zoo_builder.archive import (
     complete_shards,
     dataset_card,
     expected_shard_names,
+    json_bytes,
     manifest_config,
     parse_manifest,
     prepare_zoo_dir,
@@ -308,7 +309,7 @@ def download_zoo(
             )
         # the same zoo, but something failed verification: mark it incomplete first
         incomplete = dict(local, complete=False)
-        atomic_write(local_manifest, _json(incomplete))
+        atomic_write(local_manifest, json_bytes(incomplete))
 
     data_dir = zoo_dir / DATA
     groups = training_groups(config)
@@ -357,11 +358,6 @@ def download_zoo(
     atomic_write(local_manifest, raw)  # verbatim: this marks the zoo complete
     return DownloadReport(zoo_dir, len(todo), len(names) - len(todo), downloaded)
 
-
-def _json(obj: dict) -> bytes:
-    import json
-
-    return (json.dumps(obj, indent=2) + "\n").encode()
 
 
 # --------------------------------------------------------------------------- verify

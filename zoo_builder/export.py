@@ -64,10 +64,10 @@ def export_npz(zoo: Zoo, out: str | os.PathLike, progress: bool = True) -> Path:
                 np.lib.format.write_array_header_2_0(member, header)
                 for start in range(0, len(ids), _NPZ_CHUNK_MODELS):
                     chunk = ids[start : start + _NPZ_CHUNK_MODELS]
-                    arr = zoo._reader.read(chunk, columns=[path])[path]
+                    arr = zoo.tensors(chunk, columns=[path])[path]
                     member.write(np.ascontiguousarray(arr, "<f4").tobytes())
                     bar.update(len(chunk))
-        meta = zoo._reader.metadata.loc[ids]
+        meta = zoo.metadata.loc[ids]
         for key, column in (("test_srs", "test_sr"), ("test_losses", "test_loss")):
             with zf.open(f"{key}.npy", "w", force_zip64=True) as member:
                 np.lib.format.write_array(member, meta[column].to_numpy(np.float32))

@@ -123,6 +123,12 @@ class Zoo:
 
     # ------------------------------------------------------------------ weights
 
+    def tensors(self, model_ids: np.ndarray | list[int],
+                columns: list[str] | None = None) -> dict[str, np.ndarray]:
+        """``{"/"-joined path: (B, *shape) float32}`` of ``model_ids`` (any models of the
+        zoo), optionally only the tensors in ``columns`` (read column by column)."""
+        return self._reader.read(model_ids, columns=columns)
+
     def params(
         self, model_ids: np.ndarray | list[int], *, as_jax: bool = False,
         channel_axis: bool = False,
@@ -132,7 +138,7 @@ class Zoo:
         ``channel_axis=True`` appends an axis of size 1 (``(B, *shape, 1)``);
         ``as_jax=True`` returns jax arrays instead of numpy ones.
         """
-        flat = self._reader.read(model_ids)
+        flat = self.tensors(model_ids)
         if channel_axis:
             flat = {k: v[..., None] for k, v in flat.items()}
         if as_jax:

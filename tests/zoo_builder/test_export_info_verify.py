@@ -91,7 +91,7 @@ def test_safetensors_one_file_per_model_with_metadata(synthetic_zoo, tmp_path, c
             assert meta["zoo_manifest_sha256"] == zoo.manifest_sha256
             assert float(meta["test_sr"]) == float(zoo.metadata.loc[model_id, "test_sr"])
             assert set(st.keys()) == set(SHAPES)
-            flat = zoo._reader.read([model_id])
+            flat = zoo.tensors([model_id])
             for path in SHAPES:
                 assert np.array_equal(st.get_tensor(path), flat[path][0])
 
