@@ -35,6 +35,7 @@ import time
 
 import jax
 import jax.numpy as jnp
+import numpy as np
 
 from zoo_builder.hparams import model_hparams, model_key
 from zoo_builder.presets import ZooConfig, get_preset
@@ -72,13 +73,16 @@ def group_throughput(config: ZooConfig, batch_size: int, steps: int, workers: in
     groups = [g for g in training_groups(config) if g.batch_size == batch_size]
     group = max(groups, key=lambda g: len(g.model_ids))
     _, pool = problem_sets(config)
-    init, train_chunk, _ = group_programs(config, batch_size)
-    keys = jnp.stack([model_key(config, i) for i in group.model_ids])
-    lrs = jnp.asarray([model_hparams(config, i).learning_rate for i in group.model_ids],
-                      jnp.float32)
+    programs = group_programs(config, batch_size)
+    ids = group.model_ids
+    keys = np.stack([np.asarray(model_key(config, i)) for i in ids])
+    lrs = programs.to_blocks(np.asarray([model_hparams(config, i).learning_rate for i in ids],
+                                        np.float32))
     pool_arrays = [jnp.asarray(a, jnp.int32) for a in (pool.question, pool.decoder_input,
                                                          pool.answer)]
-    params, opt = init(keys)
+    params, opt = programs.init(keys)
+    keys = programs.to_blocks(keys)
+    train_chunk = programs.train_chunk
     t0 = time.perf_counter()
     jax.block_until_ready(train_chunk(params, opt, lrs, keys, 0, *pool_arrays, length=steps))
     first_call = time.perf_counter() - t0
@@ -102,6 +106,8 @@ def group_throughput(config: ZooConfig, batch_size: int, steps: int, workers: in
         "batch_size": batch_size,
         "workers": workers,
         "group_size": len(group.model_ids),
+        "block_size": programs.block,
+        "devices": programs.num_devices,
         "steps_timed": steps,
         "seconds": best,
         "compile_and_first_call_s": first_call,
@@ -159,6 +165,7 @@ def main(argv=None) -> None:
             "jax": jax.__version__,
             "backend": jax.default_backend(),
             "device": str(jax.devices()[0]),
+            "device_count": jax.device_count(),
         },
         "matmul_n": args.matmul_n,
         "matmul_gflops": baseline,

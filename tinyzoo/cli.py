@@ -40,7 +40,9 @@ def version_command() -> None:
     typer.echo(__version__)
 
 
-@app.command("build", help="Train and archive a zoo (or one shard of it); resumable.")
+@app.command("build", help="Train and archive a zoo (or one shard of it); resumable. "
+             "Groups are sharded over every local device; --backend ray fans the groups "
+             "out to a Ray cluster.")
 def build_command(
     preset: str = typer.Option(..., help="Zoo preset: paper, small, mini or tiny."),
     out: str = typer.Option(..., help="Zoo folder to build into (created if missing)."),
@@ -48,8 +50,21 @@ def build_command(
     models: str | None = typer.Option(
         None, help="Build only the training groups holding models a..b-1 (a:b)."
     ),
-    workers: int = typer.Option(
-        1, help="Training groups trained at once (2 keeps a 2-core CPU busy)."
+    workers: int | None = typer.Option(
+        None, help="local: training groups trained at once (default 1; 2 keeps a 2-core "
+        "CPU busy). ray without --address: CPUs of the local Ray instance (default: all)."
+    ),
+    devices: int | None = typer.Option(
+        None, help="local: shard each group over the first N local devices (default: all)."
+    ),
+    backend: str = typer.Option("local", help="local (this process) or ray."),
+    address: str | None = typer.Option(
+        None, help="ray: address of a running Ray cluster (e.g. auto); default: start a "
+        "local instance."
+    ),
+    cpus_per_task: float = typer.Option(1.0, help="ray: CPUs per task (one group a task)."),
+    gpus_per_task: float = typer.Option(
+        0.0, help="ray: GPUs per task; a task's group is sharded over its GPUs."
     ),
     quiet: bool = typer.Option(False, "--quiet", help="No progress bar."),
 ) -> None:
@@ -60,16 +75,41 @@ def build_command(
         config = get_preset(preset)
         shard_sel = parse_shard(shard) if shard is not None else None
         models_sel = parse_models(models, config.num_models) if models is not None else None
-        if workers < 1:
+        if workers is not None and workers < 1:
             raise ValueError(f"--workers {workers}: need at least 1")
+        if devices is not None and devices < 1:
+            raise ValueError(f"--devices {devices}: need at least 1")
+        if backend not in ("local", "ray"):
+            raise ValueError(f"--backend {backend!r}: choose local or ray")
+        ray_only = {"--address": address is not None, "--cpus-per-task": cpus_per_task != 1.0,
+                    "--gpus-per-task": gpus_per_task != 0.0}
+        if backend == "local" and any(ray_only.values()):
+            first = next(k for k, v in ray_only.items() if v)
+            raise ValueError(f"{first}: only with --backend ray")
+        if backend == "ray" and devices is not None:
+            raise ValueError("--devices: not with --backend ray (use --gpus-per-task)")
+        if cpus_per_task <= 0 or gpus_per_task < 0:
+            raise ValueError(f"--cpus-per-task {cpus_per_task} / --gpus-per-task "
+                             f"{gpus_per_task}: need cpus > 0 and gpus >= 0")
+        if backend == "ray":
+            from zoo_builder.ray_build import build_zoo_ray, import_ray
+
+            import_ray()  # before anything is written
+            report = build_zoo_ray(out, config, shard=shard_sel, models=models_sel,
+                                   address=address, workers=workers,
+                                   cpus_per_task=cpus_per_task, gpus_per_task=gpus_per_task,
+                                   progress=not quiet)
+        else:
+            report = build_zoo(out, config, shard=shard_sel, models=models_sel,
+                               progress=not quiet, workers=workers or 1, devices=devices)
     except ValueError as exc:
         raise TinyZooError(str(exc)) from None
-    report = build_zoo(out, config, shard=shard_sel, models=models_sel, progress=not quiet,
-                       workers=workers)
     state = "complete" if report.complete else "incomplete (other slices still missing)"
+    where = "Ray tasks" if backend == "ray" else f"{report.devices} device(s)"
     typer.echo(
         f"{report.zoo_dir}: built {report.groups_built} training groups "
-        f"({report.models_built} models), {report.groups_skipped} already done; zoo {state}"
+        f"({report.models_built} models) on {where}, {report.groups_skipped} already done; "
+        f"zoo {state}"
     )
 
 

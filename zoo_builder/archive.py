@@ -66,6 +66,7 @@ __all__ = [
     "sidecar_name",
     "prepare_zoo_dir",
     "write_shard",
+    "complete_shard",
     "complete_shards",
     "finalize",
     "read_manifest",
@@ -515,34 +516,40 @@ def write_sidecar(zoo_dir: str | os.PathLike, config: ZooConfig, group_index: in
     atomic_write(path, json_bytes(sidecar))
 
 
-def complete_shards(zoo_dir: str | os.PathLike, config: ZooConfig) -> dict[int, str]:
-    """``{group index: sha256}`` of the complete shards of ``config``'s zoo in ``zoo_dir``.
-
-    A shard is complete iff its Parquet file and sidecar both exist, the sidecar names
-    this config, the group and the group's model ids, and the Parquet file's sha256 (read
-    and hashed here) equals the sidecar's.
-    """
+def complete_shard(zoo_dir: str | os.PathLike, config: ZooConfig,
+                   group_index: int) -> str | None:
+    """The sha256 of group ``group_index``'s shard in ``zoo_dir`` if it is complete, else
+    ``None``. A shard is complete iff its Parquet file and sidecar both exist, the
+    sidecar names this config, the group and the group's model ids, and the Parquet
+    file's sha256 (read and hashed here) equals the sidecar's."""
     data_dir = Path(zoo_dir) / DATA
-    fingerprint = config.fingerprint()
-    done: dict[int, str] = {}
     groups = training_groups(config)
-    for group in groups:
-        parquet_path = data_dir / shard_name(group.index, len(groups))
-        meta = _read_json(data_dir / sidecar_name(group.index, len(groups)))
-        if meta is None or not parquet_path.is_file():
-            continue
-        if (
-            meta.get("config_fingerprint") != fingerprint
-            or meta.get("group") != group.index
-            or tuple(meta.get("model_ids") or ()) != group.model_ids
-            or meta.get("rows") != len(group.model_ids)
-        ):
-            continue
-        try:
-            sha = sha256_file(parquet_path)
-        except OSError:
-            continue
-        if sha == meta.get("sha256"):
+    group = groups[group_index]
+    parquet_path = data_dir / shard_name(group.index, len(groups))
+    meta = _read_json(data_dir / sidecar_name(group.index, len(groups)))
+    if meta is None or not parquet_path.is_file():
+        return None
+    if (
+        meta.get("config_fingerprint") != config.fingerprint()
+        or meta.get("group") != group.index
+        or tuple(meta.get("model_ids") or ()) != group.model_ids
+        or meta.get("rows") != len(group.model_ids)
+    ):
+        return None
+    try:
+        sha = sha256_file(parquet_path)
+    except OSError:
+        return None
+    return sha if sha == meta.get("sha256") else None
+
+
+def complete_shards(zoo_dir: str | os.PathLike, config: ZooConfig) -> dict[int, str]:
+    """``{group index: sha256}`` of the complete shards (:func:`complete_shard`) of
+    ``config``'s zoo in ``zoo_dir``."""
+    done: dict[int, str] = {}
+    for group in training_groups(config):
+        sha = complete_shard(zoo_dir, config, group.index)
+        if sha is not None:
             done[group.index] = sha
     return done
 

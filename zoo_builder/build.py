@@ -20,9 +20,22 @@ from tqdm.auto import tqdm
 
 from zoo_builder.archive import complete_shards, finalize, prepare_zoo_dir, write_shard
 from zoo_builder.presets import ZooConfig
-from zoo_builder.train import GroupResult, TrainingGroup, train_group, training_groups
+from zoo_builder.train import (
+    GroupResult,
+    TrainingGroup,
+    select_devices,
+    train_group,
+    training_groups,
+)
 
-__all__ = ["BuildReport", "parse_shard", "parse_models", "select_groups", "build_zoo"]
+__all__ = [
+    "BuildReport",
+    "parse_shard",
+    "parse_models",
+    "select_groups",
+    "progress_bar",
+    "build_zoo",
+]
 
 
 @dataclass(frozen=True)
@@ -32,6 +45,7 @@ class BuildReport:
     groups_skipped: int
     models_built: int
     complete: bool
+    devices: int = 1
 
 
 def parse_shard(text: str) -> tuple[int, int]:
@@ -78,8 +92,23 @@ def select_groups(
     return groups
 
 
+def progress_bar(config: ZooConfig, total: int, initial: float, enabled: bool,
+                 suffix: str = "") -> tqdm:
+    """The build's progress bar: models done (fractions count steps), models/s, ETA."""
+    return tqdm(
+        total=total,
+        initial=initial,
+        unit="model",
+        desc=f"building {config.preset} zoo{suffix}",
+        disable=not enabled,
+        bar_format="{desc}: {percentage:3.0f}%|{bar}| {n:.0f}/{total} models "
+        "[{elapsed}<{remaining}, {rate_fmt}]",
+    )
+
+
 def _trained_groups(
-    config: ZooConfig, todo: list[TrainingGroup], workers: int, on_steps: Callable
+    config: ZooConfig, todo: list[TrainingGroup], workers: int, on_steps: Callable,
+    devices: tuple,
 ) -> Iterator[tuple[TrainingGroup, GroupResult]]:
     """Train ``todo``, yielding each group with its result as it finishes.
 
@@ -90,7 +119,8 @@ def _trained_groups(
     """
     if workers <= 1:
         for group in todo:
-            yield group, train_group(config, group, on_steps=partial(on_steps, group))
+            yield group, train_group(config, group, on_steps=partial(on_steps, group),
+                                     devices=devices)
         return
     tasks: queue.Queue = queue.Queue()
     for group in todo:
@@ -105,7 +135,8 @@ def _trained_groups(
                 return
             try:
                 results.put((group, train_group(config, group,
-                                                on_steps=partial(on_steps, group))))
+                                                on_steps=partial(on_steps, group),
+                                                devices=devices)))
             except BaseException as exc:  # handed to the main thread
                 results.put((group, exc))
                 return
@@ -127,29 +158,25 @@ def build_zoo(
     progress: bool = True,
     after_group: Callable[[TrainingGroup], None] | None = None,
     workers: int = 1,
+    devices: int | None = None,
 ) -> BuildReport:
     """Build the selected slice of the zoo into ``out`` (see the module docstring).
 
     ``workers`` groups train concurrently; shards are written by the calling thread as
-    groups finish, so the zoo is the same for every value.
+    groups finish. Each group's model blocks are sharded over the first ``devices``
+    local devices (default: all; :class:`zoo_builder.train.GroupPrograms`). The zoo is
+    bitwise the same for every value of both.
     """
     if workers < 1:
         raise ValueError(f"--workers {workers}: need at least 1")
+    device_list = select_devices(devices)
     zoo_dir = prepare_zoo_dir(Path(out), config)
     groups = select_groups(config, shard, models)
     done = complete_shards(zoo_dir, config)
     todo = [g for g in groups if g.index not in done]
     total = sum(len(g.model_ids) for g in groups)
     initial = total - sum(len(g.model_ids) for g in todo)
-    bar = tqdm(
-        total=total,
-        initial=initial,
-        unit="model",
-        desc=f"building {config.preset} zoo",
-        disable=not progress,
-        bar_format="{desc}: {percentage:3.0f}%|{bar}| {n:.0f}/{total} models "
-        "[{elapsed}<{remaining}, {rate_fmt}]",
-    )
+    bar = progress_bar(config, total, initial, progress)
     lock = threading.Lock()
 
     def on_steps(group: TrainingGroup, n: int) -> None:
@@ -158,7 +185,7 @@ def build_zoo(
 
     built = 0
     with bar:
-        for group, result in _trained_groups(config, todo, workers, on_steps):
+        for group, result in _trained_groups(config, todo, workers, on_steps, device_list):
             write_shard(zoo_dir, config, group.index, result)
             built += len(group.model_ids)
             if after_group is not None:
@@ -166,4 +193,5 @@ def build_zoo(
     complete = len(complete_shards(zoo_dir, config)) == len(training_groups(config))
     if complete:
         finalize(zoo_dir, config)
-    return BuildReport(zoo_dir, len(todo), len(groups) - len(todo), built, complete)
+    return BuildReport(zoo_dir, len(todo), len(groups) - len(todo), built, complete,
+                       len(device_list))

@@ -28,11 +28,14 @@ class ZooConfig:
       steps: Adam steps per model.
       n_test: problems in the shared held-out test set.
       n_train_pool: distinct training problems the models draw batches from.
-      group_size: models trained together in one vectorised group.
+      group_size: models trained together in one group (one archive shard).
       seed: the zoo seed; model ``i`` derives all its randomness from ``(seed, i)``.
       lr_min, lr_max: learning rate is log-uniform on ``[lr_min, lr_max]``.
       batch_sizes: batch size is uniform on this set.
       n_train_eval: training-pool problems on which the final train loss is measured.
+      block_size: models one device trains in one vectorised program; a group's blocks
+        are spread over the local devices, so a group uses at most
+        ``ceil(group_size / block_size)`` of them. ``None``: the whole group is one block.
     """
 
     preset: str
@@ -48,6 +51,14 @@ class ZooConfig:
     lr_max: float = 1e-2
     batch_sizes: tuple[int, ...] = (64, 128, 256)
     n_train_eval: int = 512
+    block_size: int | None = None
+
+    def __post_init__(self) -> None:
+        if self.block_size is not None and not 1 <= self.block_size <= self.group_size:
+            raise ValueError(
+                f"block_size {self.block_size}: need 1 <= block_size <= group_size "
+                f"({self.group_size})"
+            )
 
     def to_dict(self) -> dict:
         d = dataclasses.asdict(self)
@@ -69,13 +80,15 @@ class ZooConfig:
 PRESETS: dict[str, ZooConfig] = {
     # steps: the best of 1,000-16,000 on a 24-model CPU sample, which still FAILS the
     # spread criterion (docs/ZOO.md); to be settled on an accelerator
-    "paper": ZooConfig("paper", 10_000, 128, 5, 8000, 1000, 200_000, 250),
+    # groups of 1,000 in 8 blocks of 125: up to 8 accelerators share a group
+    "paper": ZooConfig("paper", 10_000, 128, 5, 8000, 1000, 200_000, 1000, block_size=125),
     # two-digit addition (all 10,000 problems: 1,000 held out, 9,000 to train on)
-    "small": ZooConfig("small", 2_000, 32, 2, 4400, 1000, 9_000, 100),
+    # (blocks of 25 models train fastest on a 2-core CPU: docs/BENCHMARKS.md)
+    "small": ZooConfig("small", 2_000, 32, 2, 4400, 1000, 9_000, 100, block_size=25),
     # one-digit addition (100 problems: 20 held out, 80 to train on); calibrated in
     # docs/ZOO.md
-    "mini": ZooConfig("mini", 300, 32, 1, 800, 20, 80, 50),
-    "tiny": ZooConfig("tiny", 24, 32, 1, 600, 20, 80, 8),
+    "mini": ZooConfig("mini", 300, 32, 1, 800, 20, 80, 50, block_size=25),
+    "tiny": ZooConfig("tiny", 24, 32, 1, 600, 20, 80, 8, block_size=4),
 }
 
 

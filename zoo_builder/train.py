@@ -19,6 +19,7 @@ vocabulary ``V``):
 
 from __future__ import annotations
 
+import dataclasses
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from functools import lru_cache, partial
@@ -27,7 +28,10 @@ import jax
 import jax.numpy as jnp
 import numpy as np
 import optax
+from jax.sharding import Mesh, NamedSharding
+from jax.sharding import PartitionSpec as P
 
+from zoo_builder.adam import adam_init, adam_update
 from zoo_builder.hparams import model_hparams, model_key
 from zoo_builder.model import Seq2Seq
 from zoo_builder.presets import ZooConfig
@@ -38,7 +42,11 @@ __all__ = [
     "training_groups",
     "GroupResult",
     "train_group",
+    "GroupPrograms",
     "group_programs",
+    "model_mesh",
+    "select_devices",
+    "block_size",
     "problem_sets",
 ]
 
@@ -130,25 +138,100 @@ def greedy_success(model: Seq2Seq, params, question, answer) -> jnp.ndarray:
     return ok.astype(jnp.float32)
 
 
-@lru_cache(maxsize=16)
-def group_programs(config: ZooConfig, batch_size: int) -> tuple[Callable, Callable, Callable]:
-    """The compiled programs for groups of one batch size (``M`` models):
+def model_mesh(devices: Sequence[jax.Device] | None = None) -> Mesh:
+    """A 1-D mesh, axis ``"models"``, over ``devices`` (default: every local device of the
+    default backend)."""
+    devices = list(jax.local_devices() if devices is None else devices)
+    if not devices:
+        raise ValueError("no devices to build on")
+    return Mesh(np.array(devices), ("models",))
 
-    - ``init(keys (M, 2)) -> (params, opt_state)``, leaves with the model axis first;
-    - ``train_chunk(params, opt_state, lrs (M,), keys, start, pool_q, pool_d, pool_a,
-      length=n)`` runs steps ``start .. start+n-1`` -> ``(params, opt_state, losses (n, M))``;
+
+def select_devices(count: int | None = None) -> tuple[jax.Device, ...]:
+    """The first ``count`` local devices of the default backend (all of them if ``None``);
+    ``ValueError`` naming the count if there are fewer."""
+    devices = tuple(jax.local_devices())
+    if count is None:
+        return devices
+    if not 1 <= count <= len(devices):
+        raise ValueError(
+            f"--devices {count}: this host has {len(devices)} {jax.default_backend()} "
+            "device(s)"
+        )
+    return devices[:count]
+
+
+def block_size(config: ZooConfig) -> int:
+    """Models one device trains in one vectorised program: ``config.block_size``, or
+    the whole group when the config leaves it unset."""
+    return config.block_size or config.group_size
+
+
+@dataclass(frozen=True)
+class GroupPrograms:
+    """The compiled programs for groups of one batch size on one device mesh.
+
+    A group's ``M`` models are laid out in *blocks* of ``b = block_size(config)`` models:
+    arrays carry a leading ``(n_blocks, b)`` pair of axes, ``n_blocks`` being
+    ``ceil(M / b)`` rounded up to a multiple of the device count (the extra slots repeat
+    model 0 and are dropped). The block axis is sharded over the mesh
+    (``NamedSharding(mesh, P("models"))``); inside ``shard_map`` each device runs
+    ``lax.map`` over its own blocks, and each block is the same ``vmap`` over ``b`` models
+    whatever the number of devices. So every model is computed by the same compiled
+    block program on 1 device or on 8: bitwise the same weights on the same hardware.
+
+    - ``init(keys (M, 2)) -> (params, opt_state)``, blocked, leaves ``(n_blocks, b, ...)``;
+    - ``train_chunk(params, opt_state, lrs, keys, start, pool_q, pool_d, pool_a,
+      length=n)`` with blocked ``lrs (n_blocks, b)`` and ``keys (n_blocks, b, 2)`` runs
+      steps ``start .. start+n-1`` -> ``(params, opt_state, losses (n_blocks, n, b))``;
     - ``evaluate(params, test_q, test_d, test_a, train_q, train_d, train_a)`` ->
-      ``(test SR, test loss, train loss)``, each ``(M,)``.
+      ``(test SR, test loss, train loss)``, each ``(n_blocks, b)``.
     """
+
+    mesh: Mesh
+    block: int
+    init: Callable
+    train_chunk: Callable
+    evaluate: Callable
+
+    @property
+    def num_devices(self) -> int:
+        return self.mesh.devices.size
+
+    def num_blocks(self, num_models: int) -> int:
+        """Blocks for ``num_models`` models: enough, and a multiple of the device count."""
+        blocks = -(-num_models // self.block)
+        return -(-blocks // self.num_devices) * self.num_devices
+
+    def to_blocks(self, x) -> jax.Array:
+        """``(M, ...) -> (n_blocks, b, ...)``, padded with copies of row 0, sharded."""
+        x = np.asarray(x)
+        slots = self.num_blocks(len(x)) * self.block
+        padded = np.concatenate([x, np.repeat(x[:1], slots - len(x), axis=0)])
+        blocked = padded.reshape(-1, self.block, *x.shape[1:])
+        return jax.device_put(blocked, NamedSharding(self.mesh, P("models")))
+
+    def from_blocks(self, x, num_models: int) -> np.ndarray:
+        """``(n_blocks, b, ...) -> (M, ...)``: the first ``num_models`` slots, on the host."""
+        x = np.asarray(x)
+        return x.reshape(-1, *x.shape[2:])[:num_models]
+
+
+@lru_cache(maxsize=16)
+def _group_programs(config: ZooConfig, batch_size: int,
+                    devices: tuple[jax.Device, ...]) -> GroupPrograms:
     model = Seq2Seq(hidden=config.hidden, vocab=VOCAB_SIZE)
     logits_fn = flax_logits(model)
     t_q, t_a = 2 * config.max_digits + 2, config.max_digits + 2
+    mesh = model_mesh(devices)
+    blocks = P("models")
+    shared = P()
 
     def init_one(key):
         q = jnp.zeros((1, t_q, VOCAB_SIZE))
         d = jnp.zeros((1, t_a, VOCAB_SIZE))
         params = model.init(jax.random.fold_in(key, 0), q, d)["params"]
-        return params, optax.adam(1.0).init(params)
+        return params, adam_init(params)
 
     def step_one(params, opt_state, lr, key, t, pool_q, pool_d, pool_a):
         idx = jax.random.randint(
@@ -157,10 +240,11 @@ def group_programs(config: ZooConfig, batch_size: int) -> tuple[Callable, Callab
         loss, grads = jax.value_and_grad(sequence_loss, argnums=1)(
             logits_fn, params, pool_q[idx], pool_d[idx], pool_a[idx]
         )
-        updates, opt_state = optax.adam(lr).update(grads, opt_state, params)
-        return optax.apply_updates(params, updates), opt_state, loss
+        params, opt_state = adam_update(grads, opt_state, params, lr)
+        return params, opt_state, loss
 
     init_single = jax.jit(init_one)
+    programs = GroupPrograms(mesh, block_size(config), None, None, None)
 
     def init(keys):
         # One model at a time, then stacked: under vmap, flax's orthogonal initialiser
@@ -168,32 +252,57 @@ def group_programs(config: ZooConfig, batch_size: int) -> tuple[Callable, Callab
         # inside that pool, which deadlocks on a 2-core machine (tests/zoo_builder/
         # test_model_and_training.py::test_group_initialisation_does_not_deadlock).
         singles = [init_single(key) for key in keys]
-        return jax.tree_util.tree_map(lambda *leaves: jnp.stack(leaves), *singles)
+        stacked = jax.tree_util.tree_map(lambda *leaves: np.stack(leaves), *singles)
+        return jax.tree_util.tree_map(programs.to_blocks, stacked)
+
+    def train_blocks(params, opt_state, lrs, keys, start, pool_q, pool_d, pool_a, length):
+        def one_block(block):
+            p, s, lr, key = block
+
+            def body(carry, t):
+                p, s = carry
+                p, s, loss = jax.vmap(step_one, in_axes=(0, 0, 0, 0, None, None, None, None))(
+                    p, s, lr, key, t, pool_q, pool_d, pool_a
+                )
+                return (p, s), loss
+
+            (p, s), losses = jax.lax.scan(body, (p, s), start + jnp.arange(length))
+            return p, s, losses
+
+        return jax.lax.map(one_block, (params, opt_state, lrs, keys))
 
     @partial(jax.jit, static_argnames=("length",))
     def train_chunk(params, opt_state, lrs, keys, start, pool_q, pool_d, pool_a, *, length):
-        def body(carry, t):
-            p, s = carry
-            p, s, loss = jax.vmap(step_one, in_axes=(0, 0, 0, 0, None, None, None, None))(
-                p, s, lrs, keys, t, pool_q, pool_d, pool_a
-            )
-            return (p, s), loss
+        sharded = jax.shard_map(
+            partial(train_blocks, length=length),
+            mesh=mesh,
+            in_specs=(blocks, blocks, blocks, blocks, shared, shared, shared, shared),
+            out_specs=(blocks, blocks, blocks),
+        )
+        return sharded(params, opt_state, lrs, keys, start, pool_q, pool_d, pool_a)
 
-        ts = start + jnp.arange(length)
-        (params, opt_state), losses = jax.lax.scan(body, (params, opt_state), ts)
-        return params, opt_state, losses
-
-    @jax.jit
-    def evaluate(params, test_q, test_d, test_a, train_q, train_d, train_a):
+    def evaluate_blocks(params, test_q, test_d, test_a, train_q, train_d, train_a):
         def one(p):
             sr = jnp.mean(greedy_success(model, p, test_q, test_a))
             test_loss = sequence_loss(logits_fn, p, test_q, test_d, test_a)
             train_loss = sequence_loss(logits_fn, p, train_q, train_d, train_a)
             return sr, test_loss, train_loss
 
-        return jax.vmap(one)(params)
+        return jax.lax.map(jax.vmap(one), params)
 
-    return init, train_chunk, evaluate
+    evaluate = jax.jit(jax.shard_map(
+        evaluate_blocks, mesh=mesh, in_specs=(blocks, *[shared] * 6),
+        out_specs=(blocks, blocks, blocks),
+    ))
+    return dataclasses.replace(programs, init=init, train_chunk=train_chunk, evaluate=evaluate)
+
+
+def group_programs(config: ZooConfig, batch_size: int,
+                   devices: Sequence[jax.Device] | None = None) -> GroupPrograms:
+    """The :class:`GroupPrograms` for groups of ``batch_size`` on ``devices`` (default:
+    every local device); compiled once per (config, batch size, devices)."""
+    devices = tuple(jax.local_devices() if devices is None else devices)
+    return _group_programs(config, batch_size, devices)
 
 
 def train_group(
@@ -202,26 +311,31 @@ def train_group(
     chunk_steps: int = 100,
     on_steps: Callable[[int], None] | None = None,
     evaluate_at: Sequence[int] = (),
+    devices: Sequence[jax.Device] | None = None,
 ) -> GroupResult:
     """Train and evaluate every model of ``group``.
 
     Args:
       config: the zoo config.
-      group: one of :func:`training_groups` ``(config)``.
+      group: one of :func:`training_groups` ``(config)`` (or any models sharing a batch
+        size, for calibration).
       chunk_steps: steps per compiled scan; ``on_steps(n)`` is called after each chunk
         with the number of steps just done (for progress bars).
       evaluate_at: step counts below ``config.steps`` after which the test SR is also
         measured (``result.sr_at[step]``; for calibration). Chunks end there too, which
         changes nothing in the weights.
+      devices: the devices the group's blocks are spread over (default: every local
+        device); the result is the same for any choice (see :class:`GroupPrograms`).
     """
     stops = sorted({int(s) for s in evaluate_at})
     if stops and not 0 < stops[0] <= stops[-1] < config.steps:
         raise ValueError(f"evaluate_at {stops}: steps must lie in 1..{config.steps - 1}")
-    init, train_chunk, evaluate = group_programs(config, group.batch_size)
+    programs = group_programs(config, group.batch_size, devices)
+    m = len(group.model_ids)
     test, pool = problem_sets(config)
     hps = [model_hparams(config, i) for i in group.model_ids]
-    keys = jnp.stack([model_key(config, i) for i in group.model_ids])
-    lrs = jnp.asarray([h.learning_rate for h in hps], jnp.float32)
+    keys = np.stack([np.asarray(model_key(config, i)) for i in group.model_ids])
+    lrs = np.asarray([h.learning_rate for h in hps], np.float32)
     pool_arrays = [jnp.asarray(a, jnp.int32) for a in (pool.question, pool.decoder_input,
                                                          pool.answer)]
     k = min(config.n_train_eval, len(pool))
@@ -229,27 +343,27 @@ def train_group(
         *(jnp.asarray(a, jnp.int32) for a in (test.question, test.decoder_input, test.answer)),
         *(a[:k] for a in pool_arrays),
     )
-    params, opt_state = init(keys)
+    params, opt_state = programs.init(keys)
+    block_keys, block_lrs = programs.to_blocks(keys), programs.to_blocks(lrs)
     sr_at = {}
     done = 0
     for stop in [*stops, config.steps]:
         while done < stop:
             n = min(chunk_steps, stop - done)
-            params, opt_state, _ = train_chunk(
-                params, opt_state, lrs, keys, done, *pool_arrays, length=n
+            params, opt_state, _ = programs.train_chunk(
+                params, opt_state, block_lrs, block_keys, done, *pool_arrays, length=n
             )
             done += n
             if on_steps is not None:
                 on_steps(n)
         if stop < config.steps:
-            sr_at[stop] = np.asarray(evaluate(params, *eval_arrays)[0])
-    sr, test_loss, train_loss = evaluate(params, *eval_arrays)
+            sr_at[stop] = programs.from_blocks(programs.evaluate(params, *eval_arrays)[0], m)
+    sr, test_loss, train_loss = programs.evaluate(params, *eval_arrays)
     return GroupResult(
         model_ids=group.model_ids,
-        params=jax.tree_util.tree_map(np.asarray, params),
-        test_sr=np.asarray(sr),
-        test_loss=np.asarray(test_loss),
-        train_loss=np.asarray(train_loss),
+        params=jax.tree_util.tree_map(lambda x: programs.from_blocks(x, m), params),
+        test_sr=programs.from_blocks(sr, m),
+        test_loss=programs.from_blocks(test_loss, m),
+        train_loss=programs.from_blocks(train_loss, m),
         sr_at=sr_at,
     )
-

@@ -9,7 +9,8 @@ from pathlib import Path
 import pytest
 
 from tests.zoo_builder.http_server import ZooServer
-from zoo_builder.presets import ZooConfig
+from zoo_builder.build import build_zoo
+from zoo_builder.presets import ZooConfig, get_preset
 from zoo_builder.synthetic import write_synthetic_zoo
 
 #: 30 models (24 / 3 / 3 split) in several shards; hidden 4 keeps the files tiny.
@@ -35,3 +36,15 @@ def zoo_server(synthetic_zoo):
     server = ZooServer(synthetic_zoo).start()
     yield server
     server.stop()
+
+
+@pytest.fixture(scope="session")
+def reference(tmp_path_factory) -> Path:
+    """The ``tiny`` zoo, built once in this process (one device), in one go; every other
+    way of building it must give the same shards. Tests must not modify it."""
+    tiny = get_preset("tiny")
+    zoo_dir = tmp_path_factory.mktemp("reference") / "zoo"
+    report = build_zoo(zoo_dir, tiny, progress=False)
+    assert report.complete and report.groups_skipped == 0
+    assert report.models_built == tiny.num_models
+    return zoo_dir

@@ -31,16 +31,6 @@ def snapshot(root: Path) -> dict[str, bytes]:
     return {str(p.relative_to(root)): p.read_bytes() for p in root.rglob("*") if p.is_file()}
 
 
-@pytest.fixture(scope="module")
-def reference(tmp_path_factory) -> Path:
-    """The tiny zoo, built once, in one go."""
-    zoo_dir = tmp_path_factory.mktemp("reference") / "zoo"
-    report = build_zoo(zoo_dir, TINY, progress=False)
-    assert report.complete and report.groups_skipped == 0
-    assert report.models_built == TINY.num_models
-    return zoo_dir
-
-
 def test_reference_build_is_a_complete_zoo(reference):
     manifest = archive.read_manifest(reference)
     assert manifest["complete"] is True
@@ -76,7 +66,7 @@ def test_concurrent_workers_build_the_same_zoo(reference, tmp_path):
 def test_a_failing_worker_stops_the_build(tmp_path, monkeypatch):
     import zoo_builder.build as build_module
 
-    def broken(config, group, on_steps=None):
+    def broken(config, group, on_steps=None, devices=None):
         raise RuntimeError(f"group {group.index} failed")
 
     monkeypatch.setattr(build_module, "train_group", broken)
@@ -96,6 +86,25 @@ def test_shards_built_separately_merge_into_the_same_zoo(reference, tmp_path):
     assert last.complete
     assert shard_hashes(zoo_dir) == shard_hashes(reference)
     assert archive.read_manifest(zoo_dir)["shards"] == archive.read_manifest(reference)["shards"]
+
+
+def test_slices_built_in_separate_folders_merge_by_copying_and_rebuilding(reference, tmp_path):
+    """The node-local SLURM recipe of docs/SCALE_OUT.md: copy every slice's shards and
+    sidecars into one folder, run the build there: nothing is rebuilt, the zoo is final."""
+    import shutil
+
+    merged = tmp_path / "merged" / "data"
+    merged.mkdir(parents=True)
+    for i in range(2):
+        part = tmp_path / f"part{i}"
+        build_zoo(part, TINY, shard=(i, 2), progress=False)
+        for f in [*(part / "data").glob("train-*.parquet"), *(part / "data").glob(".train-*")]:
+            shutil.copy(f, merged / f.name)
+    report = build_zoo(merged.parent, TINY, progress=False)
+    assert report.groups_built == 0 and report.complete
+    assert shard_hashes(merged.parent) == shard_hashes(reference)
+    assert (archive.read_manifest(merged.parent)["shards"]
+            == archive.read_manifest(reference)["shards"])
 
 
 def test_a_model_range_builds_only_its_groups_and_the_rest_completes_later(reference, tmp_path):

@@ -152,7 +152,7 @@ from zoo_builder.hparams import model_key
 from zoo_builder.presets import ZooConfig
 from zoo_builder.train import group_programs
 cfg = ZooConfig("init-test", 480, 64, 2, 10, 20, 100, 16)
-init, _, _ = group_programs(cfg, 64)
+init = group_programs(cfg, 64).init
 for r in range(30):
     keys = jnp.stack([model_key(cfg, i + 16 * r) for i in range(16)])
     jax.block_until_ready(init(keys))

@@ -1,0 +1,215 @@
+"""Build a zoo across machines with Ray: one Ray task per training group (one shard).
+
+The driver (the process running ``tinyzoo build --backend ray``) prepares the output
+folder, submits one task for every training group of the selection whose shard is not
+complete yet, shows the overall progress, and writes the final manifest once every
+shard of the zoo is complete and its sha256 verified. Each task trains its group with
+:func:`zoo_builder.train.train_group` (on every device Ray gives it) and writes the shard
+and its sidecar atomically into the output folder itself, so the folder must be one that
+every node sees at the same path (local disk for a one-machine cluster, a shared
+filesystem otherwise); nothing but a sha256 travels back to the driver.
+
+Failures:
+
+- a task whose worker process dies (killed, out of memory, node lost) is retried by Ray
+  up to ``max_retries`` times; a retried task whose shard was completed meanwhile only
+  re-checks it;
+- an exception raised by the task itself (a bug, a full disk) is not retried: the
+  driver cancels the remaining tasks and reports it;
+- if the driver itself dies, re-running the same command resumes: complete shards are
+  verified and never rebuilt.
+
+A model's weights do not depend on which task, worker or machine trained it (training
+groups are a function of the config), so a Ray build equals a single-process build on
+the same hardware and software.
+
+Ray is optional (``pip install 'tiny-rnn-zoo[ray]'``) and imported only here.
+"""
+
+from __future__ import annotations
+
+import os
+import warnings
+from pathlib import Path
+
+from tinyzoo.errors import TinyZooError
+from zoo_builder.archive import complete_shard, complete_shards, finalize, prepare_zoo_dir
+from zoo_builder.archive import write_shard as _write_shard
+from zoo_builder.build import BuildReport, progress_bar, select_groups
+from zoo_builder.presets import ZooConfig
+from zoo_builder.train import train_group, training_groups
+
+__all__ = ["build_zoo_ray", "import_ray", "build_group_task", "GroupProgress"]
+
+#: Ray's own retries of a task whose worker process died.
+DEFAULT_MAX_RETRIES = 3
+
+
+def import_ray():
+    """The ``ray`` module, or a :class:`TinyZooError` saying how to install it."""
+    try:
+        import ray
+    except ImportError:
+        raise TinyZooError(
+            "--backend ray needs Ray, which is not installed: "
+            "pip install 'tiny-rnn-zoo[ray]'"
+        ) from None
+    return ray
+
+
+class GroupProgress:
+    """A Ray actor holding, per running group, how many models' worth of steps are done
+    (``steps done / config.steps * models``); tasks report to it, the driver polls it."""
+
+    def __init__(self) -> None:
+        self.models: dict[int, float] = {}
+
+    def start(self, group: int) -> None:
+        self.models[group] = 0.0  # a retried task starts again from zero
+
+    def add(self, group: int, models: float) -> None:
+        self.models[group] = self.models.get(group, 0.0) + models
+
+    def snapshot(self) -> dict[int, float]:
+        return dict(self.models)
+
+
+def build_group_task(zoo_dir: str, config_dict: dict, group_index: int,
+                     progress=None) -> tuple[int, str]:
+    """Train group ``group_index`` of the zoo ``config_dict`` and write its shard into
+    ``zoo_dir`` (skipped if already complete) -> ``(group_index, shard sha256)``.
+
+    Runs inside a Ray worker (as the task ``build_group_task``); ``progress`` is a
+    :class:`GroupProgress` actor handle or ``None``."""
+    config = ZooConfig.from_dict(config_dict)
+    sha = complete_shard(zoo_dir, config, group_index)
+    if sha is not None:
+        return group_index, sha
+    group = training_groups(config)[group_index]
+    on_steps = None
+    if progress is not None:
+        progress.start.remote(group_index)
+        share = len(group.model_ids) / config.steps
+
+        def on_steps(n: int) -> None:
+            progress.add.remote(group_index, n * share)
+
+    result = train_group(config, group, on_steps=on_steps)
+    return group_index, _write_shard(Path(zoo_dir), config, group_index, result)
+
+
+def _start_ray(ray, address: str | None, workers: int | None) -> bool:
+    """Connect to the cluster at ``address``, or start a local instance with ``workers``
+    CPUs (default: all). Returns whether this call started Ray (and must stop it)."""
+    if ray.is_initialized():
+        return False
+    common = dict(include_dashboard=False, log_to_driver=False, logging_level="error",
+                  configure_logging=True)
+    try:
+        with warnings.catch_warnings():
+            # Ray starts its processes with fork+exec, which is safe beside JAX's threads
+            warnings.filterwarnings("ignore", message=r"os\.fork\(\) was called",
+                                    category=RuntimeWarning)
+            if address is not None:
+                ray.init(address=address, **common)
+            else:
+                ray.init(num_cpus=workers or os.cpu_count(),
+                         object_store_memory=128 * 2**20, **common)
+    except (ConnectionError, ValueError, RuntimeError) as exc:
+        where = f"--address {address!r}" if address else "a local Ray instance"
+        first_line = str(exc).strip().splitlines()[0] if str(exc).strip() else type(exc).__name__
+        raise TinyZooError(f"{where}: cannot start Ray ({first_line})") from None
+    return True
+
+
+def _describe(exc: BaseException) -> str:
+    text = str(getattr(exc, "cause", None) or exc).strip()
+    return text.splitlines()[-1] if text else type(exc).__name__
+
+
+def build_zoo_ray(
+    out: Path | str,
+    config: ZooConfig,
+    shard: tuple[int, int] | None = None,
+    models: tuple[int, int] | None = None,
+    address: str | None = None,
+    workers: int | None = None,
+    cpus_per_task: float = 1,
+    gpus_per_task: float = 0,
+    max_retries: int = DEFAULT_MAX_RETRIES,
+    progress: bool = True,
+) -> BuildReport:
+    """Build the selected slice of the zoo into ``out`` with one Ray task per group.
+
+    Args:
+      out: the zoo folder; every Ray node must see it at this (absolute) path.
+      config, shard, models: as for :func:`zoo_builder.build.build_zoo`.
+      address: a running Ray cluster (``ray.init(address=...)``, e.g. ``"auto"`` on a
+        cluster node); ``None`` starts a local instance with ``workers`` CPUs (default:
+        all), so that ``workers`` tasks run at once. An already initialised Ray in this
+        process is used as it is.
+      cpus_per_task, gpus_per_task: Ray resources of each task; a task's group is
+        sharded over the ``gpus_per_task`` GPUs Ray assigns to it.
+      max_retries: retries of a task whose worker died.
+    """
+    if cpus_per_task <= 0 or gpus_per_task < 0:
+        raise ValueError(f"--cpus-per-task {cpus_per_task} / --gpus-per-task {gpus_per_task}: "
+                         "need cpus > 0 and gpus >= 0")
+    if workers is not None and workers < 1:
+        raise ValueError(f"--workers {workers}: need at least 1")
+    ray = import_ray()
+    zoo_dir = prepare_zoo_dir(Path(out).resolve(), config)
+    groups = select_groups(config, shard, models)
+    done = complete_shards(zoo_dir, config)
+    todo = [g for g in groups if g.index not in done]
+    sizes = {g.index: len(g.model_ids) for g in groups}
+    total = sum(sizes.values())
+    finished_models = total - sum(sizes[g.index] for g in todo)
+    started = _start_ray(ray, address, workers) if todo else False
+    try:
+        if todo:
+            _run_tasks(ray, zoo_dir, config, todo, sizes, total, finished_models,
+                       cpus_per_task, gpus_per_task, max_retries, progress)
+    finally:
+        if started:
+            ray.shutdown()
+    complete = len(complete_shards(zoo_dir, config)) == len(training_groups(config))
+    if complete:
+        finalize(zoo_dir, config)  # re-hashes every shard against its sidecar
+    built = sum(sizes[g.index] for g in todo)
+    return BuildReport(zoo_dir, len(todo), len(groups) - len(todo), built, complete)
+
+
+def _run_tasks(ray, zoo_dir: Path, config: ZooConfig, todo, sizes: dict[int, int],
+               total: int, finished_models: int, cpus_per_task: float, gpus_per_task: float,
+               max_retries: int, progress: bool) -> None:
+    tracker = ray.remote(num_cpus=0)(GroupProgress).remote()
+    task = ray.remote(build_group_task).options(
+        name="build_group_task", num_cpus=cpus_per_task, num_gpus=gpus_per_task,
+        max_retries=max_retries, retry_exceptions=False,
+    )
+    config_dict = config.to_dict()
+    pending = {task.remote(str(zoo_dir), config_dict, g.index, tracker): g.index for g in todo}
+    finished: set[int] = set()
+    bar = progress_bar(config, total, finished_models, progress, suffix=" (ray)")
+    with bar:
+        while pending:
+            ready, _ = ray.wait(list(pending), num_returns=1, timeout=0.5)
+            for ref in ready:
+                index = pending.pop(ref)
+                try:
+                    ray.get(ref)
+                except Exception as exc:  # RayTaskError, WorkerCrashedError, ...
+                    for other in pending:
+                        ray.cancel(other, force=True)
+                    raise TinyZooError(
+                        f"{zoo_dir}: training group {index} failed "
+                        f"({type(exc).__name__}: {_describe(exc)}); complete shards are "
+                        "kept, re-run the same command to resume"
+                    ) from None
+                finished.add(index)
+                finished_models += sizes[index]
+            running = ray.get(tracker.snapshot.remote())
+            partial = sum(min(v, sizes[i]) for i, v in running.items() if i not in finished)
+            bar.n = finished_models + partial
+            bar.refresh()
