@@ -28,7 +28,8 @@ from zoo_builder.train import train_group, training_groups
 
 
 def override(config: ZooConfig, assignments: list[str]) -> ZooConfig:
-    """``config`` with ``FIELD=VALUE`` assignments applied (ints and floats)."""
+    """``config`` with ``FIELD=VALUE`` assignments applied (ints and floats;
+    ``digit_weights=w1,w2,...``)."""
     fields = {f.name for f in dataclasses.fields(ZooConfig)}
     changes = {}
     for item in assignments:
@@ -36,7 +37,10 @@ def override(config: ZooConfig, assignments: list[str]) -> ZooConfig:
         if not sep or key not in fields or key in ("preset", "batch_sizes"):
             raise SystemExit(f"--set {item}: expected FIELD=VALUE with a numeric config field")
         current = getattr(config, key)
-        changes[key] = float(value) if isinstance(current, float) else int(value)
+        if key == "digit_weights":
+            changes[key] = tuple(float(w) for w in value.split(","))
+        else:
+            changes[key] = float(value) if isinstance(current, float) else int(value)
     return dataclasses.replace(config, **changes)
 
 

@@ -657,6 +657,14 @@ def dataset_card(config: ZooConfig) -> str:
     c = config
     d = c.max_digits
     digits = "1 digit" if d == 1 else f"1 to {d} digits"
+    if c.digit_weights is None:
+        length_rule = "length uniform"
+    else:
+        from zoo_builder.task import digit_probabilities
+
+        probs = digit_probabilities(d, c.digit_weights)
+        length_rule = "length 1, 2, ... with probabilities " + ", ".join(
+            f"{p:.3g}" for p in probs)
     vocab = ", ".join(f"`{ch}`" for ch in VOCAB[:10]) + ", `+`, `=`, `<EOS>`, `<PAD>`"
     meta_rows = [
         ("model_id", "int64", f"model id, 0 .. {c.num_models - 1}"),
@@ -717,7 +725,7 @@ zoo = zoo.sort("model_id").with_format("numpy")  # tensor columns as arrays of t
 ## Task
 
 Character-level addition: `"15+20="` is completed as `"35<EOS>"`. Operands have
-{digits} (length uniform, then value uniform among numbers of that length). The
+{digits} ({length_rule}, then value uniform among numbers of that length). The
 vocabulary has {VOCAB_SIZE} one-hot tokens:
 {vocab}.
 Questions are left-padded to {2 * d + 2} characters, answers (digits, then `<EOS>`)

@@ -36,6 +36,8 @@ class ZooConfig:
       block_size: models one device trains in one vectorised program; a group's blocks
         are spread over the local devices, so a group uses at most
         ``ceil(group_size / block_size)`` of them. ``None``: the whole group is one block.
+      digit_weights: relative probabilities of an operand having 1, 2, ..., max_digits
+        digits (test set and training pool alike); ``None``: uniform.
     """
 
     preset: str
@@ -52,6 +54,7 @@ class ZooConfig:
     batch_sizes: tuple[int, ...] = (64, 128, 256)
     n_train_eval: int = 512
     block_size: int | None = None
+    digit_weights: tuple[float, ...] | None = None
 
     def __post_init__(self) -> None:
         if self.block_size is not None and not 1 <= self.block_size <= self.group_size:
@@ -60,15 +63,24 @@ class ZooConfig:
                 f"({self.group_size})"
             )
 
+        if self.digit_weights is not None:
+            from zoo_builder.task import digit_probabilities
+
+            digit_probabilities(self.max_digits, self.digit_weights)  # raises if malformed
+
     def to_dict(self) -> dict:
         d = dataclasses.asdict(self)
         d["batch_sizes"] = list(self.batch_sizes)
+        if self.digit_weights is not None:
+            d["digit_weights"] = list(self.digit_weights)
         return d
 
     @classmethod
     def from_dict(cls, d: dict) -> ZooConfig:
         d = dict(d)
         d["batch_sizes"] = tuple(d["batch_sizes"])
+        if d.get("digit_weights") is not None:
+            d["digit_weights"] = tuple(float(w) for w in d["digit_weights"])
         return cls(**d)
 
     def fingerprint(self) -> str:

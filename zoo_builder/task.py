@@ -35,6 +35,7 @@ __all__ = [
     "PAD",
     "VOCAB_SIZE",
     "Problems",
+    "digit_probabilities",
     "sample_operands",
     "encode",
     "make_problem_sets",
@@ -66,9 +67,31 @@ class Problems:
         return len(self.a)
 
 
-def sample_operands(rng: np.random.Generator, n: int, max_digits: int) -> np.ndarray:
-    """``n`` operands: length uniform on ``1..max_digits``, value uniform given the length."""
-    digits = rng.integers(1, max_digits + 1, size=n)
+def digit_probabilities(max_digits: int,
+                        digit_weights: tuple[float, ...] | None) -> np.ndarray:
+    """``P(an operand has k digits)`` for ``k = 1..max_digits``: ``digit_weights``
+    normalised, or uniform if ``None``; ``ValueError`` for a malformed weight list."""
+    if digit_weights is None:
+        return np.full(max_digits, 1.0 / max_digits)
+    w = np.asarray(digit_weights, np.float64)
+    if w.shape != (max_digits,) or np.any(~np.isfinite(w)) or np.any(w < 0) or w.sum() <= 0:
+        raise ValueError(
+            f"digit_weights {tuple(digit_weights)}: need {max_digits} non-negative weights "
+            "(operands of 1..max_digits digits) with a positive sum"
+        )
+    return w / w.sum()
+
+
+def sample_operands(rng: np.random.Generator, n: int, max_digits: int,
+                    digit_weights: tuple[float, ...] | None = None) -> np.ndarray:
+    """``n`` operands: the number of digits ``k`` drawn with
+    :func:`digit_probabilities` (uniform on ``1..max_digits`` by default), then the value
+    uniform among the numbers of ``k`` digits."""
+    if digit_weights is None:
+        digits = rng.integers(1, max_digits + 1, size=n)
+    else:
+        probs = digit_probabilities(max_digits, digit_weights)
+        digits = rng.choice(np.arange(1, max_digits + 1), size=n, p=probs)
     low = np.where(digits == 1, 0, 10 ** (digits - 1))
     high = 10**digits
     return low + (rng.random(n) * (high - low)).astype(np.int64)
@@ -97,14 +120,20 @@ def encode(a: np.ndarray, b: np.ndarray, max_digits: int) -> Problems:
 
 
 def make_problem_sets(
-    seed: int, max_digits: int, n_test: int, n_train: int
+    seed: int, max_digits: int, n_test: int, n_train: int,
+    digit_weights: tuple[float, ...] | None = None,
 ) -> tuple[Problems, Problems]:
-    """The zoo's fixed test set and its training pool: distinct problems, disjoint sets.
+    """The zoo's fixed test set and its training pool: distinct problems, disjoint sets,
+    operands drawn by :func:`sample_operands`.
 
     Raises:
-      ValueError: the problem space is too small for that many distinct problems.
+      ValueError: the problem space (operands of the lengths with positive weight) is
+        too small for that many distinct problems.
     """
-    space = (10**max_digits) ** 2
+    probs = digit_probabilities(max_digits, digit_weights)
+    numbers = sum(10 if k == 1 else 9 * 10 ** (k - 1)
+                  for k in range(1, max_digits + 1) if probs[k - 1] > 0)
+    space = numbers**2
     if n_test + n_train > space:
         raise ValueError(
             f"max_digits={max_digits} allows {space} distinct problems, fewer than "
@@ -115,8 +144,8 @@ def make_problem_sets(
     pairs: list[tuple[int, int]] = []
     while len(pairs) < n_test + n_train:
         need = n_test + n_train - len(pairs)
-        a = sample_operands(rng, 2 * need, max_digits)
-        b = sample_operands(rng, 2 * need, max_digits)
+        a = sample_operands(rng, 2 * need, max_digits, digit_weights)
+        b = sample_operands(rng, 2 * need, max_digits, digit_weights)
         for pair in zip(a.tolist(), b.tolist(), strict=True):
             if pair not in seen:
                 seen.add(pair)

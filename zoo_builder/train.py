@@ -79,7 +79,8 @@ def training_groups(config: ZooConfig) -> tuple[TrainingGroup, ...]:
 @lru_cache(maxsize=4)
 def problem_sets(config: ZooConfig) -> tuple[Problems, Problems]:
     """The zoo's (test set, training pool)."""
-    return make_problem_sets(config.seed, config.max_digits, config.n_test, config.n_train_pool)
+    return make_problem_sets(config.seed, config.max_digits, config.n_test, config.n_train_pool,
+                             config.digit_weights)
 
 
 @dataclass(frozen=True)

@@ -53,6 +53,35 @@ def test_operand_lengths_are_uniform():
     assert set(one_digit.tolist()) == set(range(10))
 
 
+def test_digit_weights_set_the_operand_length_distribution():
+    weights = (3.0, 2.0, 0.0, 1.0)
+    ops = sample_operands(np.random.default_rng(1), 30_000, 4, weights)
+    counts = np.bincount([len(str(x)) for x in ops], minlength=5)[1:]
+    np.testing.assert_allclose(counts / 30_000, [0.5, 1 / 3, 0.0, 1 / 6], atol=0.015)
+    # uniform weights draw other numbers than the default (rng.choice vs rng.integers),
+    # but the same distribution
+    uniform = sample_operands(np.random.default_rng(1), 30_000, 4, (1.0,) * 4)
+    counts = np.bincount([len(str(x)) for x in uniform], minlength=5)[1:]
+    np.testing.assert_allclose(counts / 30_000, 0.25, atol=0.015)
+
+
+def test_a_zero_weight_shrinks_the_problem_space():
+    test, train = make_problem_sets(seed=0, max_digits=2, n_test=30, n_train=70,
+                                    digit_weights=(1.0, 0.0))
+    assert max(np.r_[test.a, test.b, train.a, train.b]) <= 9
+    with pytest.raises(ValueError, match="100 distinct problems"):
+        make_problem_sets(seed=0, max_digits=2, n_test=30, n_train=71,
+                          digit_weights=(1.0, 0.0))
+
+
+@pytest.mark.parametrize("weights", [(1.0,), (1.0, -1.0), (0.0, 0.0), (1.0, float("nan"))])
+def test_malformed_digit_weights_are_rejected(weights):
+    from zoo_builder.presets import ZooConfig
+
+    with pytest.raises(ValueError, match="digit_weights"):
+        ZooConfig("w", 4, 8, 2, 10, 10, 10, 4, digit_weights=weights)
+
+
 def test_problem_sets_are_distinct_disjoint_and_seeded():
     test, train = make_problem_sets(seed=3, max_digits=2, n_test=200, n_train=1000)
     assert (len(test), len(train)) == (200, 1000)
