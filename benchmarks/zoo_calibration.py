@@ -18,9 +18,11 @@ import argparse
 import dataclasses
 import json
 import time
+from pathlib import Path
 
 import numpy as np
 
+from zoo_builder.archive import atomic_write, json_bytes
 from zoo_builder.hparams import model_hparams
 from zoo_builder.presets import ZooConfig, get_preset
 from zoo_builder.spread import sr_spread
@@ -44,20 +46,39 @@ def override(config: ZooConfig, assignments: list[str]) -> ZooConfig:
     return dataclasses.replace(config, **changes)
 
 
-def calibrate(config: ZooConfig, checkpoints: list[int]) -> dict:
+def calibrate(config: ZooConfig, checkpoints: list[int], partial: Path | None = None) -> dict:
     """Train every model of ``config`` for ``max(checkpoints)`` steps with
     :func:`zoo_builder.train.train_group` (the builder's own code), evaluating all of them
-    after each checkpoint. Returns per-checkpoint spreads and per-model SRs."""
+    after each checkpoint. Returns per-checkpoint spreads and per-model SRs.
+
+    With ``partial``, each finished group's SRs are saved there (atomically), and a
+    re-run with the same config and checkpoints skips the groups already saved."""
     config = dataclasses.replace(config, steps=max(checkpoints))
-    srs: dict[int, dict[int, float]] = {c: {} for c in checkpoints}
+    key = {"config": config.to_dict(), "checkpoints": checkpoints}
+    saved = {"key": key, "groups": {}, "wall_s": 0.0}
+    if partial is not None and partial.exists():
+        previous = json.loads(partial.read_text())
+        if previous.get("key") == key:
+            saved = previous
     t_start = time.perf_counter()
     for group in training_groups(config):
+        if str(group.index) in saved["groups"]:
+            continue
+        t0 = time.perf_counter()
         result = train_group(config, group, evaluate_at=checkpoints[:-1])
+        saved["groups"][str(group.index)] = {
+            str(c): result.sr_at.get(c, result.test_sr).tolist() for c in checkpoints
+        }
+        saved["wall_s"] += time.perf_counter() - t0
+        if partial is not None:
+            atomic_write(partial, json_bytes(saved))
+    srs: dict[int, dict[int, float]] = {c: {} for c in checkpoints}
+    for group in training_groups(config):
         for c in checkpoints:
-            values = result.sr_at.get(c, result.test_sr)
-            for i, s in zip(group.model_ids, values.tolist(), strict=True):
+            values = saved["groups"][str(group.index)][str(c)]
+            for i, s in zip(group.model_ids, values, strict=True):
                 srs[c][i] = s
-    wall = time.perf_counter() - t_start
+    wall = saved["wall_s"] if saved["wall_s"] else time.perf_counter() - t_start
     out = {
         "config": config.to_dict(),
         "wall_s": wall,
@@ -94,7 +115,8 @@ def main(argv=None) -> None:
         config = dataclasses.replace(config, num_models=args.models)
     checkpoints = sorted({int(c) for c in args.checkpoints.split(",")}) if args.checkpoints \
         else [config.steps]
-    out = calibrate(config, checkpoints)
+    partial = Path(args.json + ".partial") if args.json else None
+    out = calibrate(config, checkpoints, partial)
     print(f"config {json.dumps(out['config'])}")
     print(f"wall {out['wall_s']:.1f} s, {out['model_steps_per_s']} model-steps/s")
     for c, entry in out["checkpoints"].items():
@@ -105,6 +127,7 @@ def main(argv=None) -> None:
     if args.json:
         with open(args.json, "w") as f:
             json.dump(out, f, indent=2)
+        partial.unlink(missing_ok=True)
 
 
 if __name__ == "__main__":

@@ -100,17 +100,37 @@ def _answer_mask(answer: jnp.ndarray) -> jnp.ndarray:
     return (answer != PAD).astype(jnp.float32)
 
 
-def sequence_loss(logits_fn: Callable, params, question, decoder_input, answer) -> jnp.ndarray:
-    """Mean over problems of the summed token cross-entropy (teacher forcing).
+def token_losses(logits_fn: Callable, params, question, decoder_input,
+                 answer) -> jnp.ndarray:
+    """Per answer token, the cross-entropy under teacher forcing, 0 after ``<EOS>``.
 
     ``logits_fn(params, question_onehot, decoder_input_onehot) -> (B, T_a, V)`` is the
     model's forward pass (:func:`flax_logits`); inputs are token ids ``(B, T)``; returns
-    a scalar."""
+    ``(B, T_a)``."""
     q = jax.nn.one_hot(question, VOCAB_SIZE)
     d = jax.nn.one_hot(decoder_input, VOCAB_SIZE)
     logits = logits_fn(params, q, d)
     ce = optax.softmax_cross_entropy_with_integer_labels(logits, answer.astype(jnp.int32))
-    return jnp.mean(jnp.sum(ce * _answer_mask(answer), axis=1))
+    return ce * _answer_mask(answer)
+
+
+def sequence_loss(logits_fn: Callable, params, question, decoder_input, answer) -> jnp.ndarray:
+    """Mean over problems of the summed token cross-entropy (:func:`token_losses`);
+    a scalar."""
+    return jnp.mean(jnp.sum(token_losses(logits_fn, params, question, decoder_input, answer),
+                            axis=1))
+
+
+def host_sequence_loss(token_ce: np.ndarray) -> np.ndarray:
+    """:func:`sequence_loss` from per-token losses ``(..., B, T_a)``, reduced on the host
+    in float64 (a fixed order, whatever program computed the tokens) -> ``(...)``
+    float32."""
+    return np.asarray(token_ce, np.float64).sum(-1).mean(-1).astype(np.float32)
+
+
+def host_success_rate(success: np.ndarray) -> np.ndarray:
+    """Mean of per-problem successes ``(..., N)`` -> ``(...)`` float32 (exact: k / N)."""
+    return np.asarray(success, np.float64).mean(-1).astype(np.float32)
 
 
 def flax_logits(model: Seq2Seq) -> Callable:
@@ -186,7 +206,8 @@ class GroupPrograms:
       length=n)`` with blocked ``lrs (n_blocks, b)`` and ``keys (n_blocks, b, 2)`` runs
       steps ``start .. start+n-1`` -> ``(params, opt_state, losses (n_blocks, n, b))``;
     - ``evaluate(params, test_q, test_d, test_a, train_q, train_d, train_a)`` ->
-      ``(test SR, test loss, train loss)``, each ``(n_blocks, b)``.
+      per-problem test successes ``(n_blocks, b, N_test)`` and per-token test and train
+      losses ``(n_blocks, b, N, T_a)``; :meth:`labels` reduces them on the host.
     """
 
     mesh: Mesh
@@ -211,6 +232,12 @@ class GroupPrograms:
         padded = np.concatenate([x, np.repeat(x[:1], slots - len(x), axis=0)])
         blocked = padded.reshape(-1, self.block, *x.shape[1:])
         return jax.device_put(blocked, NamedSharding(self.mesh, P("models")))
+
+    def labels(self, evaluated, num_models: int) -> tuple[np.ndarray, ...]:
+        """``evaluate``'s output -> (test SR, test loss, train loss), each ``(M,)``."""
+        success, test_ce, train_ce = (self.from_blocks(x, num_models) for x in evaluated)
+        return (host_success_rate(success), host_sequence_loss(test_ce),
+                host_sequence_loss(train_ce))
 
     def from_blocks(self, x, num_models: int) -> np.ndarray:
         """``(n_blocks, b, ...) -> (M, ...)``: the first ``num_models`` slots, on the host."""
@@ -283,11 +310,13 @@ def _group_programs(config: ZooConfig, batch_size: int,
         return sharded(params, opt_state, lrs, keys, start, pool_q, pool_d, pool_a)
 
     def evaluate_blocks(params, test_q, test_d, test_a, train_q, train_d, train_a):
+        # per problem and token only: the means are taken on the host, because XLA
+        # reduced them in a different order in the 2-device program (last-bit changes)
         def one(p):
-            sr = jnp.mean(greedy_success(model, p, test_q, test_a))
-            test_loss = sequence_loss(logits_fn, p, test_q, test_d, test_a)
-            train_loss = sequence_loss(logits_fn, p, train_q, train_d, train_a)
-            return sr, test_loss, train_loss
+            success = greedy_success(model, p, test_q, test_a)
+            test_ce = token_losses(logits_fn, p, test_q, test_d, test_a)
+            train_ce = token_losses(logits_fn, p, train_q, train_d, train_a)
+            return success, test_ce, train_ce
 
         return jax.lax.map(jax.vmap(one), params)
 
@@ -358,13 +387,13 @@ def train_group(
             if on_steps is not None:
                 on_steps(n)
         if stop < config.steps:
-            sr_at[stop] = programs.from_blocks(programs.evaluate(params, *eval_arrays)[0], m)
-    sr, test_loss, train_loss = programs.evaluate(params, *eval_arrays)
+            sr_at[stop] = programs.labels(programs.evaluate(params, *eval_arrays), m)[0]
+    sr, test_loss, train_loss = programs.labels(programs.evaluate(params, *eval_arrays), m)
     return GroupResult(
         model_ids=group.model_ids,
         params=jax.tree_util.tree_map(lambda x: programs.from_blocks(x, m), params),
-        test_sr=programs.from_blocks(sr, m),
-        test_loss=programs.from_blocks(test_loss, m),
-        train_loss=programs.from_blocks(train_loss, m),
+        test_sr=sr,
+        test_loss=test_loss,
+        train_loss=train_loss,
         sr_at=sr_at,
     )

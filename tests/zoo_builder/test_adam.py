@@ -27,7 +27,7 @@ def test_adam_follows_optax_adam():
                     strict=True):
         np.testing.assert_allclose(a, b, rtol=1e-5, atol=1e-7)
     moved = np.abs(np.asarray(ours["w"]) - np.asarray(params["w"])).max()
-    assert moved > 10 * lr  # 20 steps of about lr each: not a no-op
+    assert moved > 2 * lr  # 20 steps of at most about lr each, random signs: not a no-op
 
 
 def test_adam_under_vmap_uses_each_models_learning_rate():
