@@ -22,11 +22,15 @@ says how much of the machine's dense-arithmetic rate the builder reaches.
 
     python -m benchmarks.build_throughput --presets mini,small --steps 50 --workers 1,2 \
         --json docs/results/build_throughput_cpu.json
+
+``--block-sizes 100,50,25`` times other block sizes than the preset's; run it with
+``XLA_FLAGS=--xla_force_host_platform_device_count=2`` to time 2 host devices.
 """
 
 from __future__ import annotations
 
 import argparse
+import dataclasses
 import json
 import os
 import platform
@@ -40,7 +44,7 @@ import numpy as np
 from zoo_builder.hparams import model_hparams, model_key
 from zoo_builder.presets import ZooConfig, get_preset
 from zoo_builder.task import VOCAB_SIZE
-from zoo_builder.train import group_programs, problem_sets, training_groups
+from zoo_builder.train import block_size, group_programs, problem_sets, training_groups
 
 
 def forward_backward_flops(config: ZooConfig, batch_size: int) -> float:
@@ -149,14 +153,21 @@ def main(argv=None) -> None:
     parser.add_argument("--matmul-n", type=int, default=2048)
     parser.add_argument("--workers", default="1",
                         help="comma-separated worker counts to time (groups trained at once)")
+    parser.add_argument("--block-sizes", default="",
+                        help="comma-separated block sizes to time instead of the preset's")
     parser.add_argument("--json")
     args = parser.parse_args(argv)
 
     baseline = matmul_gflops(args.matmul_n)
     rows = []
     for name in args.presets.split(","):
-        for workers in (int(w) for w in args.workers.split(",")):
-            rows.append(preset_throughput(get_preset(name), args.steps, workers, baseline))
+        preset = get_preset(name)
+        blocks = [int(b) for b in args.block_sizes.split(",") if b] or [preset.block_size]
+        for block in blocks:
+            config = dataclasses.replace(preset, block_size=block)
+            for workers in (int(w) for w in args.workers.split(",")):
+                row = preset_throughput(config, args.steps, workers, baseline)
+                rows.append(row | {"block_size": block_size(config)})
     baseline_after = matmul_gflops(args.matmul_n)  # the machine did not change meanwhile
     result = {
         "machine": {
@@ -178,7 +189,8 @@ def main(argv=None) -> None:
         per_batch = ", ".join(f"batch {b['batch_size']}: {b['model_steps_per_s']:.0f}"
                               for b in r["by_batch_size"])
         print(
-            f"{r['preset']:>6} x{r['workers']}: H={r['hidden']} D={r['max_digits']}: "
+            f"{r['preset']:>6} x{r['workers']} block {r['block_size']}, "
+            f"{jax.device_count()} device(s): H={r['hidden']} D={r['max_digits']}: "
             f"{r['model_steps_per_s']:.0f} model-steps/s ({per_batch}), {r['gflops']:.1f} "
             f"GFLOP/s = {r['ratio_to_matmul']:.2f} x matmul; whole zoo "
             f"{r['zoo_training_hours_at_this_rate']:.2f} h of training"

@@ -79,6 +79,9 @@ def build_command(
             raise ValueError(f"--workers {workers}: need at least 1")
         if devices is not None and devices < 1:
             raise ValueError(f"--devices {devices}: need at least 1")
+        if "://" in out:
+            raise ValueError(f"--out {out!r}: give a local or shared-filesystem path "
+                             "(URLs are not supported for building)")
         if backend not in ("local", "ray"):
             raise ValueError(f"--backend {backend!r}: choose local or ray")
         ray_only = {"--address": address is not None, "--cpus-per-task": cpus_per_task != 1.0,

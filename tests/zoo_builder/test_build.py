@@ -196,6 +196,12 @@ def run_cli_error(*args: str) -> str:
         (("--preset", "tiny", "--models", "0:25"), "--models '0:25'"),
         (("--preset", "tiny", "--models", "5:2"), "--models '5:2'"),
         (("--preset", "tiny", "--workers", "0"), "--workers 0"),
+        (("--preset", "tiny", "--devices", "0"), "--devices 0"),
+        (("--preset", "tiny", "--backend", "spark"), "--backend 'spark'"),
+        (("--preset", "tiny", "--address", "auto"), "--address: only with --backend ray"),
+        (("--preset", "tiny", "--gpus-per-task", "1"), "--gpus-per-task: only with"),
+        (("--preset", "tiny", "--backend", "ray", "--devices", "2"), "--devices: not with"),
+        (("--preset", "tiny", "--backend", "ray", "--cpus-per-task", "0"), "need cpus > 0"),
     ],
 )
 def test_bad_arguments_are_one_line_errors_and_write_nothing(tmp_path, extra, expected):
@@ -203,6 +209,16 @@ def test_bad_arguments_are_one_line_errors_and_write_nothing(tmp_path, extra, ex
     line = run_cli_error("build", "--out", str(target), *extra)
     assert expected in line
     assert not target.exists()
+
+
+def test_an_output_url_is_refused(tmp_path):
+    proc = subprocess.run([sys.executable, "-m", "tinyzoo", "build", "--preset", "tiny",
+                           "--out", "s3://bucket/zoo"], cwd=tmp_path, capture_output=True,
+                          text=True, timeout=60, check=False,
+                          env={**os.environ, "JAX_PLATFORMS": "cpu"})
+    assert proc.returncode == 2 and "URLs are not supported" in proc.stderr
+    assert len(proc.stderr.strip().splitlines()) == 1
+    assert list(tmp_path.iterdir()) == []
 
 
 def test_an_output_path_that_is_a_file_is_refused(tmp_path):
