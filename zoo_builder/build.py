@@ -34,6 +34,9 @@ __all__ = [
     "parse_models",
     "select_groups",
     "progress_bar",
+    "BuildPlan",
+    "plan_build",
+    "finish_build",
     "build_zoo",
 ]
 
@@ -150,6 +153,44 @@ def _trained_groups(
         yield group, result
 
 
+@dataclass(frozen=True)
+class BuildPlan:
+    """What a build will do: the prepared ``zoo_dir``, the ``groups`` it covers and those
+    of them still ``todo`` (no complete shard yet)."""
+
+    zoo_dir: Path
+    groups: list[TrainingGroup]
+    todo: list[TrainingGroup]
+
+    @property
+    def models_total(self) -> int:
+        return sum(len(g.model_ids) for g in self.groups)
+
+    @property
+    def models_todo(self) -> int:
+        return sum(len(g.model_ids) for g in self.todo)
+
+
+def plan_build(out: Path | str, config: ZooConfig, shard: tuple[int, int] | None,
+               models: tuple[int, int] | None) -> BuildPlan:
+    """Prepare ``out`` for ``config`` (:func:`zoo_builder.archive.prepare_zoo_dir`) and
+    list the selected groups and those whose shard is not complete yet."""
+    zoo_dir = prepare_zoo_dir(Path(out), config)
+    groups = select_groups(config, shard, models)
+    done = complete_shards(zoo_dir, config)
+    return BuildPlan(zoo_dir, groups, [g for g in groups if g.index not in done])
+
+
+def finish_build(plan: BuildPlan, config: ZooConfig, devices: int = 1) -> BuildReport:
+    """Write the final manifest if every group of the zoo now has a complete shard
+    (:func:`zoo_builder.archive.finalize` re-hashes them); report what the build did."""
+    complete = len(complete_shards(plan.zoo_dir, config)) == len(training_groups(config))
+    if complete:
+        finalize(plan.zoo_dir, config)
+    return BuildReport(plan.zoo_dir, len(plan.todo), len(plan.groups) - len(plan.todo),
+                       plan.models_todo, complete, devices)
+
+
 def build_zoo(
     out: Path | str,
     config: ZooConfig,
@@ -170,28 +211,19 @@ def build_zoo(
     if workers < 1:
         raise ValueError(f"--workers {workers}: need at least 1")
     device_list = select_devices(devices)
-    zoo_dir = prepare_zoo_dir(Path(out), config)
-    groups = select_groups(config, shard, models)
-    done = complete_shards(zoo_dir, config)
-    todo = [g for g in groups if g.index not in done]
-    total = sum(len(g.model_ids) for g in groups)
-    initial = total - sum(len(g.model_ids) for g in todo)
-    bar = progress_bar(config, total, initial, progress)
+    plan = plan_build(out, config, shard, models)
+    bar = progress_bar(config, plan.models_total, plan.models_total - plan.models_todo,
+                       progress)
     lock = threading.Lock()
 
     def on_steps(group: TrainingGroup, n: int) -> None:
         with lock:
             bar.update(n * len(group.model_ids) / config.steps)
 
-    built = 0
     with bar:
-        for group, result in _trained_groups(config, todo, workers, on_steps, device_list):
-            write_shard(zoo_dir, config, group.index, result)
-            built += len(group.model_ids)
+        for group, result in _trained_groups(config, plan.todo, workers, on_steps,
+                                             device_list):
+            write_shard(plan.zoo_dir, config, group.index, result)
             if after_group is not None:
                 after_group(group)
-    complete = len(complete_shards(zoo_dir, config)) == len(training_groups(config))
-    if complete:
-        finalize(zoo_dir, config)
-    return BuildReport(zoo_dir, len(todo), len(groups) - len(todo), built, complete,
-                       len(device_list))
+    return finish_build(plan, config, len(device_list))

@@ -33,9 +33,9 @@ import warnings
 from pathlib import Path
 
 from tinyzoo.errors import TinyZooError
-from zoo_builder.archive import complete_shard, complete_shards, finalize, prepare_zoo_dir
+from zoo_builder.archive import complete_shard
 from zoo_builder.archive import write_shard as _write_shard
-from zoo_builder.build import BuildReport, progress_bar, select_groups
+from zoo_builder.build import BuildPlan, BuildReport, finish_build, plan_build, progress_bar
 from zoo_builder.presets import ZooConfig
 from zoo_builder.train import train_group, training_groups
 
@@ -158,40 +158,34 @@ def build_zoo_ray(
     if workers is not None and workers < 1:
         raise ValueError(f"--workers {workers}: need at least 1")
     ray = import_ray()
-    zoo_dir = prepare_zoo_dir(Path(out).resolve(), config)
-    groups = select_groups(config, shard, models)
-    done = complete_shards(zoo_dir, config)
-    todo = [g for g in groups if g.index not in done]
-    sizes = {g.index: len(g.model_ids) for g in groups}
-    total = sum(sizes.values())
-    finished_models = total - sum(sizes[g.index] for g in todo)
-    started = _start_ray(ray, address, workers) if todo else False
+    plan = plan_build(Path(out).resolve(), config, shard, models)
+    sizes = {g.index: len(g.model_ids) for g in plan.groups}
+    started = _start_ray(ray, address, workers) if plan.todo else False
     try:
-        if todo:
-            _run_tasks(ray, zoo_dir, config, todo, sizes, total, finished_models,
-                       cpus_per_task, gpus_per_task, max_retries, progress)
+        if plan.todo:
+            _run_tasks(ray, plan, config, sizes, cpus_per_task, gpus_per_task, max_retries,
+                       progress)
     finally:
         if started:
             ray.shutdown()
-    complete = len(complete_shards(zoo_dir, config)) == len(training_groups(config))
-    if complete:
-        finalize(zoo_dir, config)  # re-hashes every shard against its sidecar
-    built = sum(sizes[g.index] for g in todo)
-    return BuildReport(zoo_dir, len(todo), len(groups) - len(todo), built, complete)
+    return finish_build(plan, config)
 
 
-def _run_tasks(ray, zoo_dir: Path, config: ZooConfig, todo, sizes: dict[int, int],
-               total: int, finished_models: int, cpus_per_task: float, gpus_per_task: float,
-               max_retries: int, progress: bool) -> None:
+def _run_tasks(ray, plan: BuildPlan, config: ZooConfig, sizes: dict[int, int],
+               cpus_per_task: float, gpus_per_task: float, max_retries: int,
+               progress: bool) -> None:
+    zoo_dir = plan.zoo_dir
+    finished_models = plan.models_total - plan.models_todo
     tracker = ray.remote(num_cpus=0)(GroupProgress).remote()
     task = ray.remote(build_group_task).options(
         name="build_group_task", num_cpus=cpus_per_task, num_gpus=gpus_per_task,
         max_retries=max_retries, retry_exceptions=False,
     )
     config_dict = config.to_dict()
-    pending = {task.remote(str(zoo_dir), config_dict, g.index, tracker): g.index for g in todo}
+    pending = {task.remote(str(zoo_dir), config_dict, g.index, tracker): g.index
+               for g in plan.todo}
     finished: set[int] = set()
-    bar = progress_bar(config, total, finished_models, progress, suffix=" (ray)")
+    bar = progress_bar(config, plan.models_total, finished_models, progress, suffix=" (ray)")
     with bar:
         while pending:
             ready, _ = ray.wait(list(pending), num_returns=1, timeout=0.5)
