@@ -31,16 +31,18 @@ from zoo_builder.train import train_group, training_groups
 
 def override(config: ZooConfig, assignments: list[str]) -> ZooConfig:
     """``config`` with ``FIELD=VALUE`` assignments applied (ints and floats;
-    ``digit_weights=w1,w2,...``)."""
+    ``digit_weights=w1,w2,...``; ``operands=small-addend``)."""
     fields = {f.name for f in dataclasses.fields(ZooConfig)}
     changes = {}
     for item in assignments:
         key, sep, value = item.partition("=")
         if not sep or key not in fields or key in ("preset", "batch_sizes"):
-            raise SystemExit(f"--set {item}: expected FIELD=VALUE with a numeric config field")
+            raise SystemExit(f"--set {item}: expected FIELD=VALUE with a config field")
         current = getattr(config, key)
         if key == "digit_weights":
             changes[key] = tuple(float(w) for w in value.split(","))
+        elif key in ("operands", "lr_schedule"):
+            changes[key] = value
         else:
             changes[key] = float(value) if isinstance(current, float) else int(value)
     return dataclasses.replace(config, **changes)
@@ -53,6 +55,11 @@ def calibrate(config: ZooConfig, checkpoints: list[int], partial: Path | None = 
 
     With ``partial``, each finished group's SRs are saved there (atomically), and a
     re-run with the same config and checkpoints skips the groups already saved."""
+    if config.lr_schedule != "constant" and len(checkpoints) > 1:
+        # the schedule spans max(checkpoints) steps, so earlier checkpoints are mid-decay
+        # and not what a zoo of that many steps would hold
+        raise ValueError(f"lr_schedule {config.lr_schedule!r}: one checkpoint per run "
+                         f"(got {checkpoints})")
     config = dataclasses.replace(config, steps=max(checkpoints))
     key = {"config": config.to_dict(), "checkpoints": checkpoints}
     saved = {"key": key, "groups": {}, "wall_s": 0.0}

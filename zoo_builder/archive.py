@@ -657,14 +657,23 @@ def dataset_card(config: ZooConfig) -> str:
     c = config
     d = c.max_digits
     digits = "1 digit" if d == 1 else f"1 to {d} digits"
-    if c.digit_weights is None:
-        length_rule = "length uniform"
+    if c.operands == "small-addend":
+        operand_rule = (f"One operand is uniform on 0..{min(100, 10**d) - 1}, the other uniform "
+                        f"on 0..{10**d - 1}, and the smaller is written first (the problem "
+                        "generator of flax's seq2seq example).")
     else:
-        from zoo_builder.task import digit_probabilities
+        if c.digit_weights is None:
+            length_rule = "length uniform"
+        else:
+            from zoo_builder.task import digit_probabilities
 
-        probs = digit_probabilities(d, c.digit_weights)
-        length_rule = "length 1, 2, ... with probabilities " + ", ".join(
-            f"{p:.3g}" for p in probs)
+            probs = digit_probabilities(d, c.digit_weights)
+            length_rule = "length 1, 2, ... with probabilities " + ", ".join(
+                f"{p:.3g}" for p in probs)
+        operand_rule = (f"Operands have {digits} ({length_rule}, then value uniform among "
+                        "numbers of that length).")
+    schedule_rule = (", the peak of a cosine decay to 0 over the steps"
+                     if c.lr_schedule == "cosine" else ", constant")
     vocab = ", ".join(f"`{ch}`" for ch in VOCAB[:10]) + ", `+`, `=`, `<EOS>`, `<PAD>`"
     meta_rows = [
         ("model_id", "int64", f"model id, 0 .. {c.num_models - 1}"),
@@ -724,8 +733,7 @@ zoo = zoo.sort("model_id").with_format("numpy")  # tensor columns as arrays of t
 
 ## Task
 
-Character-level addition: `"15+20="` is completed as `"35<EOS>"`. Operands have
-{digits} ({length_rule}, then value uniform among numbers of that length). The
+Character-level addition: `"15+20="` is completed as `"35<EOS>"`. {operand_rule} The
 vocabulary has {VOCAB_SIZE} one-hot tokens:
 {vocab}.
 Questions are left-padded to {2 * d + 2} characters, answers (digits, then `<EOS>`)
@@ -748,7 +756,7 @@ from `=`. Each cell follows flax: `r = sigmoid(x W_ir + b_ir + h W_hr)`,
 
 - optimiser: Adam, {c.steps} steps, loss = mean over the batch of the summed
   cross-entropy of the answer tokens up to and including `<EOS>`;
-- learning rate: log-uniform on [{c.lr_min}, {c.lr_max}];
+- learning rate: log-uniform on [{c.lr_min}, {c.lr_max}]{schedule_rule};
 - batch size: uniform on {{{", ".join(map(str, c.batch_sizes))}}};
 - initialisation: flax defaults; model i's initialisation, batches and hyperparameters
   derive from (zoo seed {c.seed}, i) only.

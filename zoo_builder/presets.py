@@ -13,7 +13,15 @@ import hashlib
 import json
 from dataclasses import dataclass
 
-__all__ = ["ZooConfig", "PRESETS", "get_preset"]
+__all__ = ["ZooConfig", "PRESETS", "TRAINER_REVISION", "get_preset"]
+
+#: The revision of the training program (the arithmetic that turns a config into
+#: weights). Programs of different revisions give different bits for the same config, so
+#: the revision is part of the config and of its fingerprint, and a zoo is never resumed
+#: or completed by another revision. 1: flax's ``GRUCell`` forward pass (zoos built
+#: before the fused forward pass; manifests without the field); 2: the fused hidden
+#: kernel of :mod:`zoo_builder.fused`.
+TRAINER_REVISION = 2
 
 
 @dataclass(frozen=True)
@@ -37,7 +45,19 @@ class ZooConfig:
         are spread over the local devices, so a group uses at most
         ``ceil(group_size / block_size)`` of them. ``None``: the whole group is one block.
       digit_weights: relative probabilities of an operand having 1, 2, ..., max_digits
-        digits (test set and training pool alike); ``None``: uniform.
+        digits (test set and training pool alike); ``None``: uniform. Only for
+        ``operands="uniform-lengths"``.
+      operands: how problems are drawn, ``"uniform-lengths"`` or ``"small-addend"``
+        (:mod:`zoo_builder.task`).
+      lr_schedule: ``"constant"`` or ``"cosine"`` (:mod:`zoo_builder.schedule`); the
+        sampled learning rate is the peak rate.
+
+      trainer_revision: the training program's revision (:data:`TRAINER_REVISION`);
+        this builder trains only its own revision.
+
+    ``operands`` and ``lr_schedule`` are left out of :meth:`to_dict` at their defaults,
+    and ``trainer_revision`` at 1, so the manifests of zoos built before these fields
+    existed still match their fingerprints (and read as revision 1).
     """
 
     preset: str
@@ -55,6 +75,9 @@ class ZooConfig:
     n_train_eval: int = 512
     block_size: int | None = None
     digit_weights: tuple[float, ...] | None = None
+    operands: str = "uniform-lengths"
+    lr_schedule: str = "constant"
+    trainer_revision: int = TRAINER_REVISION
 
     def __post_init__(self) -> None:
         if self.block_size is not None and not 1 <= self.block_size <= self.group_size:
@@ -63,9 +86,20 @@ class ZooConfig:
                 f"({self.group_size})"
             )
 
-        if self.digit_weights is not None:
-            from zoo_builder.task import digit_probabilities
+        from zoo_builder.task import OPERAND_SCHEMES, digit_probabilities
 
+        if self.operands not in OPERAND_SCHEMES:
+            raise ValueError(
+                f"operands {self.operands!r}: choose one of {', '.join(OPERAND_SCHEMES)}")
+        from zoo_builder.schedule import SCHEDULES
+
+        if self.lr_schedule not in SCHEDULES:
+            raise ValueError(
+                f"lr_schedule {self.lr_schedule!r}: choose one of {', '.join(SCHEDULES)}")
+        if self.digit_weights is not None:
+            if self.operands != "uniform-lengths":
+                raise ValueError(f"digit_weights applies only to operands='uniform-lengths', "
+                                 f"not {self.operands!r}")
             digit_probabilities(self.max_digits, self.digit_weights)  # raises if malformed
 
     def to_dict(self) -> dict:
@@ -73,12 +107,17 @@ class ZooConfig:
         d["batch_sizes"] = list(self.batch_sizes)
         if self.digit_weights is not None:
             d["digit_weights"] = list(self.digit_weights)
+        for name, default in (("operands", "uniform-lengths"), ("lr_schedule", "constant"),
+                              ("trainer_revision", 1)):
+            if d[name] == default:
+                del d[name]  # the default: keeps the fingerprints of older configs
         return d
 
     @classmethod
     def from_dict(cls, d: dict) -> ZooConfig:
         d = dict(d)
         d["batch_sizes"] = tuple(d["batch_sizes"])
+        d.setdefault("trainer_revision", 1)  # written before revisions were recorded
         if d.get("digit_weights") is not None:
             d["digit_weights"] = tuple(float(w) for w in d["digit_weights"])
         return cls(**d)

@@ -11,10 +11,18 @@ Shapes for operands of at most ``D`` digits:
   ``<PAD>`` to ``T_a = D + 2``;
 - decoder input (teacher forcing): ``=`` followed by the answer shifted right by one.
 
-Operand lengths: the number of digits of each operand is uniform on ``1..D`` and the
-operand is uniform among numbers of that length (``0-9`` for one digit). Sampling
-numbers uniformly on ``[0, 10^D)`` instead would make almost every operand ``D`` digits
-long and leave short problems untested.
+Two operand schemes (the config field ``operands``):
+
+- ``"uniform-lengths"``: the number of digits of each operand is uniform on ``1..D``
+  (or weighted by ``digit_weights``) and the operand is uniform among numbers of that
+  length (``0-9`` for one digit). Sampling numbers uniformly on ``[0, 10^D)`` instead
+  would make almost every operand ``D`` digits long and leave short problems untested.
+- ``"small-addend"``: the problem generator of flax's ``examples/seq2seq`` addition
+  example, which the paper's zoo ("input numbers up to five input digits") most likely
+  followed: one operand uniform on ``0..99``, the other uniform on ``0..10^D - 1``, and
+  the smaller one is written first (``"a+b="`` with ``a <= b``). The test problems are
+  then all of one difficulty (a long number plus a short one), so a model's SR moves
+  from 0 to 1 over a narrower stretch of training than with mixed lengths.
 
 A zoo fixes one held-out *test set* of problems (shared by every model) and one
 *training pool* of distinct problems disjoint from it; models draw their batches from
@@ -37,6 +45,9 @@ __all__ = [
     "Problems",
     "digit_probabilities",
     "sample_operands",
+    "OPERAND_SCHEMES",
+    "sample_pairs",
+    "problem_space_size",
     "encode",
     "make_problem_sets",
 ]
@@ -44,6 +55,8 @@ __all__ = [
 VOCAB = "0123456789+=$_"  # "$" is <EOS>, "_" is <PAD> in printed form
 PLUS, EQUALS, EOS, PAD = 10, 11, 12, 13
 VOCAB_SIZE = len(VOCAB)
+OPERAND_SCHEMES = ("uniform-lengths", "small-addend")
+SMALL_ADDEND_LIMIT = 100  # "small-addend": the short operand is uniform on 0..99
 
 
 @dataclass(frozen=True)
@@ -97,6 +110,35 @@ def sample_operands(rng: np.random.Generator, n: int, max_digits: int,
     return low + (rng.random(n) * (high - low)).astype(np.int64)
 
 
+def sample_pairs(rng: np.random.Generator, n: int, max_digits: int,
+                 digit_weights: tuple[float, ...] | None = None,
+                 operands: str = "uniform-lengths") -> tuple[np.ndarray, np.ndarray]:
+    """``n`` problems ``(a, b)``, each ``(n,)`` int64, drawn by the ``operands`` scheme
+    (see the module docstring); ``ValueError`` for an unknown scheme."""
+    if operands == "uniform-lengths":
+        a = sample_operands(rng, n, max_digits, digit_weights)
+        b = sample_operands(rng, n, max_digits, digit_weights)
+        return a, b
+    if operands == "small-addend":
+        short = rng.integers(0, min(SMALL_ADDEND_LIMIT, 10**max_digits), size=n)
+        long = rng.integers(0, 10**max_digits, size=n)
+        return np.minimum(short, long), np.maximum(short, long)
+    raise ValueError(f"operands {operands!r}: choose one of {', '.join(OPERAND_SCHEMES)}")
+
+
+def problem_space_size(max_digits: int, digit_weights: tuple[float, ...] | None = None,
+                       operands: str = "uniform-lengths") -> int:
+    """How many distinct problems ``(a, b)`` the scheme can draw."""
+    if operands == "small-addend":
+        short, top = min(SMALL_ADDEND_LIMIT, 10**max_digits), 10**max_digits
+        # ordered pairs a <= b with a < short and b < top
+        return sum(top - a for a in range(short))
+    probs = digit_probabilities(max_digits, digit_weights)
+    numbers = sum(10 if k == 1 else 9 * 10 ** (k - 1)
+                  for k in range(1, max_digits + 1) if probs[k - 1] > 0)
+    return numbers**2
+
+
 def _digits(x: int) -> list[int]:
     return [int(c) for c in str(int(x))]
 
@@ -121,19 +163,16 @@ def encode(a: np.ndarray, b: np.ndarray, max_digits: int) -> Problems:
 
 def make_problem_sets(
     seed: int, max_digits: int, n_test: int, n_train: int,
-    digit_weights: tuple[float, ...] | None = None,
+    digit_weights: tuple[float, ...] | None = None, operands: str = "uniform-lengths",
 ) -> tuple[Problems, Problems]:
     """The zoo's fixed test set and its training pool: distinct problems, disjoint sets,
-    operands drawn by :func:`sample_operands`.
+    drawn by :func:`sample_pairs`.
 
     Raises:
-      ValueError: the problem space (operands of the lengths with positive weight) is
-        too small for that many distinct problems.
+      ValueError: the problem space (:func:`problem_space_size`) is too small for that
+        many distinct problems, or the scheme is unknown.
     """
-    probs = digit_probabilities(max_digits, digit_weights)
-    numbers = sum(10 if k == 1 else 9 * 10 ** (k - 1)
-                  for k in range(1, max_digits + 1) if probs[k - 1] > 0)
-    space = numbers**2
+    space = problem_space_size(max_digits, digit_weights, operands)
     if n_test + n_train > space:
         raise ValueError(
             f"max_digits={max_digits} allows {space} distinct problems, fewer than "
@@ -144,8 +183,7 @@ def make_problem_sets(
     pairs: list[tuple[int, int]] = []
     while len(pairs) < n_test + n_train:
         need = n_test + n_train - len(pairs)
-        a = sample_operands(rng, 2 * need, max_digits, digit_weights)
-        b = sample_operands(rng, 2 * need, max_digits, digit_weights)
+        a, b = sample_pairs(rng, 2 * need, max_digits, digit_weights, operands)
         for pair in zip(a.tolist(), b.tolist(), strict=True):
             if pair not in seen:
                 seen.add(pair)

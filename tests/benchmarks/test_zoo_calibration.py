@@ -45,3 +45,13 @@ def test_calibration_resumes_from_its_partial_file(tmp_path, monkeypatch):
     assert calls[0] not in trained and len(trained) == len(training_groups(CONFIG)) - 1
     for c in ("10", "20"):
         assert resumed["checkpoints"][c]["models"] == full["checkpoints"][c]["models"]
+
+
+def test_a_decaying_schedule_takes_one_checkpoint_per_run():
+    import dataclasses
+
+    cosine = dataclasses.replace(CONFIG, lr_schedule="cosine")
+    with pytest.raises(ValueError, match="one checkpoint per run"):
+        zoo_calibration.calibrate(cosine, [10, 20])
+    out = zoo_calibration.calibrate(cosine, [20])
+    assert out["config"]["lr_schedule"] == "cosine" and set(out["checkpoints"]) == {"20"}

@@ -176,6 +176,17 @@ def test_card_front_matter_names_the_data_files(tmp_path):
     assert f"H = {CONFIG.hidden}" in body
     for path in archive.tensor_shapes(CONFIG):
         assert f"`{path}`" in body
+    assert "length uniform" in body
+
+
+def test_card_states_the_operand_scheme():
+    config = dataclasses.replace(CONFIG, max_digits=5, operands="small-addend",
+                                 lr_schedule="cosine")
+    body = archive.dataset_card(config)
+    assert "One operand is uniform on 0..99, the other uniform on 0..99999" in body
+    assert "length uniform" not in body
+    assert "the peak of a cosine decay" in body
+    assert "cosine" not in archive.dataset_card(CONFIG)
 
 
 # --------------------------------------------------------------------------- completeness

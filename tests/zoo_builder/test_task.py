@@ -13,7 +13,9 @@ from zoo_builder.task import (
     VOCAB,
     encode,
     make_problem_sets,
+    problem_space_size,
     sample_operands,
+    sample_pairs,
 )
 
 
@@ -102,3 +104,54 @@ def test_problem_space_can_be_used_up_exactly_but_not_exceeded():
     assert pairs == {(a, b) for a in range(10) for b in range(10)}
     with pytest.raises(ValueError, match="100 distinct problems"):
         make_problem_sets(seed=0, max_digits=1, n_test=30, n_train=71)
+
+
+def test_small_addend_problems_follow_the_flax_generator():
+    test, train = make_problem_sets(seed=5, max_digits=5, n_test=500, n_train=4000,
+                                    operands="small-addend")
+    a, b = np.r_[test.a, train.a], np.r_[test.b, train.b]
+    assert np.all(a <= b)                    # the smaller operand is written first
+    assert np.all(a <= 99) and b.max() < 100_000
+    assert (b >= 10_000).mean() > 0.85       # the long operand is uniform on 0..99999
+    pairs = set(zip(a.tolist(), b.tolist(), strict=True))
+    assert len(pairs) == 4500
+    assert not set(zip(test.a.tolist(), test.b.tolist(), strict=True)) & set(
+        zip(train.a.tolist(), train.b.tolist(), strict=True))
+    # question text is "a+b=" with the small one first
+    row = [VOCAB[t] for t in test.question[0] if t != PAD]
+    assert "".join(row) == f"{test.a[0]}+{test.b[0]}="
+
+
+def test_small_addend_problem_space_is_counted_exactly():
+    # max_digits=1: pairs a <= b with both in 0..9: 55 of them
+    assert problem_space_size(1, operands="small-addend") == 55
+    test, train = make_problem_sets(seed=0, max_digits=1, n_test=5, n_train=50,
+                                    operands="small-addend")
+    assert len(set(zip(np.r_[test.a, train.a].tolist(), np.r_[test.b, train.b].tolist(),
+                       strict=True))) == 55
+    with pytest.raises(ValueError, match="55 distinct problems"):
+        make_problem_sets(seed=0, max_digits=1, n_test=5, n_train=51, operands="small-addend")
+
+
+def test_unknown_operand_scheme_and_weights_with_small_addend_are_rejected():
+    from zoo_builder.presets import ZooConfig
+
+    with pytest.raises(ValueError, match="operands 'bogus'"):
+        ZooConfig("w", 4, 8, 2, 10, 10, 10, 4, operands="bogus")
+    with pytest.raises(ValueError, match="digit_weights applies only"):
+        ZooConfig("w", 4, 8, 2, 10, 10, 10, 4, digit_weights=(1.0, 1.0),
+                  operands="small-addend")
+    with pytest.raises(ValueError, match="operands 'bogus'"):
+        sample_pairs(np.random.default_rng(0), 3, 2, operands="bogus")
+
+
+def test_default_operand_scheme_keeps_old_fingerprints():
+    from zoo_builder.presets import ZooConfig
+
+    config = ZooConfig("w", 4, 8, 2, 10, 10, 10, 4)
+    assert "operands" not in config.to_dict()
+    assert ZooConfig.from_dict(config.to_dict()) == config
+    other = ZooConfig("w", 4, 8, 2, 10, 10, 10, 4, operands="small-addend")
+    assert other.to_dict()["operands"] == "small-addend"
+    assert ZooConfig.from_dict(other.to_dict()) == other
+    assert other.fingerprint() != config.fingerprint()
