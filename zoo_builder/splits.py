@@ -82,3 +82,24 @@ def split_record(config: ZooConfig) -> dict:
     for name, (start, stop) in split_ranges(config.num_models).items():
         record[name] = {"start": start, "stop": stop, "count": stop - start}
     return record
+
+
+def preset_split_file(config: ZooConfig) -> dict:
+    """The content of ``data/splits/<preset>.json``: preset, model count, config
+    fingerprint and :func:`split_record`."""
+    return {"preset": config.preset, "num_models": config.num_models,
+            "config_fingerprint": config.fingerprint(), "splits": split_record(config)}
+
+
+if __name__ == "__main__":
+    # rewrite data/splits/ from the presets: python -m zoo_builder.splits
+    import json
+    from pathlib import Path
+
+    from zoo_builder.presets import PRESETS
+
+    folder = Path(__file__).resolve().parent.parent / "data" / "splits"
+    for name, preset in PRESETS.items():
+        (folder / f"{name}.json").write_text(json.dumps(preset_split_file(preset), indent=2)
+                                             + "\n")
+        print(f"wrote {folder / name}.json")

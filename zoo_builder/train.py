@@ -12,7 +12,11 @@ vocabulary ``V``):
 
 - loss: mean over the ``B`` problems of the summed cross-entropy of the answer tokens up
   to and including ``<EOS>`` (teacher forcing);
-- optimiser: Adam with the model's own learning rate, ``steps`` steps;
+- forward pass: :func:`zoo_builder.fused.fused_logits` (flax's ``Seq2Seq`` with the
+  hidden kernels of each cell fused into one matmul; the same function to float
+  rounding);
+- optimiser: Adam with the model's own learning rate, scaled per step by the config's
+  schedule (:mod:`zoo_builder.schedule`), ``steps`` steps;
 - labels: test success rate (greedy completion equals answer + ``<EOS>``), test loss and
   the final train loss on a fixed subset of the training pool.
 """
@@ -32,9 +36,11 @@ from jax.sharding import Mesh, NamedSharding
 from jax.sharding import PartitionSpec as P
 
 from zoo_builder.adam import adam_init, adam_update
+from zoo_builder.fused import fused_logits
 from zoo_builder.hparams import model_hparams, model_key
 from zoo_builder.model import Seq2Seq
-from zoo_builder.presets import ZooConfig
+from zoo_builder.presets import TRAINER_REVISION, ZooConfig
+from zoo_builder.schedule import lr_factor
 from zoo_builder.task import EQUALS, PAD, VOCAB_SIZE, Problems, make_problem_sets
 
 __all__ = [
@@ -80,7 +86,7 @@ def training_groups(config: ZooConfig) -> tuple[TrainingGroup, ...]:
 def problem_sets(config: ZooConfig) -> tuple[Problems, Problems]:
     """The zoo's (test set, training pool)."""
     return make_problem_sets(config.seed, config.max_digits, config.n_test, config.n_train_pool,
-                             config.digit_weights)
+                             config.digit_weights, config.operands)
 
 
 @dataclass(frozen=True)
@@ -249,7 +255,7 @@ class GroupPrograms:
 def _group_programs(config: ZooConfig, batch_size: int,
                     devices: tuple[jax.Device, ...]) -> GroupPrograms:
     model = Seq2Seq(hidden=config.hidden, vocab=VOCAB_SIZE)
-    logits_fn = flax_logits(model)
+    logits_fn = fused_logits  # flax's function with a fused hidden kernel (faster)
     t_q, t_a = 2 * config.max_digits + 2, config.max_digits + 2
     mesh = model_mesh(devices)
     blocks = P("models")
@@ -268,7 +274,10 @@ def _group_programs(config: ZooConfig, batch_size: int,
         loss, grads = jax.value_and_grad(sequence_loss, argnums=1)(
             logits_fn, params, pool_q[idx], pool_d[idx], pool_a[idx]
         )
-        params, opt_state = adam_update(grads, opt_state, params, lr)
+        # the constant schedule keeps the exact program of zoos built before schedules
+        lr_t = lr if config.lr_schedule == "constant" else \
+            lr * lr_factor(config.lr_schedule, t, config.steps)
+        params, opt_state = adam_update(grads, opt_state, params, lr_t)
         return params, opt_state, loss
 
     init_single = jax.jit(init_one)
@@ -357,6 +366,9 @@ def train_group(
       devices: the devices the group's blocks are spread over (default: every local
         device); the result is the same for any choice (see :class:`GroupPrograms`).
     """
+    if config.trainer_revision != TRAINER_REVISION:
+        raise ValueError(f"config of trainer revision {config.trainer_revision}: this builder "
+                         f"trains revision {TRAINER_REVISION} only (different weights)")
     stops = sorted({int(s) for s in evaluate_at})
     if stops and not 0 < stops[0] <= stops[-1] < config.steps:
         raise ValueError(f"evaluate_at {stops}: steps must lie in 1..{config.steps - 1}")

@@ -253,3 +253,31 @@ def test_a_finished_zoo_is_left_as_it_is(reference, tmp_path):
     assert proc.returncode == 0, err
     assert "built 0 training groups" in out and "zoo complete" in out
     assert snapshot(target) == before
+
+
+def test_a_zoo_of_an_older_trainer_revision_is_refused_not_resumed(reference, tmp_path):
+    """A half-built zoo whose manifest predates trainer revisions (revision 1: other
+    weights for the same settings) must not be completed by this builder."""
+    import shutil
+
+    from zoo_builder.presets import ZooConfig
+
+    target = tmp_path / "zoo"
+    shutil.copytree(reference, target)
+    manifest = json.loads((target / "manifest.json").read_text())
+    old = dict(manifest["config"])
+    del old["trainer_revision"]
+    manifest["config"] = old
+    manifest["config_fingerprint"] = ZooConfig.from_dict(old).fingerprint()
+    assert ZooConfig.from_dict(old).trainer_revision == 1
+    manifest["complete"] = False
+    (target / "manifest.json").write_text(json.dumps(manifest))
+    before = snapshot(target)
+    line = run_cli_error("build", "--preset", "tiny", "--out", str(target))
+    assert "another config" in line and str(target) in line
+    assert snapshot(target) == before
+    # and a revision-1 config is never trained by this builder
+    with pytest.raises(ValueError, match="trainer revision 1"):
+        from zoo_builder.train import train_group
+
+        train_group(ZooConfig.from_dict(old), training_groups(TINY)[0])

@@ -110,3 +110,16 @@ def test_presets():
     assert len(fingerprints) == len(PRESETS)
     with pytest.raises(ValueError, match="unknown preset 'huge'.*paper"):
         get_preset("huge")
+
+
+def test_committed_split_files_match_the_presets():
+    """data/splits/ must not go stale when a preset changes (python -m zoo_builder.splits)."""
+    import json
+    from pathlib import Path
+
+    from zoo_builder.presets import PRESETS
+    from zoo_builder.splits import preset_split_file
+
+    folder = Path(__file__).resolve().parents[2] / "data" / "splits"
+    for name, preset in PRESETS.items():
+        assert json.loads((folder / f"{name}.json").read_text()) == preset_split_file(preset), name

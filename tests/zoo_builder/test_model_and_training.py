@@ -180,3 +180,24 @@ def test_intermediate_evaluations_match_shorter_training():
         np.testing.assert_array_equal(a, b)
     with pytest.raises(ValueError, match="evaluate_at"):
         train_group(config, group, evaluate_at=[120])
+
+
+def test_fused_forward_pass_is_flax_seq2seq_with_its_gradients():
+    from zoo_builder.fused import fused_logits
+
+    model = Seq2Seq(hidden=16, vocab=VOCAB_SIZE)
+    p = encode(np.array([12, 3, 45, 99]), np.array([9, 88, 5, 1]), max_digits=2)
+    q, d, a = (jnp.asarray(x, jnp.int32) for x in (p.question, p.decoder_input, p.answer))
+    params = init_params(16, VOCAB_SIZE, jax.random.PRNGKey(3))["params"]
+    # non-zero biases, so that a bias in the wrong gate would show
+    params = jax.tree_util.tree_map(
+        lambda x: x + 0.1 * jax.random.normal(jax.random.PRNGKey(x.size), x.shape), params)
+    qo, do = jax.nn.one_hot(q, VOCAB_SIZE), jax.nn.one_hot(d, VOCAB_SIZE)
+    np.testing.assert_allclose(fused_logits(params, qo, do), flax_logits(model)(params, qo, do),
+                               rtol=1e-5, atol=1e-6)
+    g_fused = jax.grad(sequence_loss, argnums=1)(fused_logits, params, q, d, a)
+    g_flax = jax.grad(sequence_loss, argnums=1)(flax_logits(model), params, q, d, a)
+    flat_fused = dict(jax.tree_util.tree_leaves_with_path(g_fused))
+    for path, g in jax.tree_util.tree_leaves_with_path(g_flax):
+        assert np.abs(np.asarray(g)).max() > 0, path
+        np.testing.assert_allclose(flat_fused[path], g, rtol=1e-4, atol=1e-6, err_msg=str(path))
