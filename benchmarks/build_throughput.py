@@ -23,7 +23,8 @@ says how much of the machine's dense-arithmetic rate the builder reaches.
     python -m benchmarks.build_throughput --presets mini,small --steps 50 --workers 1,2 \
         --json docs/results/build_throughput_cpu.json
 
-``--block-sizes 100,50,25`` times other block sizes than the preset's; run it with
+``--max-models 125`` times one block of each group instead of the whole group (the
+paper preset's groups of 1,000 models on a CPU). ``--block-sizes 100,50,25`` times other block sizes than the preset's; run it with
 ``XLA_FLAGS=--xla_force_host_platform_device_count=2`` to time 2 host devices.
 """
 
@@ -71,11 +72,14 @@ def matmul_gflops(n: int = 2048, repeats: int = 10) -> float:
 
 
 def group_throughput(config: ZooConfig, batch_size: int, steps: int, workers: int = 1,
-                     repeats: int = 3) -> dict:
+                     repeats: int = 3, max_models: int | None = None) -> dict:
     """Time ``steps`` training steps of the zoo's first full group of ``batch_size``
-    (best of ``repeats`` calls after a compiling one)."""
+    (best of ``repeats`` calls after a compiling one), or of its first ``max_models``
+    models (at least one block's worth is sensible: the program is the same)."""
     groups = [g for g in training_groups(config) if g.batch_size == batch_size]
     group = max(groups, key=lambda g: len(g.model_ids))
+    if max_models is not None:
+        group = dataclasses.replace(group, model_ids=group.model_ids[:max_models])
     _, pool = problem_sets(config)
     programs = group_programs(config, batch_size)
     ids = group.model_ids
@@ -120,10 +124,12 @@ def group_throughput(config: ZooConfig, batch_size: int, steps: int, workers: in
     }
 
 
-def preset_throughput(config: ZooConfig, steps: int, workers: int, baseline: float) -> dict:
+def preset_throughput(config: ZooConfig, steps: int, workers: int, baseline: float,
+                      max_models: int | None = None) -> dict:
     """Throughput of every batch size of ``config`` and of the whole zoo: the zoo's
     training time is the sum over its models of ``steps / rate(batch size)``."""
-    rows = [group_throughput(config, bs, steps, workers) for bs in config.batch_sizes]
+    rows = [group_throughput(config, bs, steps, workers, max_models=max_models)
+            for bs in config.batch_sizes]
     by_batch = {r["batch_size"]: r for r in rows}
     counts = {bs: 0 for bs in config.batch_sizes}
     for g in training_groups(config):
@@ -155,6 +161,9 @@ def main(argv=None) -> None:
                         help="comma-separated worker counts to time (groups trained at once)")
     parser.add_argument("--block-sizes", default="",
                         help="comma-separated block sizes to time instead of the preset's")
+    parser.add_argument("--max-models", type=int,
+                        help="time only the first N models of each group (e.g. one block "
+                        "of the paper preset's groups of 1,000 on a CPU)")
     parser.add_argument("--json")
     args = parser.parse_args(argv)
 
@@ -166,7 +175,8 @@ def main(argv=None) -> None:
         for block in blocks:
             config = dataclasses.replace(preset, block_size=block)
             for workers in (int(w) for w in args.workers.split(",")):
-                row = preset_throughput(config, args.steps, workers, baseline)
+                row = preset_throughput(config, args.steps, workers, baseline,
+                                        args.max_models)
                 rows.append(row | {"block_size": block_size(config)})
     baseline_after = matmul_gflops(args.matmul_n)  # the machine did not change meanwhile
     result = {
@@ -179,6 +189,7 @@ def main(argv=None) -> None:
             "device_count": jax.device_count(),
         },
         "matmul_n": args.matmul_n,
+        "max_models": args.max_models,
         "matmul_gflops": baseline,
         "matmul_gflops_after": baseline_after,
         "presets": rows,
