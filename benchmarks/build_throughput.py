@@ -25,7 +25,8 @@ says how much of the machine's dense-arithmetic rate the builder reaches.
 
 ``--max-models 125`` times one block of each group instead of the whole group (the
 paper preset's groups of 1,000 models on a CPU). ``--block-sizes 100,50,25`` times other
-block sizes than the preset's; run it with ``XLA_FLAGS=--xla_force_host_platform_device_count=2`` to time 2 host devices.
+block sizes than the preset's; run it with
+``XLA_FLAGS=--xla_force_host_platform_device_count=2`` to time 2 host devices.
 """
 
 from __future__ import annotations
