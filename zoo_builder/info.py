@@ -60,9 +60,11 @@ def zoo_summary(zoo: Zoo, check: bool = True) -> dict:
             "batch_size": {str(k): int(v) for k, v in
                            sorted(meta["batch_size"].value_counts().items())},
             "steps": sorted(int(s) for s in meta["steps"].unique()),
+            "lr_schedule": zoo.config.lr_schedule,
         },
         "model": {"hidden": zoo.config.hidden, "max_digits": zoo.config.max_digits,
-                  "tensors": len(zoo.tensor_shapes)},
+                  "operands": zoo.config.operands, "tensors": len(zoo.tensor_shapes)},
+        "trainer_revision": zoo.config.trainer_revision,
         "builder_version": zoo.manifest.get("builder_version"),
         "versions": zoo.manifest.get("versions", {}),
         "manifest_sha256": zoo.manifest_sha256,
@@ -88,7 +90,7 @@ def format_summary(summary: dict) -> str:
         f"zoo:            {summary['path']}",
         f"preset:         {summary['preset']} (config {summary['config_fingerprint']}, "
         f"hidden {summary['model']['hidden']}, operands up to "
-        f"{summary['model']['max_digits']} digits)",
+        f"{summary['model']['max_digits']} digits, {summary['model']['operands']})",
         f"models:         {summary['num_models']:,}",
         "splits:         " + ", ".join(f"{k} {v:,}" for k, v in summary["splits"].items()),
         "test SR:        mean {:.3f}; quantiles ".format(sr["mean"])
@@ -99,8 +101,10 @@ def format_summary(summary: dict) -> str:
             f"{k} {v['mean']:.3f}" for k, v in summary["sr_by_split"].items()),
         "learning rate:  {:.2e} .. {:.2e}".format(*hp["learning_rate"]),
         "batch sizes:    " + ", ".join(f"{k}: {v}" for k, v in hp["batch_size"].items()),
-        "steps:          " + ", ".join(map(str, hp["steps"])),
-        f"builder:        tiny-rnn-zoo {summary['builder_version']} (jax "
+        "steps:          " + ", ".join(map(str, hp["steps"]))
+        + f" ({hp['lr_schedule']} learning rate)",
+        f"builder:        tiny-rnn-zoo {summary['builder_version']}, trainer revision "
+        f"{summary['trainer_revision']} (jax "
         f"{summary['versions'].get('jax', '?')}, flax {summary['versions'].get('flax', '?')})",
         f"manifest:       sha256 {summary['manifest_sha256']}",
     ]

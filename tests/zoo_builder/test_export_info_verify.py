@@ -104,6 +104,8 @@ def test_info_prints_the_summary_and_writes_a_png(synthetic_zoo, tmp_path, capsy
     assert code == 0, err
     assert "models:         30" in stdout
     assert "train 24, val 3, test 3" in stdout
+    assert "uniform-lengths)" in stdout and "(constant learning rate)" in stdout
+    assert "trainer revision 2" in stdout
     assert f"verified ({len(archive.expected_shard_names(DATA_CONFIG))} shards)" in stdout
     png = synthetic_zoo / "sr_histogram.png"
     assert png.read_bytes()[:8] == b"\x89PNG\r\n\x1a\n"
@@ -122,6 +124,9 @@ def test_info_prints_the_summary_and_writes_a_png(synthetic_zoo, tmp_path, capsy
     assert summary["sr"]["quantiles"]["0.5"] == pytest.approx(float(np.median(sr)))
     assert summary["sr"]["share_above_0.5"] == pytest.approx(float(np.mean(sr > 0.5)))
     assert summary["checksums"]["status"] == "verified"
+    assert summary["model"]["operands"] == "uniform-lengths"
+    assert summary["hyperparameters"]["lr_schedule"] == "constant"
+    assert summary["trainer_revision"] == DATA_CONFIG.trainer_revision == 2
     assert (tmp_path / "h.png").is_file()
 
 
