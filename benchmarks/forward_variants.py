@@ -81,6 +81,17 @@ def variant_logits(fuse_x: bool, hoist: bool):
     return logits
 
 
+def best_of_3(fn, *args) -> float:
+    """Seconds of the fastest of 3 calls ``fn(*args)`` after a first (compiling) one."""
+    jax.block_until_ready(fn(*args))
+    best = float("inf")
+    for _ in range(3):
+        t0 = time.perf_counter()
+        jax.block_until_ready(fn(*args))
+        best = min(best, time.perf_counter() - t0)
+    return best
+
+
 def time_variant(logits_fn, hidden: int, digits: int, batch: int, models: int,
                  steps: int) -> float:
     """Seconds for ``steps`` vmapped Adam steps of ``models`` models (best of 3)."""
@@ -102,13 +113,7 @@ def time_variant(logits_fn, hidden: int, digits: int, batch: int, models: int,
             return jax.vmap(step)(*carry, q, d, a), None
         return jax.lax.scan(body, (p, s), None, length=steps)[0]
 
-    jax.block_until_ready(run(params, state))
-    best = float("inf")
-    for _ in range(3):
-        t0 = time.perf_counter()
-        jax.block_until_ready(run(params, state))
-        best = min(best, time.perf_counter() - t0)
-    return best
+    return best_of_3(run, params, state)
 
 
 def time_dots_only(hidden: int, digits: int, batch: int, models: int, steps: int) -> tuple:
@@ -126,13 +131,7 @@ def time_dots_only(hidden: int, digits: int, batch: int, models: int, steps: int
             return h, None
         return jax.lax.scan(body, h, None, length=steps)[0]
 
-    jax.block_until_ready(run(h0, w))
-    best = float("inf")
-    for _ in range(3):
-        t0 = time.perf_counter()
-        jax.block_until_ready(run(h0, w))
-        best = min(best, time.perf_counter() - t0)
-    return best, 2.0 * batch * hidden * 3 * hidden * tokens
+    return best_of_3(run, h0, w), 2.0 * batch * hidden * 3 * hidden * tokens
 
 
 def main(argv=None) -> None:
