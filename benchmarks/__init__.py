@@ -1,2 +1,25 @@
-"""Benchmarks: the evaluation protocol, metrics, submissions, reproduction of the paper's tables
-and performance benchmarks."""
+"""Benchmarks: the evaluation protocol, metrics, result records, the leaderboard,
+submissions and the reproduction of the paper's tables. Performance and calibration
+scripts live apart, in :mod:`benchmarks.perf`.
+
+``from benchmarks import run_protocol, ProtocolConfig, run_benchmark, kendall_tau``
+(imported on first use)."""
+
+from __future__ import annotations
+
+import importlib
+
+_EXPORTS = {
+    "run_protocol": "benchmarks.protocol",
+    "ProtocolConfig": "benchmarks.protocol_config",
+    "run_benchmark": "benchmarks.bench",
+    "kendall_tau": "benchmarks.metrics",
+}
+
+__all__ = list(_EXPORTS)
+
+
+def __getattr__(name: str):
+    if name in _EXPORTS:
+        return getattr(importlib.import_module(_EXPORTS[name]), name)
+    raise AttributeError(f"module 'benchmarks' has no attribute {name!r}")

@@ -16,15 +16,28 @@ the order of its prediction spread.
 
 from __future__ import annotations
 
+import os
+
 import numpy as np
 
-from benchmarks.protocol import TrainedPredictor, permute_models
-from zoo_builder.zoo import Zoo
+from benchmarks.protocol import TrainedPredictor, run_protocol
+from benchmarks.protocol_config import ProtocolConfig
+from predictors.base import Predictor
+from predictors.registry import load_predictor
+from predictors.unf import permute_each
+from zoo_data.errors import TinyZooError
+from zoo_data.zoo import Zoo, open_local_zoo
 
-__all__ = ["INVARIANCE_TOLERANCE", "audit_predictor"]
+__all__ = ["INVARIANCE_TOLERANCE", "audit_predictor", "run_audit"]
 
 #: an audit above this is flagged as "not invariant" on the leaderboard
 INVARIANCE_TOLERANCE = 1e-4
+
+
+def _check_counts(num_permutations: int, num_models: int) -> None:
+    for name, value in (("num_permutations", num_permutations), ("num_models", num_models)):
+        if value < 1:
+            raise TinyZooError(f"{name} {value}: need at least 1")
 
 
 def audit_predictor(trained: TrainedPredictor, zoo: Zoo, num_permutations: int = 3,
@@ -32,15 +45,29 @@ def audit_predictor(trained: TrainedPredictor, zoo: Zoo, num_permutations: int =
     """The audit (module docstring) on the first ``num_models`` models of ``zoo``'s split
     (weights only; no label is read). Returns ``{"max_abs_diff", "num_permutations",
     "num_models"}``."""
-    if num_permutations < 1:
-        raise ValueError(f"num_permutations {num_permutations}: need at least 1")
+    _check_counts(num_permutations, num_models)
     ids = zoo.model_ids[:num_models]
     params = zoo.params(ids, channel_axis=True)
     base = trained.predict(params)
     rng = np.random.default_rng(seed)
     worst = 0.0
     for _ in range(num_permutations):
-        permuted = trained.predict(permute_models(params, rng))
+        permuted = trained.predict(permute_each(params, zoo.symmetry, rng))
         worst = max(worst, float(np.max(np.abs(permuted - base))))
     return {"max_abs_diff": worst, "num_permutations": num_permutations,
             "num_models": int(len(ids))}
+
+
+def run_audit(method: str, zoo_dir: str | os.PathLike, seed: int = 0,
+              num_permutations: int = 3, num_models: int = 100,
+              config: ProtocolConfig | None = None,
+              progress: bool = False) -> tuple[Predictor, dict]:
+    """Train ``method`` (a built-in name or ``file.py:Class``) on the zoo in ``zoo_dir``
+    for one ``seed`` under the protocol, then audit it (:func:`audit_predictor`).
+    Returns ``(predictor, audit)``. The counts are checked before anything is trained."""
+    _check_counts(num_permutations, num_models)
+    predictor, _ = load_predictor(method)
+    zoo = open_local_zoo(zoo_dir)
+    result = run_protocol(predictor, zoo, seed, config, progress=progress)
+    return predictor, audit_predictor(result.trained, zoo.with_split("test"),
+                                      num_permutations, num_models, seed)

@@ -19,8 +19,9 @@ from benchmarks.audit import audit_predictor
 from benchmarks.protocol import ProtocolConfig, run_protocol
 from benchmarks.results import build_record, to_jsonable, write_result, zoo_info, zoo_key
 from predictors.registry import load_predictor
-from zoo_builder.archive import atomic_write
-from zoo_builder.zoo import open_local_zoo
+from zoo_data.atomic import atomic_write
+from zoo_data.errors import TinyZooError
+from zoo_data.zoo import open_local_zoo
 
 __all__ = ["run_benchmark"]
 
@@ -52,11 +53,11 @@ def run_benchmark(
     """Benchmark ``method`` (built-in name or ``file.py:Class``) on the zoo in
     ``zoo_dir``; returns ``(record, path of the result file)``."""
     if seeds < 1:
-        raise ValueError(f"--seeds {seeds}: need at least 1")
+        raise TinyZooError(f"seeds {seeds}: need at least 1")
     config = config or ProtocolConfig()
     predictor, kind = load_predictor(method)
-    splits = tuple(open_local_zoo(zoo_dir, s) for s in ("train", "val", "test"))
-    zoo = zoo_info(splits[0])
+    opened = open_local_zoo(zoo_dir)
+    zoo = zoo_info(opened)
     results_dir = Path(results_dir)
     partial = _partial_dir(results_dir, zoo, predictor.name)
     context = {"zoo": zoo, "protocol": config.to_dict(), "method": method}
@@ -69,14 +70,14 @@ def run_benchmark(
             log(f"{predictor.name} seed {seed}: done before (test tau "
                 f"{saved['run']['test']['kendall_tau']})")
         else:
-            result = run_protocol(predictor, str(zoo_dir), seed, config, progress, splits)
+            result = run_protocol(predictor, opened, seed, config, progress)
             saved = {"context": context, "run": result.to_record()}
             if seed == 0:
                 saved["predictions"] = {"model_id": result.test_model_ids,
                                         "predicted_sr": result.test_predicted,
                                         "actual_sr": result.test_actual}
                 if audit:
-                    saved["audit"] = audit_predictor(result.trained, splits[2])
+                    saved["audit"] = audit_predictor(result.trained, opened.with_split("test"))
             partial.mkdir(parents=True, exist_ok=True)
             atomic_write(path, json.dumps(to_jsonable(saved), indent=2).encode())
             saved = json.loads(path.read_text())

@@ -32,8 +32,9 @@ import pandas as pd
 
 from benchmarks.audit import INVARIANCE_TOLERANCE
 from benchmarks.results import read_results, result_filename, zoo_key
-from zoo_builder.archive import atomic_write
-from zoo_builder.presets import PRESETS
+from zoo_data.atomic import atomic_write
+from zoo_data.errors import TinyZooError
+from zoo_data.presets import PRESETS
 
 __all__ = [
     "PAPER_TABLE1",
@@ -90,7 +91,7 @@ def _plot_name(record: dict) -> str:
 def leaderboard_frame(records: list[dict]) -> pd.DataFrame:
     """One row per record, plus the paper's reference rows for each ``paper``-preset zoo,
     with :data:`CSV_COLUMNS`; sorted by zoo (preset order of
-    :data:`zoo_builder.presets.PRESETS`, then name, then more models first), then ranked
+    :data:`zoo_data.presets.PRESETS`, then name, then more models first), then ranked
     rows by mean test tau (descending, undefined last, ties by method), then the
     reference rows. ``rank`` is 1 for the best; ties share a rank; undefined tau has
     none."""
@@ -307,8 +308,6 @@ def write_leaderboard(
     """Read every record of ``results_dir`` (a malformed one is a ``TinyZooError``) and
     write ``LEADERBOARD.md``, ``leaderboard.csv`` and ``plots/*.png`` into ``out_dir``
     (created if missing)."""
-    from tinyzoo.errors import TinyZooError
-
     records = read_results(results_dir)
     frame = leaderboard_frame(records)
     out_dir = Path(out_dir)

@@ -9,10 +9,10 @@ For one seed ``s`` (paper section 4.1, made precise; defaults from the paper):
 2. Training: Adam (``learning_rate`` 1e-3) on the binary cross-entropy between
    ``sigmoid(logit)`` and the success rate, batches of ``batch_size`` = 10 train models
    in an order drawn from ``numpy.random.default_rng([s, epoch])``, for ``epochs`` = 10
-   epochs; parameters initialised from ``jax.random.PRNGKey(s)``. With ``augment``,
-   every training model is first relabelled by a random permutation of its hidden
-   units (the GRU's true symmetry: :func:`zoo_builder.spec.seq2seq_spec` with fixed
-   vocabulary axes), which leaves its function unchanged.
+   epochs (:meth:`zoo_data.zoo.Zoo.batches` with that generator); parameters
+   initialised from ``jax.random.PRNGKey(s)``. With ``augment``, every training model
+   is first relabelled by a random permutation of its hidden units (the zoo's true
+   symmetry, :attr:`zoo_data.zoo.Zoo.symmetry`), which leaves its function unchanged.
 3. After each epoch: predictions on val, Kendall's tau-b against the val labels. The
    parameters of the epoch with the best val tau are kept (ties and NaN: the earlier
    epoch wins; if every tau is NaN, the last epoch).
@@ -20,11 +20,12 @@ For one seed ``s`` (paper section 4.1, made precise; defaults from the paper):
    the test labels are read, once, to compute the test metrics.
 
 The test split's labels are read in step 4 only; val and test predictions read their
-weights through :meth:`~zoo_builder.zoo.Zoo.params`, which returns no labels.
+weights through ``Zoo.batches(..., labels=False)``, which returns no labels.
 """
 
 from __future__ import annotations
 
+import os
 import time
 from collections.abc import Callable
 from dataclasses import dataclass, field
@@ -37,48 +38,13 @@ import optax
 from tqdm.auto import tqdm
 
 from benchmarks.metrics import all_metrics, kendall_tau
+from benchmarks.protocol_config import ProtocolConfig
 from predictors.base import Predictor
-from predictors.unf import permute, random_permutations
-from zoo_builder.spec import seq2seq_spec
-from zoo_builder.zoo import Zoo, open_local_zoo
+from predictors.unf import permute_each
+from zoo_data.zoo import Zoo, open_local_zoo
 
-__all__ = ["ProtocolConfig", "RunResult", "TrainedPredictor", "run_protocol",
-           "symmetry_spec", "permute_models"]
-
-
-@dataclass(frozen=True)
-class ProtocolConfig:
-    """Protocol settings (defaults: the paper's)."""
-
-    epochs: int = 10
-    batch_size: int = 10
-    learning_rate: float = 1e-3
-    augment: bool = False
-    eval_batch_size: int = 50
-
-    def to_dict(self) -> dict:
-        return {"epochs": self.epochs, "batch_size": self.batch_size,
-                "learning_rate": self.learning_rate, "loss": "binary cross-entropy on SR",
-                "augment": self.augment,
-                "selection": "best validation Kendall tau-b over epochs; test once"}
-
-
-def symmetry_spec() -> dict:
-    """The zoo model's true symmetry: hidden units permuted, vocabulary axes fixed."""
-    return seq2seq_spec(vocab=None)
-
-
-def permute_models(params: dict, rng: np.random.Generator) -> dict:
-    """Each model of ``params`` (leaves ``(B, *shape, 1)``) under its own random hidden
-    permutation; numpy in, numpy out."""
-    spec = symmetry_spec()
-    b = jax.tree_util.tree_leaves(params)[0].shape[0]
-    out = []
-    for k in range(b):
-        one = jax.tree_util.tree_map(lambda x, k=k: x[k], params)
-        perms = random_permutations(rng, spec, one, leading=0, trailing=1)
-        out.append(permute(one, spec, perms, leading=0, trailing=1))
-    return jax.tree_util.tree_map(lambda *xs: np.stack(xs), *out)
+__all__ = ["RunResult", "TrainedPredictor", "run_protocol",
+           "training_programs"]
 
 
 def _take(tree: Any, index: np.ndarray) -> Any:
@@ -128,11 +94,10 @@ class TrainedPredictor:
     def predict_zoo(self, zoo: Zoo) -> np.ndarray:
         """Predicted SR of every model of ``zoo``'s split, in ``model_ids`` order (reads
         weights only, never labels)."""
-        preds = []
-        for start in range(0, len(zoo), self.eval_batch_size):
-            ids = zoo.model_ids[start : start + self.eval_batch_size]
-            preds.append(self.predict(zoo.params(ids, channel_axis=True)))
-        return np.concatenate(preds)
+        return np.concatenate([
+            self.predict(batch.params)
+            for batch in zoo.batches(self.eval_batch_size, channel_axis=True, labels=False)
+        ])
 
 
 @dataclass
@@ -162,9 +127,13 @@ class RunResult:
                 "param_count": self.param_count, "wall_time_s": round(self.wall_time_s, 2)}
 
 
-def _programs(predictor: Predictor, module, learning_rate: float):
+def training_programs(predictor: Predictor, module, learning_rate: float):
     """``(apply, jitted apply, jitted Adam step)`` for ``module``, cached on the predictor
-    instance so that the seeds of one benchmark compile them once."""
+    instance so that the seeds of one benchmark compile them once.
+
+    ``apply(variables, feats) -> (B,)`` logits; ``step(variables, opt_state, feats, sr)
+    -> (variables, opt_state, loss)`` is one Adam step on the mean binary cross-entropy
+    between ``sigmoid(logit)`` and ``sr (B,)``."""
     cache = predictor.__dict__.setdefault("_tinyzoo_programs", {})
     key = (repr(module), learning_rate)
     if key not in cache:
@@ -187,25 +156,37 @@ def _programs(predictor: Predictor, module, learning_rate: float):
 
 
 def _split_features(predictor: Predictor, spec: Any, zoo: Zoo, batch: int) -> Any:
-    parts = [predictor.features(zoo.params(zoo.model_ids[s : s + batch], channel_axis=True),
-                                spec)
-             for s in range(0, len(zoo), batch)]
+    """The features of every model of ``zoo``'s split, in ``model_ids`` order (weights
+    only)."""
+    parts = [predictor.features(b.params, spec)
+             for b in zoo.batches(batch, channel_axis=True, labels=False)]
     return jax.tree_util.tree_map(lambda *xs: np.concatenate(xs, 0), *parts)
+
+
+def _standardizer(feats: Any) -> tuple[np.ndarray, np.ndarray]:
+    """``(mean, std)`` per feature of ``feats (N, F)`` in float64 (zero deviations
+    become 1), as float32."""
+    arr = np.asarray(feats, np.float64)
+    std = arr.std(axis=0)
+    return (arr.mean(axis=0).astype(np.float32),
+            np.where(std > 0, std, 1.0).astype(np.float32))
 
 
 def run_protocol(
     predictor: Predictor,
-    zoo_dir: str,
+    zoo: Zoo | str | os.PathLike,
     seed: int = 0,
     config: ProtocolConfig | None = None,
     progress: bool = False,
-    zoos: tuple[Zoo, Zoo, Zoo] | None = None,
 ) -> RunResult:
-    """Run the protocol (module docstring) for one seed; ``zoos`` may pass the opened
-    (train, val, test) splits to share their readers across runs."""
+    """Run the protocol (module docstring) for one seed on ``zoo`` (a :class:`Zoo` of
+    any split, or a zoo folder). Its train, val and test splits share one reader, so
+    several runs on one opened zoo read the shards' metadata once."""
     config = config or ProtocolConfig()
     t0 = time.perf_counter()
-    train, val, test = zoos or tuple(open_local_zoo(zoo_dir, s) for s in ("train", "val", "test"))
+    if not isinstance(zoo, Zoo):
+        zoo = open_local_zoo(zoo)
+    train, val, test = (zoo.with_split(s) for s in ("train", "val", "test"))
     spec = train.spec
     module = predictor.module(spec)
 
@@ -215,35 +196,42 @@ def run_protocol(
     if cached:
         train_feats = _split_features(predictor, spec, train, config.eval_batch_size)
         if predictor.standardize_features:
-            arr = np.asarray(train_feats, np.float64)
-            std = arr.std(axis=0)
-            standardizer = (arr.mean(axis=0).astype(np.float32),
-                            np.where(std > 0, std, 1.0).astype(np.float32))
-            train_feats = ((arr - standardizer[0]) / standardizer[1]).astype(np.float32)
+            standardizer = _standardizer(train_feats)
+            train_feats = ((np.asarray(train_feats, np.float64) - standardizer[0])
+                           / standardizer[1]).astype(np.float32)
     elif predictor.standardize_features:
         raise ValueError(f"{predictor.name}: standardize_features needs cache_features")
 
-    _, apply_jit, step = _programs(predictor, module, config.learning_rate)
+    _, apply_jit, step = training_programs(predictor, module, config.learning_rate)
     trained = TrainedPredictor(predictor, spec, None, apply_jit, standardizer,
                                config.eval_batch_size)
-    train_sr = train.test_sr.astype(np.float32)  # train labels: allowed
+    train_labels = train.labels  # train labels: allowed
     n = len(train)
     bs = config.batch_size
 
-    def batch_features(order: np.ndarray, rng: np.random.Generator) -> Any:
+    def train_batches(rng: np.random.Generator):
+        """``(features, labels)`` of the epoch's batches, in the order ``rng`` draws."""
         if cached and not config.augment:
-            return _take(train_feats, order)
-        params = train.params(train.model_ids[order], channel_axis=True)
-        if config.augment:
-            params = permute_models(params, rng)
-        return trained.features(params)
+            for ids in train.batch_ids(bs, shuffle=True, seed=rng):
+                rows = np.searchsorted(train.model_ids, ids)
+                yield _take(train_feats, rows), train_labels[rows]
+            return
+        for batch in train.batches(bs, shuffle=True, seed=rng, channel_axis=True):
+            params = batch.params
+            if config.augment:
+                params = permute_each(params, train.symmetry, rng)
+            yield trained.features(params), batch.labels
 
-    example = batch_features(np.arange(min(bs, n)), np.random.default_rng(0))
+    if cached:
+        example = _take(train_feats, np.arange(min(bs, n)))
+    else:
+        first = next(train.batches(min(bs, n), channel_axis=True, labels=False))
+        example = trained.features(first.params)
     variables = module.init(jax.random.PRNGKey(seed), example)
     param_count = int(sum(x.size for x in jax.tree_util.tree_leaves(variables)))
     opt_state = optax.adam(config.learning_rate).init(variables)
 
-    val_sr = val.test_sr.astype(np.float64)  # val labels: for model selection only
+    val_labels = val.labels.astype(np.float64)  # val labels: for model selection only
     # cached predictors: val features once (standardised with the train statistics)
     val_feats = None
     if cached:
@@ -262,17 +250,13 @@ def run_protocol(
     bar = tqdm(range(config.epochs), desc=f"{predictor.name} seed {seed}", unit="epoch",
                disable=not progress)
     for epoch in bar:
-        rng = np.random.default_rng([seed, epoch])
-        order = rng.permutation(n)
         total, count = 0.0, 0
-        for start in range(0, n, bs):
-            idx = order[start : start + bs]
-            feats = batch_features(idx, rng)
-            variables, opt_state, loss = step(variables, opt_state, feats, train_sr[idx])
-            total += float(loss) * len(idx)
-            count += len(idx)
+        for feats, labels in train_batches(np.random.default_rng([seed, epoch])):
+            variables, opt_state, loss = step(variables, opt_state, feats, labels)
+            total += float(loss) * len(labels)
+            count += len(labels)
         trained.variables = variables
-        tau = kendall_tau(predict_val(), val_sr) if len(val) > 1 else float("nan")
+        tau = kendall_tau(predict_val(), val_labels) if len(val) > 1 else float("nan")
         taus.append(float(tau))
         losses.append(total / max(count, 1))
         if np.isfinite(tau) and tau > best_tau:
@@ -284,11 +268,10 @@ def run_protocol(
     trained.variables = best_variables
     val_pred = predict_val()
     test_pred = trained.predict_zoo(test)
-    test_sr = test.test_sr.astype(np.float64)  # the one read of the test labels
+    test_labels = test.labels.astype(np.float64)  # the one read of the test labels
     return RunResult(
         seed=seed, best_epoch=best_epoch, epochs_run=config.epochs,
-        val=all_metrics(val_pred, val_sr), test=all_metrics(test_pred, test_sr),
+        val=all_metrics(val_pred, val_labels), test=all_metrics(test_pred, test_labels),
         val_tau_per_epoch=taus, train_loss_per_epoch=losses, param_count=param_count,
         wall_time_s=time.perf_counter() - t0, test_model_ids=test.model_ids,
-        test_predicted=test_pred, test_actual=test_sr, trained=trained)
-
+        test_predicted=test_pred, test_actual=test_labels, trained=trained)

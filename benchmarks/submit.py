@@ -44,9 +44,9 @@ from benchmarks.results import (
     write_result,
     zoo_info,
 )
-from tinyzoo.errors import TinyZooError
-from zoo_builder.splits import split_of
-from zoo_builder.zoo import Zoo, open_local_zoo
+from zoo_data.errors import TinyZooError
+from zoo_data.splits import split_of
+from zoo_data.zoo import Zoo, open_local_zoo
 
 __all__ = ["HEADER", "SubmitReport", "parse_submission", "submission_record", "submit"]
 
@@ -271,7 +271,7 @@ def parse_submission(path: str | os.PathLike, zoo: Zoo) -> np.ndarray:
 def submission_record(name: str, zoo: Zoo, predicted: np.ndarray) -> dict:
     """The result record of a parsed submission ``predicted (n_test,)`` named ``name``
     on ``zoo``'s test split (kind ``"submission"``, not yet validated)."""
-    actual = zoo.test_sr
+    actual = zoo.labels
     run = {
         "seed": None, "best_epoch": None, "epochs_run": None, "val": None,
         "test": all_metrics(predicted, actual), "val_tau_per_epoch": [],
@@ -296,7 +296,7 @@ def submit(
     on the same zoo is replaced; a ``builtin`` or ``user`` result of that name is not
     (``TinyZooError``: choose another name).
     """
-    check_slug(name, "--name")
+    check_slug(name, "name")
     zoo = open_local_zoo(zoo_dir, "test")
     predicted = parse_submission(predictions_csv, zoo)
     record = submission_record(name, zoo, predicted)
@@ -306,7 +306,7 @@ def submit(
         existing = read_result(target)
         if existing["kind"] != "submission":
             raise TinyZooError(
-                f"--name {name}: {target} holds a {existing['kind']} result of that name on "
+                f"name {name}: {target} holds a {existing['kind']} result of that name on "
                 "this zoo; choose another name"
             )
         replaced = True

@@ -18,7 +18,11 @@ from benchmarks.leaderboard import PAPER_TABLE1 as _PAPER_BY_TITLE
 from benchmarks.leaderboard import write_leaderboard
 from benchmarks.protocol import ProtocolConfig
 from predictors.registry import BUILTINS
-from tinyzoo.errors import TinyZooError
+from zoo_builder.request import BuildRequest
+from zoo_data.errors import TinyZooError
+from zoo_data.layout import MANIFEST
+from zoo_data.manifest import read_manifest
+from zoo_data.presets import ZooConfig, get_preset
 
 __all__ = ["PAPER_TABLE1", "reproduce_table1", "format_table1"]
 
@@ -30,24 +34,20 @@ PAPER_TABLE1: dict[str, tuple[float, float | None]] = {
 }
 
 
-def _ensure_zoo(preset: str, zoo_dir: Path, workers: int, progress: bool, log) -> None:
-    from zoo_builder.archive import read_manifest
-    from zoo_builder.build import build_zoo
-    from zoo_builder.presets import get_preset
-
-    try:
-        config = get_preset(preset)
-    except ValueError as e:
-        raise TinyZooError(str(e)) from None
-    if (zoo_dir / "manifest.json").is_file():
+def _ensure_zoo(config: ZooConfig, zoo_dir: Path, workers: int, progress: bool,
+                log) -> None:
+    preset = config.preset
+    if (zoo_dir / MANIFEST).is_file():
         manifest = read_manifest(zoo_dir)
         if manifest.get("complete") is True and manifest.get("splits"):
             if manifest["config_fingerprint"] != config.fingerprint():
                 raise TinyZooError(f"{zoo_dir}: holds a zoo of another config than preset "
                                    f"{preset}")
             return
+    from zoo_builder.build import run_build
+
     log(f"building the {preset} zoo into {zoo_dir} (resumable) ...")
-    build_zoo(zoo_dir, config, progress=progress, workers=workers)
+    run_build(BuildRequest(zoo_dir, config, workers=workers), progress=progress)
 
 
 def reproduce_table1(
@@ -64,13 +64,18 @@ def reproduce_table1(
 ) -> list[dict]:
     """Run Table 1 (module docstring); returns rows ``{"method", "display_name",
     "mean", "std", "n", "paper_mean", "paper_std", "param_count", "audit"}``."""
+    zoo_config = get_preset(preset)
+    if seeds < 1:
+        raise TinyZooError(f"seeds {seeds}: need at least 1")
+    if workers < 1:
+        raise TinyZooError(f"workers {workers}: need at least 1")
     zoo_path = Path(zoo_dir) if zoo_dir is not None else Path("data/zoos") / preset
     methods = list(methods or BUILTINS)
     unknown = [m for m in methods if m not in BUILTINS]
     if unknown:
-        raise TinyZooError(f"--methods: unknown method {unknown[0]!r}; choose from "
+        raise TinyZooError(f"methods: unknown method {unknown[0]!r}; choose from "
                            f"{', '.join(BUILTINS)}")
-    _ensure_zoo(preset, zoo_path, workers, progress, log)
+    _ensure_zoo(zoo_config, zoo_path, workers, progress, log)
     rows = []
     for method in methods:
         record, path = run_benchmark(method, zoo_path, seeds, config, results_dir,

@@ -12,7 +12,7 @@ from predictors.baselines import Constant, LinearStats
 from predictors.deep_sets import DeepSets
 from predictors.statnn import STATNN
 from predictors.unf_predictor import UNFPredictor
-from tinyzoo.errors import TinyZooError
+from zoo_data.errors import TinyZooError
 
 __all__ = ["BUILTINS", "load_predictor"]
 

@@ -9,8 +9,8 @@ from pathlib import Path
 import numpy as np
 import pytest
 
-from zoo_builder.presets import PRESETS
 from zoo_builder.synthetic import write_synthetic_zoo
+from zoo_data.presets import PRESETS
 
 README = Path(__file__).resolve().parents[1] / "README.md"
 
@@ -36,7 +36,7 @@ def test_load_zoo_example(mini_zoo_here):
 
 
 def test_predictor_example_trains(mini_zoo_here):
-    from benchmarks.protocol import ProtocolConfig, run_protocol
+    from benchmarks import ProtocolConfig, run_protocol
 
     (block,) = python_blocks("class MeanAbs")
     namespace: dict = {}

@@ -1,10 +1,5 @@
-"""The ``tinyzoo`` command-line interface of the Tiny RNN Zoo."""
+"""The ``tinyzoo`` command-line interface of the Tiny RNN Zoo (the top layer)."""
 
-from importlib.metadata import PackageNotFoundError, version
-
-try:
-    __version__ = version("tiny-rnn-zoo")
-except PackageNotFoundError:  # running from a source tree that was never installed
-    __version__ = "0.1.0"
+from zoo_data.version import __version__
 
 __all__ = ["__version__"]

@@ -1,10 +1,12 @@
 """Build a zoo (or a slice of it) into a folder: resumable, shardable, with progress.
 
-``build_zoo`` trains every training group of the selected slice whose shard is not yet
-complete in the folder, writes each group's shard atomically as soon as it is done,
-and writes the final manifest once every group of the zoo has a complete shard. A
-killed build re-run with the same command continues where it stopped; N machines given
-``shard=(i, N)`` build disjoint slices of one zoo into one (shared) folder.
+:func:`run_build` carries out a :class:`~zoo_builder.request.BuildRequest`: it trains
+every training group of the selected slice whose shard is not yet complete in the
+folder, writes each group's shard atomically as soon as it is done, and writes the
+final manifest once every group of the zoo has a complete shard. A killed build re-run
+with the same request continues where it stopped; N machines given ``shard=(i, N)``
+build disjoint slices of one zoo into one (shared) folder. The zoo's training groups
+are computed once per build (:class:`zoo_data.layout.ZooLayout`) and passed down.
 """
 
 from __future__ import annotations
@@ -18,26 +20,23 @@ from pathlib import Path
 
 from tqdm.auto import tqdm
 
-from zoo_builder.archive import complete_shards, finalize, prepare_zoo_dir, write_shard
-from zoo_builder.presets import ZooConfig
-from zoo_builder.train import (
-    GroupResult,
-    TrainingGroup,
-    select_devices,
-    train_group,
-    training_groups,
-)
+from zoo_builder.devices import select_devices
+from zoo_builder.request import BuildRequest
+from zoo_builder.shards import GroupResult, write_shard
+from zoo_builder.train import train_group
+from zoo_data.folder import complete_shards, finalize, prepare_zoo_dir
+from zoo_data.layout import TrainingGroup, ZooLayout
+from zoo_data.presets import ZooConfig
 
 __all__ = [
     "BuildReport",
-    "parse_shard",
-    "parse_models",
     "select_groups",
     "progress_bar",
     "BuildPlan",
     "plan_build",
     "finish_build",
     "build_zoo",
+    "run_build",
 ]
 
 
@@ -51,32 +50,9 @@ class BuildReport:
     devices: int = 1
 
 
-def parse_shard(text: str) -> tuple[int, int]:
-    """``"i/N"`` with ``0 <= i < N`` -> ``(i, N)``; ``ValueError`` naming the value otherwise."""
-    head, sep, tail = text.partition("/")
-    if not sep or not head.strip().isdigit() or not tail.strip().isdigit():
-        raise ValueError(f"--shard {text!r}: expected i/N, e.g. 0/4")
-    i, n = int(head), int(tail)
-    if n < 1 or not 0 <= i < n:
-        raise ValueError(f"--shard {text!r}: need 0 <= i < N")
-    return i, n
-
-
-def parse_models(text: str, num_models: int) -> tuple[int, int]:
-    """``"a:b"`` -> ``(a, b)`` with ``0 <= a < b <= num_models``."""
-    head, sep, tail = text.partition(":")
-    try:
-        a = int(head) if head.strip() else 0
-        b = int(tail) if tail.strip() else num_models
-    except ValueError:
-        raise ValueError(f"--models {text!r}: expected a:b, e.g. 0:100") from None
-    if not sep or not 0 <= a < b <= num_models:
-        raise ValueError(f"--models {text!r}: need 0 <= a < b <= {num_models} (the zoo's size)")
-    return a, b
-
-
 def select_groups(
-    config: ZooConfig, shard: tuple[int, int] | None = None, models: tuple[int, int] | None = None
+    layout: ZooLayout, shard: tuple[int, int] | None = None,
+    models: tuple[int, int] | None = None,
 ) -> list[TrainingGroup]:
     """The training groups a build covers.
 
@@ -85,7 +61,7 @@ def select_groups(
     ``[a, b)``: a group is the unit of training and of the archive, so its other models
     are built too (their weights do not depend on this choice).
     """
-    groups = list(training_groups(config))
+    groups = list(layout.groups)
     if shard is not None:
         i, n = shard
         groups = [g for g in groups if g.index % n == i]
@@ -155,10 +131,12 @@ def _trained_groups(
 
 @dataclass(frozen=True)
 class BuildPlan:
-    """What a build will do: the prepared ``zoo_dir``, the ``groups`` it covers and those
-    of them still ``todo`` (no complete shard yet)."""
+    """What a build will do: the prepared ``zoo_dir``, the zoo's ``layout``, the
+    ``groups`` the build covers and those of them still ``todo`` (no complete shard
+    yet)."""
 
     zoo_dir: Path
+    layout: ZooLayout
     groups: list[TrainingGroup]
     todo: list[TrainingGroup]
 
@@ -171,24 +149,62 @@ class BuildPlan:
         return sum(len(g.model_ids) for g in self.todo)
 
 
-def plan_build(out: Path | str, config: ZooConfig, shard: tuple[int, int] | None,
-               models: tuple[int, int] | None) -> BuildPlan:
-    """Prepare ``out`` for ``config`` (:func:`zoo_builder.archive.prepare_zoo_dir`) and
-    list the selected groups and those whose shard is not complete yet."""
-    zoo_dir = prepare_zoo_dir(Path(out), config)
-    groups = select_groups(config, shard, models)
-    done = complete_shards(zoo_dir, config)
-    return BuildPlan(zoo_dir, groups, [g for g in groups if g.index not in done])
+def plan_build(request: BuildRequest) -> BuildPlan:
+    """Prepare the request's folder (:func:`zoo_data.folder.prepare_zoo_dir`) and list
+    the selected groups and those whose shard is not complete yet."""
+    layout = ZooLayout.of(request.config)
+    zoo_dir = prepare_zoo_dir(request.out, layout)
+    groups = select_groups(layout, request.shard, request.models)
+    done = complete_shards(zoo_dir, layout)
+    return BuildPlan(zoo_dir, layout, groups, [g for g in groups if g.index not in done])
 
 
-def finish_build(plan: BuildPlan, config: ZooConfig, devices: int = 1) -> BuildReport:
+def finish_build(plan: BuildPlan, devices: int = 1) -> BuildReport:
     """Write the final manifest if every group of the zoo now has a complete shard
-    (:func:`zoo_builder.archive.finalize` re-hashes them); report what the build did."""
-    complete = len(complete_shards(plan.zoo_dir, config)) == len(training_groups(config))
+    (:func:`zoo_data.folder.finalize` re-hashes them); report what the build did."""
+    complete = len(complete_shards(plan.zoo_dir, plan.layout)) == len(plan.layout.groups)
     if complete:
-        finalize(plan.zoo_dir, config)
+        finalize(plan.zoo_dir, plan.layout)
     return BuildReport(plan.zoo_dir, len(plan.todo), len(plan.groups) - len(plan.todo),
                        plan.models_todo, complete, devices)
+
+
+def run_build(
+    request: BuildRequest,
+    progress: bool = True,
+    after_group: Callable[[TrainingGroup], None] | None = None,
+) -> BuildReport:
+    """Carry out ``request`` (see the module docstring) on its backend.
+
+    Local: ``request.workers`` groups train concurrently; shards are written by the
+    calling thread as groups finish. Each group's model blocks are sharded over the
+    first ``request.devices`` local devices (default: all;
+    :class:`zoo_builder.programs.GroupPrograms`). The zoo is bitwise the same for every
+    value of both, and on Ray (:mod:`zoo_builder.ray_build`). ``after_group`` (local
+    only) is called after each shard is written.
+    """
+    if request.backend == "ray":
+        from zoo_builder.ray_build import run_ray_build
+
+        return run_ray_build(request, progress=progress)
+    device_list = select_devices(request.devices)
+    config = request.config
+    plan = plan_build(request)
+    bar = progress_bar(config, plan.models_total, plan.models_total - plan.models_todo,
+                       progress)
+    lock = threading.Lock()
+
+    def on_steps(group: TrainingGroup, n: int) -> None:
+        with lock:
+            bar.update(n * len(group.model_ids) / config.steps)
+
+    with bar:
+        for group, result in _trained_groups(config, plan.todo, request.workers or 1,
+                                             on_steps, device_list):
+            write_shard(plan.zoo_dir, plan.layout, group.index, result)
+            if after_group is not None:
+                after_group(group)
+    return finish_build(plan, len(device_list))
 
 
 def build_zoo(
@@ -201,29 +217,9 @@ def build_zoo(
     workers: int = 1,
     devices: int | None = None,
 ) -> BuildReport:
-    """Build the selected slice of the zoo into ``out`` (see the module docstring).
-
-    ``workers`` groups train concurrently; shards are written by the calling thread as
-    groups finish. Each group's model blocks are sharded over the first ``devices``
-    local devices (default: all; :class:`zoo_builder.train.GroupPrograms`). The zoo is
-    bitwise the same for every value of both.
-    """
-    if workers < 1:
-        raise ValueError(f"--workers {workers}: need at least 1")
-    device_list = select_devices(devices)
-    plan = plan_build(out, config, shard, models)
-    bar = progress_bar(config, plan.models_total, plan.models_total - plan.models_todo,
-                       progress)
-    lock = threading.Lock()
-
-    def on_steps(group: TrainingGroup, n: int) -> None:
-        with lock:
-            bar.update(n * len(group.model_ids) / config.steps)
-
-    with bar:
-        for group, result in _trained_groups(config, plan.todo, workers, on_steps,
-                                             device_list):
-            write_shard(plan.zoo_dir, config, group.index, result)
-            if after_group is not None:
-                after_group(group)
-    return finish_build(plan, config, len(device_list))
+    """Build the selected slice of ``config``'s zoo into ``out`` in this process:
+    :func:`run_build` of the local :class:`~zoo_builder.request.BuildRequest` with these
+    fields."""
+    request = BuildRequest(out=out, config=config, shard=shard, models=models,
+                           workers=workers, devices=devices)
+    return run_build(request, progress=progress, after_group=after_group)

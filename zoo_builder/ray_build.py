@@ -28,18 +28,22 @@ Ray is optional (``pip install 'tiny-rnn-zoo[ray]'``) and imported only here.
 
 from __future__ import annotations
 
+import dataclasses
 import os
 import warnings
 from pathlib import Path
 
-from tinyzoo.errors import TinyZooError
-from zoo_builder.archive import complete_shard
-from zoo_builder.archive import write_shard as _write_shard
 from zoo_builder.build import BuildPlan, BuildReport, finish_build, plan_build, progress_bar
-from zoo_builder.presets import ZooConfig
-from zoo_builder.train import train_group, training_groups
+from zoo_builder.request import BuildRequest
+from zoo_builder.shards import write_shard
+from zoo_builder.train import train_group
+from zoo_data.errors import TinyZooError
+from zoo_data.folder import complete_shard
+from zoo_data.layout import ZooLayout
+from zoo_data.presets import ZooConfig
 
-__all__ = ["build_zoo_ray", "import_ray", "build_group_task", "GroupProgress"]
+__all__ = ["build_zoo_ray", "run_ray_build", "import_ray", "build_group_task",
+           "GroupProgress"]
 
 #: Ray's own retries of a task whose worker process died.
 DEFAULT_MAX_RETRIES = 3
@@ -51,7 +55,7 @@ def import_ray():
         import ray
     except ImportError:
         raise TinyZooError(
-            "--backend ray needs Ray, which is not installed: "
+            "backend 'ray' needs Ray, which is not installed: "
             "pip install 'tiny-rnn-zoo[ray]'"
         ) from None
     return ray
@@ -82,10 +86,11 @@ def build_group_task(zoo_dir: str, config_dict: dict, group_index: int,
     Runs inside a Ray worker (as the task ``build_group_task``); ``progress`` is a
     :class:`GroupProgress` actor handle or ``None``."""
     config = ZooConfig.from_dict(config_dict)
-    sha = complete_shard(zoo_dir, config, group_index)
+    layout = ZooLayout.of(config)
+    sha = complete_shard(zoo_dir, layout, group_index)
     if sha is not None:
         return group_index, sha
-    group = training_groups(config)[group_index]
+    group = layout.groups[group_index]
     on_steps = None
     if progress is not None:
         progress.start.remote(group_index)
@@ -95,7 +100,7 @@ def build_group_task(zoo_dir: str, config_dict: dict, group_index: int,
             progress.add.remote(group_index, n * share)
 
     result = train_group(config, group, on_steps=on_steps)
-    return group_index, _write_shard(Path(zoo_dir), config, group_index, result)
+    return group_index, write_shard(Path(zoo_dir), layout, group_index, result)
 
 
 def _start_ray(ray, address: str | None, workers: int | None) -> bool:
@@ -116,7 +121,7 @@ def _start_ray(ray, address: str | None, workers: int | None) -> bool:
                 ray.init(num_cpus=workers or os.cpu_count(),
                          object_store_memory=128 * 2**20, **common)
     except (ConnectionError, ValueError, RuntimeError) as exc:
-        where = f"--address {address!r}" if address else "a local Ray instance"
+        where = f"address {address!r}" if address else "a local Ray instance"
         first_line = str(exc).strip().splitlines()[0] if str(exc).strip() else type(exc).__name__
         raise TinyZooError(f"{where}: cannot start Ray ({first_line})") from None
     return True
@@ -139,7 +144,9 @@ def build_zoo_ray(
     max_retries: int = DEFAULT_MAX_RETRIES,
     progress: bool = True,
 ) -> BuildReport:
-    """Build the selected slice of the zoo into ``out`` with one Ray task per group.
+    """Build the selected slice of the zoo into ``out`` with one Ray task per group:
+    :func:`run_ray_build` of the ray :class:`~zoo_builder.request.BuildRequest` with
+    these fields.
 
     Args:
       out: the zoo folder; every Ray node must see it at this (absolute) path.
@@ -152,23 +159,30 @@ def build_zoo_ray(
         sharded over the ``gpus_per_task`` GPUs Ray assigns to it.
       max_retries: retries of a task whose worker died.
     """
-    if cpus_per_task <= 0 or gpus_per_task < 0:
-        raise ValueError(f"--cpus-per-task {cpus_per_task} / --gpus-per-task {gpus_per_task}: "
-                         "need cpus > 0 and gpus >= 0")
-    if workers is not None and workers < 1:
-        raise ValueError(f"--workers {workers}: need at least 1")
-    ray = import_ray()
-    plan = plan_build(Path(out).resolve(), config, shard, models)
+    request = BuildRequest(out=out, config=config, shard=shard, models=models,
+                           workers=workers, backend="ray", address=address,
+                           cpus_per_task=float(cpus_per_task),
+                           gpus_per_task=float(gpus_per_task))
+    return run_ray_build(request, max_retries=max_retries, progress=progress)
+
+
+def run_ray_build(request: BuildRequest, max_retries: int = DEFAULT_MAX_RETRIES,
+                  progress: bool = True) -> BuildReport:
+    """Carry out a ray ``request`` (checked already): plan on the driver, one task per
+    group still to build, the manifest written by the driver at the end."""
+    ray = import_ray()  # before anything is written
+    request = dataclasses.replace(request, out=request.out.resolve())
+    plan = plan_build(request)
     sizes = {g.index: len(g.model_ids) for g in plan.groups}
-    started = _start_ray(ray, address, workers) if plan.todo else False
+    started = _start_ray(ray, request.address, request.workers) if plan.todo else False
     try:
         if plan.todo:
-            _run_tasks(ray, plan, config, sizes, cpus_per_task, gpus_per_task, max_retries,
-                       progress)
+            _run_tasks(ray, plan, request.config, sizes, request.cpus_per_task,
+                       request.gpus_per_task, max_retries, progress)
     finally:
         if started:
             ray.shutdown()
-    return finish_build(plan, config)
+    return finish_build(plan)
 
 
 def _run_tasks(ray, plan: BuildPlan, config: ZooConfig, sizes: dict[int, int],

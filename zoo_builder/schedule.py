@@ -15,9 +15,9 @@ from __future__ import annotations
 
 import jax.numpy as jnp
 
-__all__ = ["SCHEDULES", "lr_factor"]
+from zoo_data.presets import SCHEDULES
 
-SCHEDULES = ("constant", "cosine")
+__all__ = ["lr_factor"]
 
 
 def lr_factor(schedule: str, step, total_steps: int):

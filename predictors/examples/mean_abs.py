@@ -5,7 +5,7 @@ kernels, standardised, into a linear model. Run it with
 import flax.linen as nn
 import numpy as np
 
-from predictors.base import Predictor
+from predictors import Predictor
 
 
 class MeanAbs(Predictor):

@@ -15,7 +15,7 @@ import sys
 
 import numpy as np
 
-from zoo_builder.zoo import load_zoo
+from zoo_data import load_zoo
 
 
 def main(zoo_dir: str, out: str) -> None:

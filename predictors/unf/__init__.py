@@ -12,7 +12,7 @@
 from predictors.unf.basis import BasisTerm, term_matrix
 from predictors.unf.layer import UNF, UNFLayer, nf_relu
 from predictors.unf.partitions import bell, count_basis_terms, valid_partitions
-from predictors.unf.permute import permute, random_permutations
+from predictors.unf.permute import permute, permute_each, random_permutations
 from predictors.unf.pool import invariant_pool
 from predictors.unf.spec import TensorSpec, match_spec
 
@@ -27,6 +27,7 @@ __all__ = [
     "match_spec",
     "nf_relu",
     "permute",
+    "permute_each",
     "random_permutations",
     "term_matrix",
     "valid_partitions",

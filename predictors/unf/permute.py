@@ -15,7 +15,7 @@ import numpy as np
 
 from predictors.unf.spec import Label, label_sizes, match_spec, path_to_str
 
-__all__ = ["random_permutations", "permute"]
+__all__ = ["random_permutations", "permute", "permute_each"]
 
 
 def random_permutations(
@@ -44,3 +44,20 @@ def permute(
         return leaf
 
     return jax.tree_util.tree_map_with_path(apply, tree)
+
+
+def permute_each(params: Any, spec: Any, rng: np.random.Generator, trailing: int = 1) -> Any:
+    """Each model of the batch ``params`` (leaves ``(B, *tensor_shape, *trailing axes)``)
+    under its own random permutation of ``spec`` (model ``k`` gets the ``k``-th draw
+    of :func:`random_permutations` from ``rng``); numpy in, numpy out.
+
+    With a zoo's true symmetry as ``spec`` every copy computes its model's function:
+    data augmentation and the symmetry audit use it so.
+    """
+    b = jax.tree_util.tree_leaves(params)[0].shape[0]
+    out = []
+    for k in range(b):
+        one = jax.tree_util.tree_map(lambda x, k=k: x[k], params)
+        perms = random_permutations(rng, spec, one, leading=0, trailing=trailing)
+        out.append(permute(one, spec, perms, leading=0, trailing=trailing))
+    return jax.tree_util.tree_map(lambda *xs: np.stack(xs), *out)

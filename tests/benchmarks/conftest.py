@@ -9,9 +9,9 @@ from pathlib import Path
 
 import pytest
 
-from zoo_builder.presets import ZooConfig
 from zoo_builder.synthetic import write_synthetic_zoo
-from zoo_builder.zoo import Zoo, open_local_zoo
+from zoo_data.presets import ZooConfig
+from zoo_data.zoo import Zoo, open_local_zoo
 
 #: 60 models (48 / 6 / 6 split: test ids 54..59); hidden 4 keeps the files tiny.
 BENCH_CONFIG = ZooConfig("bench-test", num_models=60, hidden=4, max_digits=1, steps=10,

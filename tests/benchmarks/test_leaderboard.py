@@ -12,7 +12,7 @@ import pytest
 from benchmarks.leaderboard import PAPER_TABLE1, REFERENCE_KIND, leaderboard_frame
 from benchmarks.results import build_record, read_results, write_result, zoo_info
 from tests.benchmarks.conftest import write_csv
-from tests.cli_helpers import cli
+from tests.tinyzoo.cli_helpers import cli
 
 PNG_MAGIC = b"\x89PNG\r\n\x1a\n"
 ENV = {"hardware": "test machine", "platform": "Linux", "python": "3.11",
@@ -32,8 +32,8 @@ def builtin_record(zoo_block: dict, method: str, taus: list[float], test) -> dic
                   "augment": False, "selection": "best validation tau"},
         param_count=12345, wall_time_s=61.0 * len(taus),
         audit={"max_abs_diff": 2.5e-7, "num_permutations": 8, "num_models": 6},
-        predictions={"model_id": test.model_ids, "predicted_sr": test.test_sr[::-1],
-                     "actual_sr": test.test_sr},
+        predictions={"model_id": test.model_ids, "predicted_sr": test.labels[::-1],
+                     "actual_sr": test.labels},
         env=ENV,
     )
 
@@ -55,7 +55,7 @@ def table_rows(markdown: str, heading_start: str) -> list[list[str]]:
 def test_submissions_and_builtins_end_to_end(capsys, tmp_path, bench_zoo_dir,
                                              bench_test) -> None:
     results, out_dir = tmp_path / "results", tmp_path / "board"
-    ids, sr = bench_test.model_ids.tolist(), bench_test.test_sr
+    ids, sr = bench_test.model_ids.tolist(), bench_test.labels
     order = np.argsort(sr)
     good = sr.copy()
     worse = sr.copy()

@@ -10,15 +10,16 @@ from pathlib import Path
 import numpy as np
 import pytest
 
+from benchmarks import ProtocolConfig, run_protocol
 from benchmarks.metrics import kendall_tau
-from benchmarks.protocol import ProtocolConfig, run_protocol
-from benchmarks.results import read_results, validate_record
+from benchmarks.results import read_results
+from benchmarks.validation import validate_record
 from predictors.baselines import LinearStats
 from predictors.statnn import STATNN, weight_statistics
-from tests.cli_helpers import cli
-from zoo_builder.presets import PRESETS
+from tests.tinyzoo.cli_helpers import cli
 from zoo_builder.synthetic import write_synthetic_zoo
-from zoo_builder.zoo import Zoo, open_local_zoo
+from zoo_data.presets import PRESETS
+from zoo_data.zoo import Zoo, open_local_zoo
 
 FAST = ProtocolConfig(epochs=3, batch_size=8)
 
@@ -69,7 +70,8 @@ def test_test_labels_are_read_once_after_every_prediction(bench_zoo_dir, monkeyp
         return params(self, *args, **kwargs)
 
     def spy_batches(self, *args, **kwargs):
-        events.append(("batches", self.split))
+        if kwargs.get("labels", True):
+            events.append(("batches with labels", self.split))
         return batches(self, *args, **kwargs)
 
     monkeypatch.setattr(Zoo, "metadata", property(spy_metadata))
@@ -77,7 +79,7 @@ def test_test_labels_are_read_once_after_every_prediction(bench_zoo_dir, monkeyp
     monkeypatch.setattr(Zoo, "batches", spy_batches)
     result = run_protocol(STATNN(), str(bench_zoo_dir), seed=0, config=FAST)
     test_events = [e for e in events if e[1] == "test"]
-    assert ("batches", "test") not in events  # batches carry labels
+    assert ("batches with labels", "test") not in events
     assert test_events.count(("labels", "test")) == 1
     assert test_events[-1] == ("labels", "test")
     assert ("weights", "test") in test_events
@@ -103,7 +105,7 @@ def test_selection_keeps_the_best_validation_epoch(bench_zoo_dir):
     assert result.best_epoch == int(np.argmax(taus)) + 1
     val = open_local_zoo(bench_zoo_dir, "val")
     # the kept parameters give the selected epoch's validation tau
-    assert kendall_tau(result.trained.predict_zoo(val), val.test_sr) == pytest.approx(
+    assert kendall_tau(result.trained.predict_zoo(val), val.labels) == pytest.approx(
         max(taus))
     assert result.val["kendall_tau"] == pytest.approx(max(taus))
 
@@ -170,10 +172,10 @@ def test_audit_flags_a_non_invariant_predictor_and_passes_statnn(bench_zoo_dir, 
 
 @pytest.mark.parametrize("args, message", [
     (["bench", "nope", "--seeds", "1"], "unknown method 'nope'"),
-    (["bench", "statnn", "--seeds", "0"], "--seeds 0"),
-    (["bench", "statnn", "--epochs", "0"], "--epochs 0"),
-    (["bench", "statnn", "--lr", "-1"], "--lr -1"),
-    (["audit", "statnn", "--permutations", "0"], "--permutations"),
+    (["bench", "statnn", "--seeds", "0"], "seeds 0"),
+    (["bench", "statnn", "--epochs", "0"], "epochs 0"),
+    (["bench", "statnn", "--lr", "-1"], "learning_rate -1"),
+    (["audit", "statnn", "--permutations", "0"], "num_permutations 0"),
 ])
 def test_bench_and_audit_reject_bad_input(bench_zoo_dir, tmp_path, capsys, monkeypatch, args,
                                           message):

@@ -13,17 +13,16 @@ import pytest
 
 from benchmarks import results
 from benchmarks.results import (
-    SCHEMA_VERSION,
     build_record,
     environment,
     read_results,
     result_filename,
     summarize,
-    validate_record,
     write_result,
     zoo_info,
 )
-from tinyzoo.errors import TinyZooError
+from benchmarks.validation import SCHEMA_VERSION, validate_record
+from zoo_data.errors import TinyZooError
 
 SHA = "ab" * 32
 ENV = {"hardware": "x86_64, 2 CPU cores; 1 x cpu: cpu", "platform": "Linux",

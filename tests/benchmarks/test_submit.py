@@ -37,7 +37,7 @@ def assert_refused(capsys, csv, zoo, results, name="my-pred") -> str:
 
 def good_rows(zoo_test, noise: float = 0.0, seed: int = 0):
     rng = np.random.default_rng(seed)
-    pred = np.clip(zoo_test.test_sr + rng.normal(0, noise, len(zoo_test)), 0, 1)
+    pred = np.clip(zoo_test.labels + rng.normal(0, noise, len(zoo_test)), 0, 1)
     return list(zip(zoo_test.model_ids.tolist(), pred.tolist(), strict=True)), pred
 
 
@@ -48,7 +48,7 @@ def test_valid_submission_writes_a_submission_record(capsys, tmp_path, bench_zoo
                     comment=f"# zoo_manifest_sha256={bench_test.manifest_sha256}")
     code, out, err = run_submit(capsys, csv, bench_zoo_dir, tmp_path / "results")
     assert code == 0, err
-    tau = scipy.stats.kendalltau(pred, bench_test.test_sr).statistic
+    tau = scipy.stats.kendalltau(pred, bench_test.labels).statistic
     assert f"my-pred: test Kendall's tau {tau:.4f} on 6 test models" in out
     path = tmp_path / "results" / f"bench-test-{bench_test.manifest_sha256[:8]}__my-pred.json"
     assert f"wrote {path}" in out
@@ -63,7 +63,7 @@ def test_valid_submission_writes_a_submission_record(capsys, tmp_path, bench_zoo
     assert record["zoo"] == zoo_info(bench_test)
     assert record["predictions"]["model_id"] == TEST_IDS
     assert record["predictions"]["predicted_sr"] == pytest.approx(pred.tolist())
-    assert record["predictions"]["actual_sr"] == pytest.approx(bench_test.test_sr.tolist())
+    assert record["predictions"]["actual_sr"] == pytest.approx(bench_test.labels.tolist())
 
 
 def test_header_in_either_order_crlf_bom_and_short_sha(capsys, tmp_path, bench_zoo_dir,
@@ -182,7 +182,7 @@ def test_long_lists_are_shortened(capsys, tmp_path, bench_zoo_dir) -> None:
 
 def test_a_file_for_a_zoo_with_other_test_ids_is_refused(capsys, tmp_path, bench_zoo_dir,
                                                          smaller_zoo_dir) -> None:
-    from zoo_builder.zoo import open_local_zoo
+    from zoo_data.zoo import open_local_zoo
 
     other = open_local_zoo(smaller_zoo_dir, "test")  # ids 27..29: train ids here
     rows, _ = good_rows(other)
@@ -196,7 +196,7 @@ def test_a_file_for_a_zoo_with_other_test_ids_is_refused(capsys, tmp_path, bench
 
 def test_a_file_for_a_zoo_with_the_same_test_ids_is_caught_by_its_sha(
         capsys, tmp_path, bench_zoo_dir, twin_zoo_dir, bench_test) -> None:
-    from zoo_builder.zoo import open_local_zoo
+    from zoo_data.zoo import open_local_zoo
 
     twin = open_local_zoo(twin_zoo_dir, "test")
     assert twin.model_ids.tolist() == TEST_IDS
@@ -214,7 +214,7 @@ def test_unsafe_name_is_refused(capsys, tmp_path, bench_zoo_dir, bench_test, nam
     rows, _ = good_rows(bench_test)
     line = assert_refused(capsys, write_csv(tmp_path / "p.csv", rows), bench_zoo_dir,
                           tmp_path / "results", name=name)
-    assert "--name" in line and "letters, digits" in line
+    assert "name" in line and "letters, digits" in line
 
 
 def test_missing_file_or_zoo_is_refused(capsys, tmp_path, bench_zoo_dir, bench_test) -> None:
@@ -251,11 +251,11 @@ def test_resubmission_replaces_but_a_builtin_name_is_refused(capsys, tmp_path, b
         protocol={"epochs": 2, "batch_size": 10, "learning_rate": 1e-3, "loss": "bce",
                   "augment": None, "selection": "best validation tau"},
         predictions={"model_id": TEST_IDS, "predicted_sr": [0.5] * 6,
-                     "actual_sr": bench_test.test_sr},
+                     "actual_sr": bench_test.labels},
     )
     path = write_result(builtin, results)
     before = path.read_bytes()
     code, out, err = run_submit(capsys, csv, bench_zoo_dir, results, name="unf")
     assert code == 2 and len(err.splitlines()) == 1
-    assert "--name unf:" in err and "holds a builtin result" in err
+    assert "name unf:" in err and "holds a builtin result" in err
     assert path.read_bytes() == before

@@ -8,8 +8,8 @@ import pytest
 from flax.core import freeze
 
 from predictors.unf import match_spec
-from zoo_builder.model import init_params
-from zoo_builder.spec import seq2seq_spec
+from zoo_data.model import init_params
+from zoo_data.spec import seq2seq_spec
 
 
 def _mlp():

@@ -14,28 +14,61 @@ from pathlib import Path
 import numpy as np
 import pytest
 
-from zoo_builder import archive
 from zoo_builder.build import build_zoo
-from zoo_builder.presets import get_preset
-from zoo_builder.spread import sr_spread
-from zoo_builder.train import training_groups
+from zoo_data.folder import complete_shards, finalize
+from zoo_data.layout import ZooLayout, training_groups
+from zoo_data.manifest import read_manifest
+from zoo_data.presets import get_preset
+from zoo_data.spread import sr_spread
+from zoo_data.zoo import load_rows
 
 TINY = get_preset("tiny")
 
 
 def shard_hashes(zoo_dir: Path) -> dict[int, str]:
-    return archive.complete_shards(zoo_dir, TINY)
+    return complete_shards(zoo_dir, ZooLayout.of(TINY))
 
 
 def snapshot(root: Path) -> dict[str, bytes]:
     return {str(p.relative_to(root)): p.read_bytes() for p in root.rglob("*") if p.is_file()}
 
 
+#: The ``tiny`` zoo's shard hashes as the builder wrote them before the layers were
+#: restructured (trainer revision 2), with the software and machine they hold for: the
+#: restructuring, and any change that claims to keep the bits, must reproduce them.
+RECORDED_TINY = {
+    "software": {"jax": "0.10.2", "jaxlib": "0.10.2", "machine": "x86_64"},
+    "shards": {
+        "train-00000-of-00004.parquet":
+            "b716cc7a52269beba364afb70ff06ff254feffe66854baef3ca8c2907ba072cb",
+        "train-00001-of-00004.parquet":
+            "5053157be173944b18efa05670cfa23bb05dd8a96d13e44d08760d0b8783011d",
+        "train-00002-of-00004.parquet":
+            "3871f903c465e8cef3097eabf674297675608411151a254b4c58a720fd378a32",
+        "train-00003-of-00004.parquet":
+            "93d43f72eaaa477d9c2cce66031c75229d6adbdd8b6d1ed44e9b18daf2e8f75e",
+    },
+}
+
+
+def test_tiny_shards_are_bitwise_the_recorded_ones(reference):
+    import platform
+    from importlib.metadata import version
+
+    here = {"jax": version("jax"), "jaxlib": version("jaxlib"),
+            "machine": platform.machine()}
+    if here != RECORDED_TINY["software"]:
+        pytest.skip(f"hashes recorded for {RECORDED_TINY['software']}, this is {here}")
+    shards = read_manifest(reference)["shards"]
+    assert {name: entry["sha256"] for name, entry in shards.items()} == \
+        RECORDED_TINY["shards"]
+
+
 def test_reference_build_is_a_complete_zoo(reference):
-    manifest = archive.read_manifest(reference)
+    manifest = read_manifest(reference)
     assert manifest["complete"] is True
     assert len(manifest["shards"]) == len(training_groups(TINY)) >= 3
-    rows = archive.load_rows(reference).with_format("numpy")[:]
+    rows = load_rows(reference).with_format("numpy")[:]
     assert rows["model_id"].tolist() == list(range(TINY.num_models))
     assert np.all((rows["test_sr"] >= 0) & (rows["test_sr"] <= 1))
     assert np.all(np.isfinite(rows["test_loss"])) and np.all(np.isfinite(rows["train_loss"]))
@@ -45,7 +78,7 @@ def test_reference_build_is_a_complete_zoo(reference):
 
 
 def test_tiny_zoo_srs_are_spread(reference):
-    srs = archive.load_rows(reference).with_format("numpy")[:]["test_sr"]
+    srs = load_rows(reference).with_format("numpy")[:]["test_sr"]
     report = sr_spread(srs)
     assert report.ok, report.summary()
 
@@ -53,8 +86,8 @@ def test_tiny_zoo_srs_are_spread(reference):
 def test_rebuilding_gives_bitwise_the_same_zoo(reference, tmp_path):
     build_zoo(tmp_path / "zoo", TINY, progress=False)
     assert shard_hashes(tmp_path / "zoo") == shard_hashes(reference)
-    assert (archive.read_manifest(tmp_path / "zoo")["shards"]
-            == archive.read_manifest(reference)["shards"])
+    assert (read_manifest(tmp_path / "zoo")["shards"]
+            == read_manifest(reference)["shards"])
 
 
 def test_concurrent_workers_build_the_same_zoo(reference, tmp_path):
@@ -78,14 +111,14 @@ def test_a_failing_worker_stops_the_build(tmp_path, monkeypatch):
 def test_shards_built_separately_merge_into_the_same_zoo(reference, tmp_path):
     zoo_dir = tmp_path / "zoo"
     first = build_zoo(zoo_dir, TINY, shard=(1, 3), progress=False)
-    assert not first.complete and archive.read_manifest(zoo_dir)["complete"] is False
+    assert not first.complete and read_manifest(zoo_dir)["complete"] is False
     with pytest.raises(Exception, match="no complete"):
-        archive.finalize(zoo_dir, TINY)
+        finalize(zoo_dir, ZooLayout.of(TINY))
     build_zoo(zoo_dir, TINY, shard=(0, 3), progress=False)
     last = build_zoo(zoo_dir, TINY, shard=(2, 3), progress=False)
     assert last.complete
     assert shard_hashes(zoo_dir) == shard_hashes(reference)
-    assert archive.read_manifest(zoo_dir)["shards"] == archive.read_manifest(reference)["shards"]
+    assert read_manifest(zoo_dir)["shards"] == read_manifest(reference)["shards"]
 
 
 def test_slices_built_in_separate_folders_merge_by_copying_and_rebuilding(reference, tmp_path):
@@ -103,8 +136,8 @@ def test_slices_built_in_separate_folders_merge_by_copying_and_rebuilding(refere
     report = build_zoo(merged.parent, TINY, progress=False)
     assert report.groups_built == 0 and report.complete
     assert shard_hashes(merged.parent) == shard_hashes(reference)
-    assert (archive.read_manifest(merged.parent)["shards"]
-            == archive.read_manifest(reference)["shards"])
+    assert (read_manifest(merged.parent)["shards"]
+            == read_manifest(reference)["shards"])
 
 
 def test_a_model_range_builds_only_its_groups_and_the_rest_completes_later(reference, tmp_path):
@@ -163,7 +196,7 @@ def test_sigkilled_build_resumes_to_the_same_zoo(reference, tmp_path):
     proc.wait(timeout=30)
     done_before = set(shard_hashes(zoo_dir))
     assert 1 <= len(done_before) < len(training_groups(TINY))
-    assert archive.read_manifest(zoo_dir)["complete"] is False
+    assert read_manifest(zoo_dir)["complete"] is False
 
     proc = tinyzoo(*args, "--workers", "2")  # resuming with another worker count is fine
     out, err = proc.communicate(timeout=300)
@@ -171,9 +204,9 @@ def test_sigkilled_build_resumes_to_the_same_zoo(reference, tmp_path):
     assert f"{len(done_before)} already done; zoo complete" in out
     assert f"/{TINY.num_models} models" in err and "model/s" in err  # the progress bar
     assert shard_hashes(zoo_dir) == shard_hashes(reference)
-    assert archive.read_manifest(zoo_dir)["shards"] == archive.read_manifest(reference)["shards"]
+    assert read_manifest(zoo_dir)["shards"] == read_manifest(reference)["shards"]
     leftovers = [p.name for p in data.iterdir() if ".tmp-" in p.name]
-    rows = archive.load_rows(zoo_dir)  # stray temporary files do not disturb reading
+    rows = load_rows(zoo_dir)  # stray temporary files do not disturb reading
     assert len(rows) == TINY.num_models, leftovers
 
 
@@ -191,16 +224,16 @@ def run_cli_error(*args: str) -> str:
     "extra, expected",
     [
         (("--preset", "huge"), "unknown preset 'huge'"),
-        (("--preset", "tiny", "--shard", "3/3"), "--shard '3/3'"),
-        (("--preset", "tiny", "--shard", "x"), "--shard 'x'"),
-        (("--preset", "tiny", "--models", "0:25"), "--models '0:25'"),
-        (("--preset", "tiny", "--models", "5:2"), "--models '5:2'"),
-        (("--preset", "tiny", "--workers", "0"), "--workers 0"),
-        (("--preset", "tiny", "--devices", "0"), "--devices 0"),
-        (("--preset", "tiny", "--backend", "spark"), "--backend 'spark'"),
-        (("--preset", "tiny", "--address", "auto"), "--address: only with --backend ray"),
-        (("--preset", "tiny", "--gpus-per-task", "1"), "--gpus-per-task: only with"),
-        (("--preset", "tiny", "--backend", "ray", "--devices", "2"), "--devices: not with"),
+        (("--preset", "tiny", "--shard", "3/3"), "shard '3/3'"),
+        (("--preset", "tiny", "--shard", "x"), "shard 'x'"),
+        (("--preset", "tiny", "--models", "0:25"), "models '0:25'"),
+        (("--preset", "tiny", "--models", "5:2"), "models '5:2'"),
+        (("--preset", "tiny", "--workers", "0"), "workers 0"),
+        (("--preset", "tiny", "--devices", "0"), "devices 0"),
+        (("--preset", "tiny", "--backend", "spark"), "backend 'spark'"),
+        (("--preset", "tiny", "--address", "auto"), "address 'auto': only with the ray backend"),
+        (("--preset", "tiny", "--gpus-per-task", "1"), "gpus_per_task 1.0: only with"),
+        (("--preset", "tiny", "--backend", "ray", "--devices", "2"), "devices 2: not with"),
         (("--preset", "tiny", "--backend", "ray", "--cpus-per-task", "0"), "need cpus > 0"),
     ],
 )
@@ -260,7 +293,7 @@ def test_a_zoo_of_an_older_trainer_revision_is_refused_not_resumed(reference, tm
     weights for the same settings) must not be completed by this builder."""
     import shutil
 
-    from zoo_builder.presets import ZooConfig
+    from zoo_data.presets import ZooConfig
 
     target = tmp_path / "zoo"
     shutil.copytree(reference, target)

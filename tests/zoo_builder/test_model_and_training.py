@@ -14,18 +14,13 @@ import pytest
 from flax.traverse_util import flatten_dict
 
 from predictors.unf.spec import label_sizes, match_spec
-from zoo_builder.model import Seq2Seq, init_params
-from zoo_builder.presets import ZooConfig
-from zoo_builder.spec import seq2seq_spec
-from zoo_builder.task import PAD, VOCAB_SIZE, encode
-from zoo_builder.train import (
-    flax_logits,
-    greedy_success,
-    problem_sets,
-    sequence_loss,
-    train_group,
-    training_groups,
-)
+from zoo_builder.objective import flax_logits, greedy_success, sequence_loss
+from zoo_builder.train import problem_sets, train_group
+from zoo_data.layout import training_groups
+from zoo_data.model import Seq2Seq, init_params
+from zoo_data.presets import ZooConfig
+from zoo_data.spec import seq2seq_spec
+from zoo_data.task import PAD, VOCAB_SIZE, encode
 
 DESIGN_NAMES = {
     f"{prefix}{gate}/{leaf}"
@@ -148,8 +143,8 @@ def test_group_initialisation_does_not_deadlock():
     in 3 of 3 runs of this script). Run in a subprocess so that a hang fails the test."""
     script = """
 import dataclasses, jax, jax.numpy as jnp
-from zoo_builder.hparams import model_key
-from zoo_builder.presets import ZooConfig
+from zoo_builder.train import model_key
+from zoo_data.presets import ZooConfig
 from zoo_builder.train import group_programs
 cfg = ZooConfig("init-test", 480, 64, 2, 10, 20, 100, 16)
 init = group_programs(cfg, 64).init

@@ -12,9 +12,10 @@ import sys
 
 import pytest
 
-from zoo_builder import archive
-from zoo_builder.presets import get_preset
-from zoo_builder.spread import sr_spread
+from zoo_data.manifest import read_manifest
+from zoo_data.presets import get_preset
+from zoo_data.spread import sr_spread
+from zoo_data.zoo import load_rows
 
 
 @pytest.mark.slow
@@ -27,9 +28,9 @@ def test_mini_zoo_builds_and_its_srs_are_spread(tmp_path):
         capture_output=True, text=True, env=env, timeout=900, check=False,
     )
     assert result.returncode == 0, result.stderr
-    manifest = archive.read_manifest(zoo_dir)
+    manifest = read_manifest(zoo_dir)
     assert manifest["complete"] is True
-    rows = archive.load_rows(zoo_dir).with_format("numpy")[:]
+    rows = load_rows(zoo_dir).with_format("numpy")[:]
     assert rows["model_id"].tolist() == list(range(get_preset("mini").num_models))
     report = sr_spread(rows["test_sr"])
     assert report.ok, report.summary()

@@ -23,9 +23,10 @@ from pathlib import Path
 
 import pytest
 
-from zoo_builder import archive
-from zoo_builder.presets import get_preset
-from zoo_builder.train import training_groups
+from zoo_data.folder import complete_shards
+from zoo_data.layout import ZooLayout, training_groups
+from zoo_data.manifest import read_manifest
+from zoo_data.presets import get_preset
 
 TINY = get_preset("tiny")
 TWO_DEVICES = {"XLA_FLAGS": "--xla_force_host_platform_device_count=2"}
@@ -89,13 +90,13 @@ def ray_task_pids(sid: int) -> list[int]:
 
 
 def shard_hashes(zoo_dir: Path) -> dict[int, str]:
-    return archive.complete_shards(zoo_dir, TINY)
+    return complete_shards(zoo_dir, ZooLayout.of(TINY))
 
 
 def same_zoo(zoo_dir: Path, reference: Path) -> None:
     assert shard_hashes(zoo_dir) == shard_hashes(reference)
-    assert archive.read_manifest(zoo_dir)["complete"] is True
-    assert archive.read_manifest(zoo_dir)["shards"] == archive.read_manifest(reference)["shards"]
+    assert read_manifest(zoo_dir)["complete"] is True
+    assert read_manifest(zoo_dir)["shards"] == read_manifest(reference)["shards"]
 
 
 # --------------------------------------------------------------------------- devices
@@ -104,9 +105,10 @@ def same_zoo(zoo_dir: Path, reference: Path) -> None:
 def test_group_blocks_are_sharded_over_two_host_devices():
     script = """
 import numpy as np, jax
-from zoo_builder.presets import get_preset
-from zoo_builder.hparams import model_key
-from zoo_builder.train import group_programs, training_groups
+from zoo_data.presets import get_preset
+from zoo_builder.train import model_key
+from zoo_builder.programs import group_programs
+from zoo_data.layout import training_groups
 cfg = get_preset("tiny")
 group = max(training_groups(cfg), key=lambda g: len(g.model_ids))
 programs = group_programs(cfg, group.batch_size)
@@ -138,8 +140,9 @@ def test_a_mini_group_trained_on_two_host_devices_is_bitwise_the_same(tmp_path):
     assert len(group.model_ids) == 50
     script = f"""
 import dataclasses, numpy as np, jax
-from zoo_builder.presets import get_preset
-from zoo_builder.train import train_group, training_groups
+from zoo_data.presets import get_preset
+from zoo_builder.train import train_group
+from zoo_data.layout import training_groups
 config = dataclasses.replace(get_preset("mini"), steps=100)
 r = train_group(config, training_groups(config)[0])
 np.savez({str(tmp_path / "two.npz")!r}, sr=r.test_sr, test_loss=r.test_loss,
@@ -177,7 +180,7 @@ def test_more_devices_than_the_host_has_is_a_one_line_error(tmp_path):
                          "--devices", "3", extra_env=TWO_DEVICES)
     assert result.returncode == 2
     assert result.stderr.strip().splitlines() == [
-        "tinyzoo: error: --devices 3: this host has 2 cpu device(s)"
+        "tinyzoo: error: devices 3: this host has 2 cpu device(s)"
     ]
     assert not (tmp_path / "zoo").exists()
 
@@ -270,7 +273,7 @@ def test_a_killed_ray_driver_resumes_without_rebuilding(reference, tmp_path):
     proc.wait(timeout=30)
     done_before = shard_hashes(zoo_dir)
     assert 1 <= len(done_before) < len(training_groups(TINY))
-    assert archive.read_manifest(zoo_dir)["complete"] is False
+    assert read_manifest(zoo_dir)["complete"] is False
 
     result = run_tinyzoo(*args)
     assert result.returncode == 0, result.stderr

@@ -1,0 +1,171 @@
+"""``tinyzoo submit``, ``leaderboard``, ``bench``, ``audit`` and ``reproduce table1 |
+table3``: the benchmark commands. Each parses its options, calls one library function
+and prints; heavy modules are imported inside the command."""
+
+from __future__ import annotations
+
+import typer
+
+from tinyzoo.app import PROG_NAME, app, reproduce_app
+
+
+def _fmt(value: float | None) -> str:
+    return "undefined" if value is None else f"{value:.4f}"
+
+
+@app.command("submit", help="Score a CSV of predicted success rates (model_id,predicted_sr) "
+             "for a zoo's test split and write its result record.")
+def submit_command(
+    predictions: str = typer.Option(..., help="The CSV: header model_id,predicted_sr, one "
+                                    "row per test model, optional first line "
+                                    "'# zoo_manifest_sha256=<sha>'."),
+    zoo: str = typer.Option(..., help="The zoo folder the predictions are for."),
+    name: str = typer.Option(..., help="Method name on the leaderboard ([A-Za-z0-9._-]+)."),
+    results_dir: str = typer.Option("leaderboard/results", help="Folder of result records."),
+) -> None:
+    from benchmarks.results import zoo_key
+    from benchmarks.submit import submit
+
+    report = submit(predictions, zoo, name, results_dir)
+    test = report.record["runs"][0]["test"]
+    tau = _fmt(test["kendall_tau"])
+    if test["kendall_tau"] is None:
+        tau += " (constant predictions rank nothing)"
+    typer.echo(
+        f"{name}: test Kendall's tau {tau} on {test['n']} test models of zoo "
+        f"{zoo_key(report.record['zoo'])} (Spearman {_fmt(test['spearman'])}, "
+        f"R² {_fmt(test['r2'])}, MAE {_fmt(test['mae'])})"
+    )
+    replaced = " (replacing an earlier submission of that name)" if report.replaced else ""
+    typer.echo(f"wrote {report.path}{replaced}")
+
+
+@app.command("leaderboard", help="Render LEADERBOARD.md, leaderboard.csv and prediction "
+             "plots from the result records.")
+def leaderboard_command(
+    results_dir: str = typer.Option("leaderboard/results", help="Folder of result records."),
+    out: str = typer.Option("leaderboard", help="Folder to write LEADERBOARD.md, "
+                            "leaderboard.csv and plots/ into."),
+) -> None:
+    from benchmarks.leaderboard import write_leaderboard
+
+    report = write_leaderboard(results_dir, out)
+    if report.num_results == 0:
+        typer.echo(f"{report.markdown}: no results yet in {results_dir}")
+        return
+    typer.echo(
+        f"{report.markdown}: {report.num_results} result"
+        f"{'s' if report.num_results != 1 else ''} on {report.num_zoos} zoo"
+        f"{'s' if report.num_zoos != 1 else ''}; {report.csv}; {len(report.plots)} plot"
+        f"{'s' if len(report.plots) != 1 else ''} in {report.markdown.parent / 'plots'}"
+    )
+
+
+@reproduce_app.command("table3", help="Table 3: parameter counts of UNF and Deep Set networks.")
+def table3_command() -> None:
+    from benchmarks.table3 import format_table3, table3_rows
+
+    rows = table3_rows()
+    typer.echo(format_table3(rows))
+    mismatches = [
+        f"{row['task']}: unf {row['unf']} (paper {row['paper_unf']}), "
+        f"deep_set {row['deep_set']} (paper {row['paper_deep_set']})"
+        for row in rows
+        if row["unf"] != row["paper_unf"] or row["deep_set"] != row["paper_deep_set"]
+    ]
+    if mismatches:
+        for line in mismatches:
+            typer.echo(f"{PROG_NAME}: mismatch with the paper: {line}", err=True)
+        raise typer.Exit(1)
+
+
+def _protocol(epochs: int, batch_size: int, lr: float, augment: bool):
+    from benchmarks.protocol_config import ProtocolConfig
+
+    return ProtocolConfig(epochs=epochs, batch_size=batch_size, learning_rate=lr,
+                          augment=augment)
+
+
+_EPOCHS = typer.Option(10, help="Training epochs (the paper: 10).")
+_BATCH = typer.Option(10, "--batch-size", help="Training batch size (the paper: 10).")
+_LR = typer.Option(1e-3, "--lr", help="Adam learning rate (the paper: 1e-3).")
+_AUGMENT = typer.Option(False, "--augment", help="Train on randomly permuted copies "
+                        "(hidden-unit permutations, the GRU's true symmetry).")
+
+
+@app.command("bench", help="Benchmark a predictor on a zoo: the protocol for N seeds, a "
+             "symmetry audit, one result file in leaderboard/results/; resumable.")
+def bench_command(
+    method: str = typer.Argument(..., help="unf, statnn, deep-sets, linear-stats, constant, "
+                                 "or path/to/file.py:ClassName."),
+    zoo: str = typer.Option(..., help="Zoo folder."),
+    seeds: int = typer.Option(5, help="Seeds 0..N-1."),
+    epochs: int = _EPOCHS,
+    batch_size: int = _BATCH,
+    lr: float = _LR,
+    augment: bool = _AUGMENT,
+    results_dir: str = typer.Option("leaderboard/results", help="Where result files go."),
+    quiet: bool = typer.Option(False, "--quiet", help="No progress bars."),
+) -> None:
+    config = _protocol(epochs, batch_size, lr, augment)
+    from benchmarks.bench import run_benchmark
+
+    record, path = run_benchmark(method, zoo, seeds, config, results_dir,
+                                 progress=not quiet, log=typer.echo)
+    tau = record["summary"]["test_kendall_tau"]
+    value = _fmt(tau["mean"])
+    if tau["std"] is not None:
+        value += f" ± {tau['std']:.4f}"
+    typer.echo(f"{record['display_name']}: test Kendall tau {value} over {tau['n']} seeds; "
+               f"wrote {path}")
+
+
+@app.command("audit", help="Symmetry audit: train a predictor (one seed) and compare its "
+             "outputs on test weights and on hidden-unit-permuted copies.")
+def audit_command(
+    method: str = typer.Argument(..., help="A built-in name or path/to/file.py:ClassName."),
+    zoo: str = typer.Option(..., help="Zoo folder."),
+    seed: int = typer.Option(0, help="Training seed."),
+    permutations: int = typer.Option(3, help="Random permutations per model."),
+    models: int = typer.Option(100, help="Test models audited."),
+    epochs: int = _EPOCHS,
+    batch_size: int = _BATCH,
+    lr: float = _LR,
+    quiet: bool = typer.Option(False, "--quiet", help="No progress bar."),
+) -> None:
+    config = _protocol(epochs, batch_size, lr, False)
+    from benchmarks.audit import INVARIANCE_TOLERANCE, run_audit
+
+    predictor, audit = run_audit(method, zoo, seed, permutations, models, config,
+                                 progress=not quiet)
+    verdict = ("invariant" if audit["max_abs_diff"] <= INVARIANCE_TOLERANCE
+               else "NOT invariant")
+    typer.echo(f"{predictor.title()}: max |SR(permuted) - SR(original)| = "
+               f"{audit['max_abs_diff']:.3g} over {audit['num_models']} test models x "
+               f"{audit['num_permutations']} permutations: {verdict} "
+               f"(tolerance {INVARIANCE_TOLERANCE:g})")
+
+
+@reproduce_app.command("table1", help="Table 1: Kendall's tau of every built-in predictor "
+                       "on a zoo (built if missing), all seeds, beside the paper's figures.")
+def table1_command(
+    preset: str = typer.Option(..., help="Zoo preset: mini, small or paper (tiny for tests)."),
+    zoo: str | None = typer.Option(None, help="Zoo folder [default: data/zoos/PRESET]."),
+    seeds: int = typer.Option(5, help="Seeds per method."),
+    methods: str | None = typer.Option(None, help="Comma-separated subset of the built-ins."),
+    epochs: int = _EPOCHS,
+    batch_size: int = _BATCH,
+    lr: float = _LR,
+    workers: int = typer.Option(2, help="Training groups built at once if the zoo is built."),
+    results_dir: str = typer.Option("leaderboard/results", help="Where result files go."),
+    leaderboard_dir: str = typer.Option("leaderboard", help="Where the tables go."),
+    quiet: bool = typer.Option(False, "--quiet", help="No progress bars."),
+) -> None:
+    config = _protocol(epochs, batch_size, lr, False)
+    from benchmarks.table1 import format_table1, reproduce_table1
+
+    chosen = [m.strip() for m in methods.split(",") if m.strip()] if methods else None
+    rows = reproduce_table1(preset, zoo, seeds, chosen, config, results_dir, leaderboard_dir,
+                            workers, progress=not quiet, log=typer.echo)
+    typer.echo(format_table1(rows, preset))
+    typer.echo(f"leaderboard: {leaderboard_dir}/LEADERBOARD.md")

@@ -1,0 +1,35 @@
+"""The Tiny RNN Zoo's data layer: what a zoo is and how it is read, verified,
+downloaded, exported and described. It imports no training code.
+
+The names a user needs are importable from here (``from zoo_data import load_zoo``);
+each is imported on first use, so importing the package costs nothing::
+
+    load_zoo, open_local_zoo, Zoo, ZooBatch   zoo_data.zoo
+    ZooConfig, PRESETS, get_preset            zoo_data.presets
+    TinyZooError                              zoo_data.errors
+    __version__                               zoo_data.version
+"""
+
+from __future__ import annotations
+
+import importlib
+
+_EXPORTS = {
+    "load_zoo": "zoo_data.zoo",
+    "open_local_zoo": "zoo_data.zoo",
+    "Zoo": "zoo_data.zoo",
+    "ZooBatch": "zoo_data.zoo",
+    "ZooConfig": "zoo_data.presets",
+    "PRESETS": "zoo_data.presets",
+    "get_preset": "zoo_data.presets",
+    "TinyZooError": "zoo_data.errors",
+    "__version__": "zoo_data.version",
+}
+
+__all__ = list(_EXPORTS)
+
+
+def __getattr__(name: str):
+    if name in _EXPORTS:
+        return getattr(importlib.import_module(_EXPORTS[name]), name)
+    raise AttributeError(f"module 'zoo_data' has no attribute {name!r}")

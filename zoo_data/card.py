@@ -1,0 +1,168 @@
+"""The dataset card of a zoo: its ``README.md``, generated from the config.
+
+YAML front matter for the Hub and ``datasets`` (``configs`` pointing at
+``data/train-*.parquet``, license, task categories, tags, pretty name, size category),
+then the task, model, hyperparameter distributions, columns and labels in prose.
+"""
+
+from __future__ import annotations
+
+from zoo_data.presets import ZooConfig
+from zoo_data.schema import tensor_shapes
+from zoo_data.task import VOCAB, VOCAB_SIZE, digit_probabilities
+
+__all__ = ["dataset_card"]
+
+_GATES = {
+    "ir": "reset gate, input",
+    "iz": "update gate, input",
+    "in": "candidate, input",
+    "hr": "reset gate, hidden",
+    "hz": "update gate, hidden",
+    "hn": "candidate, hidden",
+}
+
+
+def _tensor_meaning(path: str) -> str:
+    parts = path.split("/")
+    if parts[:2] == ["DecoderGRUCell_0", "Dense_0"]:
+        return f"decoder readout {parts[2]} (logits = s W + b)"
+    cell = "decoder GRU" if parts[0] == "DecoderGRUCell_0" else "encoder GRU"
+    return f"{cell}, {_GATES[parts[-2]]} {parts[-1]}"
+
+
+def _size_category(n: int) -> str:
+    for bound, name in ((1_000, "n<1K"), (10_000, "1K<n<10K"), (100_000, "10K<n<100K")):
+        if n < bound:
+            return name
+    return "100K<n<1M"
+
+
+def dataset_card(config: ZooConfig) -> str:
+    """The zoo's ``README.md``: YAML front matter (``configs`` pointing ``datasets`` and the
+    Hub at ``data/train-*.parquet``, license, task categories, tags, pretty name, size
+    category), then the task, model, hyperparameters, columns and labels, from ``config``.
+    """
+    shapes = tensor_shapes(config)
+    c = config
+    d = c.max_digits
+    digits = "1 digit" if d == 1 else f"1 to {d} digits"
+    if c.operands == "small-addend":
+        operand_rule = (f"One operand is uniform on 0..{min(100, 10**d) - 1}, the other uniform "
+                        f"on 0..{10**d - 1}, and the smaller is written first (the problem "
+                        "generator of flax's seq2seq example).")
+    else:
+        if c.digit_weights is None:
+            length_rule = "length uniform"
+        else:
+            probs = digit_probabilities(d, c.digit_weights)
+            length_rule = "length 1, 2, ... with probabilities " + ", ".join(
+                f"{p:.3g}" for p in probs)
+        operand_rule = (f"Operands have {digits} ({length_rule}, then value uniform among "
+                        "numbers of that length).")
+    schedule_rule = (", the peak of a cosine decay to 0 over the steps"
+                     if c.lr_schedule == "cosine" else ", constant")
+    vocab = ", ".join(f"`{ch}`" for ch in VOCAB[:10]) + ", `+`, `=`, `<EOS>`, `<PAD>`"
+    meta_rows = [
+        ("model_id", "int64", f"model id, 0 .. {c.num_models - 1}"),
+        ("group", "int32", "training group (models trained together; shard number)"),
+        ("learning_rate", "float64", f"Adam learning rate, log-uniform on [{c.lr_min}, "
+         f"{c.lr_max}]"),
+        ("batch_size", "int32", f"batch size, uniform on {{{', '.join(map(str, c.batch_sizes))}}}"),
+        ("steps", "int32", "Adam steps"),
+        ("seed", "int64", "zoo seed (model i's randomness derives from (seed, i))"),
+        ("test_sr", "float32", "test success rate (the label), in [0, 1]"),
+        ("test_loss", "float32", "loss on the test set"),
+        ("train_loss", "float32", f"final loss on the first {min(c.n_train_eval, c.n_train_pool)}"
+         " training-pool problems"),
+    ]
+    tensor_rows = [
+        (path, f"float32 {shape}", _tensor_meaning(path)) for path, shape in shapes.items()
+    ]
+    table = "\n".join(
+        f"| `{name}` | {kind} | {meaning} |" for name, kind, meaning in meta_rows + tensor_rows
+    )
+    front = f"""---
+license: cc-by-4.0
+pretty_name: Tiny RNN Zoo ({c.preset})
+task_categories:
+- tabular-regression
+tags:
+- weight-space-learning
+- model-zoo
+- neural-network-weights
+- gru
+- seq2seq
+- jax
+- flax
+size_categories:
+- {_size_category(c.num_models)}
+configs:
+- config_name: default
+  data_files:
+  - split: train
+    path: data/train-*.parquet
+---
+"""
+    body = f"""
+# Tiny RNN Zoo ({c.preset} preset)
+
+{c.num_models:,} trained seq2seq GRU models, one row per model: its hyperparameters, its
+test success rate and losses, and its {len(shapes)} weight tensors. Built by `tinyzoo`
+from the `{c.preset}` preset (config fingerprint `{c.fingerprint()}`, zoo seed {c.seed});
+`manifest.json` holds the full config, the library versions and every shard's sha256.
+
+```python
+import datasets
+zoo = datasets.load_dataset("path/to/this/folder", split="train")  # or the Hub repo id
+# or: datasets.load_dataset("parquet", data_dir="path/to/this/folder", split="train")
+zoo = zoo.sort("model_id").with_format("numpy")  # tensor columns as arrays of their shapes
+```
+
+## Task
+
+Character-level addition: `"15+20="` is completed as `"35<EOS>"`. {operand_rule} The
+vocabulary has {VOCAB_SIZE} one-hot tokens:
+{vocab}.
+Questions are left-padded to {2 * d + 2} characters, answers (digits, then `<EOS>`)
+right-padded to {d + 2}. Every
+model is tested on one shared held-out set of {c.n_test} problems and trained on
+batches drawn from a pool of {c.n_train_pool} distinct problems disjoint from it.
+
+## Model
+
+A seq2seq GRU without embeddings: an encoder `GRUCell` (hidden size H = {c.hidden}) reads
+the one-hot question; its final state starts a decoder `GRUCell` whose state goes
+through a dense readout to {VOCAB_SIZE} logits. The decoder reads the previous answer
+character (teacher forcing in training, its own greedy prediction at test), starting
+from `=`. Each cell follows flax: `r = sigmoid(x W_ir + b_ir + h W_hr)`,
+`z = sigmoid(x W_iz + b_iz + h W_hz)`, `n = tanh(x W_in + b_in + r * (h W_hn + b_hn))`,
+`h' = (1 - z) * n + z * h`. {len(shapes)} tensors in all, named by their path in flax's
+`params` tree.
+
+## Training and hyperparameters
+
+- optimiser: Adam, {c.steps} steps, loss = mean over the batch of the summed
+  cross-entropy of the answer tokens up to and including `<EOS>`;
+- learning rate: log-uniform on [{c.lr_min}, {c.lr_max}]{schedule_rule};
+- batch size: uniform on {{{", ".join(map(str, c.batch_sizes))}}};
+- initialisation: flax defaults; model i's initialisation, batches and hyperparameters
+  derive from (zoo seed {c.seed}, i) only.
+
+## Columns
+
+| name | type / shape | meaning |
+|---|---|---|
+{table}
+
+## Label
+
+`test_sr` is the fraction of the {c.n_test} test problems whose greedy completion
+equals the answer followed by `<EOS>` exactly (every character up to and including
+`<EOS>`).
+
+## License
+
+CC BY 4.0.
+"""
+    return front + body

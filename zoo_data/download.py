@@ -1,0 +1,151 @@
+"""Download a published zoo, resumably, verifying every shard.
+
+:func:`download_zoo` fetches ``manifest.json`` from a remote (:mod:`zoo_data.remote`)
+first and checks it (valid JSON, complete, config matching its fingerprint, one shard
+per training group with a sha256), then every shard that is not already present and
+correct. A shard is downloaded to the hidden ``data/.NAME.part`` (resumed with an HTTP
+``Range`` request after an interruption), hashed, and moved into place only if its
+sha256 equals the manifest's. The manifest is written last, verbatim: until then the
+local folder's manifest says ``"complete": false``, so a failed or interrupted download
+never leaves a zoo marked complete, and running the same command again resumes it.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import os
+import re
+from dataclasses import dataclass
+from pathlib import Path
+
+from tqdm.auto import tqdm
+
+from zoo_data.atomic import atomic_write, json_bytes, sha256_file
+from zoo_data.card import dataset_card
+from zoo_data.errors import TinyZooError
+from zoo_data.folder import check_no_stray_files, complete_shards, prepare_zoo_dir, write_sidecar
+from zoo_data.layout import CARD, DATA, MANIFEST, ZooLayout
+from zoo_data.manifest import manifest_config, parse_manifest
+from zoo_data.remote import open_remote
+from zoo_data.splits import split_record
+from zoo_data.verify import verify_zoo
+
+__all__ = ["DownloadReport", "download_zoo"]
+
+_SHA256 = re.compile(r"^[0-9a-f]{64}$")
+
+
+@dataclass(frozen=True)
+class DownloadReport:
+    zoo_dir: Path
+    shards_downloaded: int
+    shards_present: int
+    bytes_downloaded: int
+
+
+def _check_remote_manifest(manifest: dict, where: str) -> ZooLayout:
+    """The layout of a remote manifest's zoo, after checking it describes a complete zoo."""
+    config = manifest_config(manifest, where)
+    if manifest.get("complete") is not True:
+        raise TinyZooError(f"{where}: the published zoo is not complete")
+    if manifest.get("splits") != split_record(config):
+        raise TinyZooError(f"{where}: its split differs from zoo_data.splits'")
+    layout = ZooLayout.of(config)
+    expected = layout.shard_names
+    shards = manifest["shards"]
+    if sorted(shards) != sorted(expected):
+        extra = sorted(set(shards) - set(expected))
+        missing = sorted(set(expected) - set(shards))
+        what = f"lists unknown shard {extra[0]}" if extra else f"lacks shard {missing[0]}"
+        raise TinyZooError(f"{where}: {what}")
+    for name in expected:
+        sha = shards[name].get("sha256") if isinstance(shards[name], dict) else None
+        if not isinstance(sha, str) or not _SHA256.match(sha):
+            raise TinyZooError(f"{where}: shard {name} has no valid sha256")
+    return layout
+
+
+def download_zoo(
+    source: str, out: str | os.PathLike, progress: bool = True
+) -> DownloadReport:
+    """Download the zoo at ``source`` into folder ``out`` (see the module docstring).
+
+    Resumes a partial download in ``out``; a shard already present with the manifest's
+    sha256 is kept. Refuses a folder holding another config's zoo, a complete zoo with
+    other shard checksums (another build of the same config), or a non-zoo folder.
+
+    Raises:
+      TinyZooError: one line naming the URL or file: unreachable source, HTTP error,
+        missing shard, truncated manifest, checksum mismatch, lost connection.
+    """
+    remote = open_remote(source)
+    manifest_url = remote.url(MANIFEST)
+    raw = remote.read_bytes(MANIFEST)
+    manifest = parse_manifest(raw, manifest_url)
+    layout = _check_remote_manifest(manifest, manifest_url)
+    zoo_dir = Path(out)
+    local_manifest = zoo_dir / MANIFEST
+    if local_manifest.is_file() and local_manifest.read_bytes() == raw:
+        problems = verify_zoo(zoo_dir).problems
+        if not problems:
+            return DownloadReport(zoo_dir, 0, len(manifest["shards"]), 0)
+    zoo_dir = prepare_zoo_dir(zoo_dir, layout)  # refuses other configs and non-zoo folders
+    local = parse_manifest(local_manifest.read_bytes(), str(local_manifest))
+    if local.get("complete") is True:
+        theirs = {k: v.get("sha256") for k, v in manifest["shards"].items()}
+        ours = {k: v.get("sha256") for k, v in local["shards"].items()}
+        if ours != theirs:
+            raise TinyZooError(
+                f"{zoo_dir}: holds another complete build of this config (shard checksums "
+                "differ from the source's); refusing to overwrite it"
+            )
+        # the same zoo, but something failed verification: mark it incomplete first
+        incomplete = dict(local, complete=False)
+        atomic_write(local_manifest, json_bytes(incomplete))
+
+    data_dir = zoo_dir / DATA
+    present = complete_shards(zoo_dir, layout)
+    names = layout.shard_names
+    todo = []
+    for group, name in zip(layout.groups, names, strict=True):
+        want = manifest["shards"][name]["sha256"]
+        if present.get(group.index) == want:
+            continue
+        path = data_dir / name
+        if path.is_file() and sha256_file(path) == want:  # e.g. a lost sidecar
+            write_sidecar(zoo_dir, layout, group.index, want)
+            continue
+        todo.append((group.index, name, want))
+
+    bar = tqdm(total=None, unit="B", unit_scale=True, unit_divisor=1024,
+               desc=f"downloading {len(todo)} shards", disable=not progress)
+    downloaded = 0
+
+    def on_bytes(n: int) -> None:
+        nonlocal downloaded
+        downloaded += n
+        bar.update(n)
+
+    with bar:
+        for index, name, want in todo:
+            part = data_dir / f".{name}.part"
+            remote.fetch(f"{DATA}/{name}", part, on_bytes)
+            got = sha256_file(part)
+            if got != want:
+                with contextlib.suppress(OSError):
+                    part.unlink()
+                raise TinyZooError(
+                    f"{remote.url(DATA + '/' + name)}: sha256 mismatch (manifest "
+                    f"{want[:12]}..., downloaded {got[:12]}...): corrupted shard, not kept"
+                )
+            with contextlib.suppress(FileNotFoundError):
+                (data_dir / layout.sidecar_name(index)).unlink()
+            os.replace(part, data_dir / name)
+            write_sidecar(zoo_dir, layout, index, want)
+
+    card = remote.read_bytes(CARD, missing_ok=True)
+    atomic_write(zoo_dir / CARD,
+                 card if card is not None else dataset_card(layout.config).encode())
+    check_no_stray_files(zoo_dir, layout)  # every shard was hashed above
+    atomic_write(local_manifest, raw)  # verbatim: this marks the zoo complete
+    return DownloadReport(zoo_dir, len(todo), len(names) - len(todo), downloaded)

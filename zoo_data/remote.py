@@ -1,0 +1,195 @@
+"""Where a published zoo is read from: an HTTP(S) folder or a Hugging Face dataset repo.
+
+A published zoo is a zoo folder (:mod:`zoo_data.layout`) served over HTTP(S) or stored
+in a Hugging Face dataset repo. Both remotes offer the same two calls:
+``read_bytes(name)`` (a whole small file, e.g. the manifest) and ``fetch(name, part)``
+(a shard into a partial file, resumed where possible).
+"""
+
+from __future__ import annotations
+
+import hashlib
+import http.client
+import os
+import re
+import shutil
+import urllib.error
+import urllib.parse
+import urllib.request
+from pathlib import Path
+
+from zoo_data.errors import TinyZooError
+
+__all__ = ["is_remote", "open_remote", "cache_folder_for", "HttpRemote", "HubRemote"]
+
+_CHUNK = 1 << 20
+_TIMEOUT_S = 60.0
+
+
+def is_remote(source: str) -> bool:
+    """Whether ``source`` names a remote zoo (``http://``, ``https://`` or ``hf://``)."""
+    return source.startswith(("http://", "https://", "hf://"))
+
+
+def cache_folder_for(source: str, cache_dir: str | os.PathLike | None = None) -> Path:
+    """The local folder a remote zoo is downloaded to by ``load_zoo``:
+    ``<cache>/zoos/<readable name>-<sha256(source)[:12]>``, with ``<cache>`` =
+    ``cache_dir``, else ``$TINYZOO_CACHE``, else ``~/.cache/tinyzoo``."""
+    base = Path(cache_dir or os.environ.get("TINYZOO_CACHE") or Path.home() / ".cache/tinyzoo")
+    readable = re.sub(r"[^A-Za-z0-9._-]+", "_", source.split("://", 1)[-1]).strip("_")[-60:]
+    digest = hashlib.sha256(source.encode()).hexdigest()[:12]
+    return base / "zoos" / f"{readable}-{digest}"
+
+
+class HttpRemote:
+    """A zoo folder served over HTTP(S) at ``base_url`` (``base_url/manifest.json``,
+    ``base_url/data/<shard>``)."""
+
+    def __init__(self, base_url: str, timeout: float = _TIMEOUT_S) -> None:
+        self.base_url = base_url.rstrip("/")
+        self.timeout = timeout
+
+    def url(self, name: str) -> str:
+        return f"{self.base_url}/{urllib.parse.quote(name)}"
+
+    def _open(self, name: str, headers: dict[str, str] | None = None):
+        url = self.url(name)
+        request = urllib.request.Request(url, headers=headers or {})
+        try:
+            return urllib.request.urlopen(request, timeout=self.timeout)
+        except urllib.error.HTTPError as e:
+            if e.code == 416:
+                return e  # range not satisfiable: handled by fetch
+            raise TinyZooError(f"{url}: HTTP {e.code} {e.reason}") from None
+        except (urllib.error.URLError, OSError) as e:
+            reason = getattr(e, "reason", e)
+            raise TinyZooError(f"{url}: cannot connect ({reason})") from None
+
+    def read_bytes(self, name: str, missing_ok: bool = False) -> bytes | None:
+        """The whole file ``name``; ``None`` if it is absent (HTTP 404) and
+        ``missing_ok``."""
+        try:
+            response = self._open(name)
+        except TinyZooError as e:
+            if missing_ok and "HTTP 404" in str(e):
+                return None
+            raise
+        with response:
+            try:
+                return response.read()
+            except (http.client.HTTPException, OSError) as e:
+                raise TinyZooError(f"{self.url(name)}: connection lost ({e!r})") from None
+
+    def fetch(self, name: str, part: Path, on_bytes=None) -> None:
+        """Download ``name`` into ``part``, continuing an existing partial file with a
+        ``Range`` request (the server may answer with the whole file instead)."""
+        have = part.stat().st_size if part.exists() else 0
+        headers = {"Range": f"bytes={have}-"} if have else {}
+        response = self._open(name, headers)
+        url = self.url(name)
+        with response:
+            status = getattr(response, "status", None) or response.getcode()
+            if status == 416:  # the partial file already holds every byte
+                return
+            mode = "ab" if (have and status == 206) else "wb"
+            if mode == "wb" and on_bytes is not None and have:
+                on_bytes(-have)
+            length = response.headers.get("Content-Length")
+            expected = int(length) if length is not None and length.isdigit() else None
+            got = 0
+            with open(part, mode) as f:
+                try:
+                    while True:
+                        block = response.read(_CHUNK)
+                        if not block:
+                            break
+                        f.write(block)
+                        got += len(block)
+                        if on_bytes is not None:
+                            on_bytes(len(block))
+                except (TimeoutError, http.client.HTTPException, OSError) as e:
+                    raise TinyZooError(
+                        f"{url}: connection lost after {got} bytes ({type(e).__name__}); "
+                        "run the same command again to resume"
+                    ) from None
+            if expected is not None and got != expected:
+                raise TinyZooError(
+                    f"{url}: connection lost after {got} of {expected} bytes; run the "
+                    "same command again to resume"
+                )
+
+
+class HubRemote:
+    """A zoo folder in the Hugging Face dataset repo ``repo_id`` (at ``revision``), read
+    through ``huggingface_hub`` (which caches and resumes downloads itself)."""
+
+    def __init__(self, repo_id: str, revision: str | None = None,
+                 endpoint: str | None = None) -> None:
+        self.repo_id, self.revision, self.endpoint = repo_id, revision, endpoint
+
+    def url(self, name: str) -> str:
+        rev = f"@{self.revision}" if self.revision else ""
+        return f"hf://{self.repo_id}{rev}/{name}"
+
+    def _download(self, name: str, missing_ok: bool = False) -> str | None:
+        import huggingface_hub
+        from huggingface_hub import errors
+
+        try:
+            return huggingface_hub.hf_hub_download(
+                self.repo_id, name, repo_type="dataset", revision=self.revision,
+                endpoint=self.endpoint,
+            )
+        except (errors.OfflineModeIsEnabled, errors.LocalEntryNotFoundError) as e:
+            if _hub_offline():
+                raise TinyZooError(
+                    f"{self.url(name)}: HF_HUB_OFFLINE is set and the file is not in the "
+                    "local Hugging Face cache; unset HF_HUB_OFFLINE or use a local zoo folder"
+                ) from None
+            raise TinyZooError(f"{self.url(name)}: cannot reach the Hub ({e})") from None
+        except errors.EntryNotFoundError:  # LocalEntryNotFoundError is caught above
+            if missing_ok:
+                return None
+            raise TinyZooError(f"{self.url(name)}: no such file in the repo") from None
+        except errors.RepositoryNotFoundError:
+            raise TinyZooError(
+                f"hf://{self.repo_id}: no such dataset repo (or it is private and no "
+                "token is set)"
+            ) from None
+        except Exception as e:  # network and HTTP errors of the Hub client
+            message = str(e).splitlines()[0] if str(e) else type(e).__name__
+            raise TinyZooError(f"{self.url(name)}: {message}") from None
+
+    def read_bytes(self, name: str, missing_ok: bool = False) -> bytes | None:
+        path = self._download(name, missing_ok)
+        return None if path is None else Path(path).read_bytes()
+
+    def fetch(self, name: str, part: Path, on_bytes=None) -> None:
+        path = self._download(name)
+        shutil.copyfile(path, part)
+        if on_bytes is not None:
+            on_bytes(part.stat().st_size)
+
+
+def _hub_offline() -> bool:
+    try:
+        from huggingface_hub import constants
+
+        if getattr(constants, "HF_HUB_OFFLINE", False):
+            return True
+    except ImportError:  # pragma: no cover - huggingface_hub is a dependency
+        pass
+    return os.environ.get("HF_HUB_OFFLINE", "").upper() in {"1", "ON", "YES", "TRUE"}
+
+
+def open_remote(source: str) -> HttpRemote | HubRemote:
+    """The remote behind ``source``: ``http(s)://...`` or ``hf://ORG/NAME[@REVISION]``."""
+    if source.startswith("hf://"):
+        rest = source[len("hf://"):].strip("/")
+        repo, _, revision = rest.partition("@")
+        if repo.count("/") != 1 or not all(repo.split("/")):
+            raise TinyZooError(f"{source}: expected hf://ORG/NAME or hf://ORG/NAME@REVISION")
+        return HubRemote(repo, revision or None)
+    if source.startswith(("http://", "https://")):
+        return HttpRemote(source)
+    raise TinyZooError(f"{source}: not a remote zoo (expected https://..., http://... or hf://)")

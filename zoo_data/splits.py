@@ -1,0 +1,107 @@
+"""The zoo's fixed train / validation / test split: 80/10/10 by model id.
+
+For ``N`` models the split is three contiguous id ranges::
+
+    train = [0, n_train)              n_train = floor(0.8 N + 1/2)
+    val   = [n_train, n_train + n_val) n_val   = floor(0.1 N + 1/2)
+    test  = [n_train + n_val, N)       n_test  = N - n_train - n_val
+
+so 8,000 / 1,000 / 1,000 for the ``paper`` preset's 10,000 models, the same index
+ranges the paper's predictor script uses on its ``.npz`` file. Contiguous ranges are an
+unbiased random split here: model ``i``'s hyperparameters, initialisation and batches
+are drawn independently from ``(zoo seed, i)``, and its weights and labels do not depend
+on which models it was trained with. The split is a function of the model count only,
+is written to every zoo's ``manifest.json`` and, per preset, to ``data/splits/``.
+"""
+
+from __future__ import annotations
+
+import numpy as np
+
+from zoo_data.presets import ZooConfig
+
+__all__ = ["SPLITS", "split_sizes", "split_ranges", "split_ids", "split_record", "split_of"]
+
+#: The split names, in id order.
+SPLITS: tuple[str, ...] = ("train", "val", "test")
+
+
+def split_sizes(num_models: int) -> dict[str, int]:
+    """``{"train": n_train, "val": n_val, "test": n_test}`` for ``num_models`` models
+    (see the module docstring); ``ValueError`` if ``num_models < 3``."""
+    if num_models < 3:
+        raise ValueError(f"num_models {num_models}: a split needs at least 3 models")
+    n_train = (8 * num_models + 5) // 10
+    n_val = max(1, (num_models + 5) // 10)
+    n_test = num_models - n_train - n_val
+    if n_test < 1:  # only for N = 3 or 4 with this rounding
+        n_train -= 1 - n_test
+        n_test = 1
+    return {"train": n_train, "val": n_val, "test": n_test}
+
+
+def split_ranges(num_models: int) -> dict[str, tuple[int, int]]:
+    """``{name: (start, stop)}``: the half-open model-id range of each split."""
+    sizes = split_sizes(num_models)
+    out, start = {}, 0
+    for name in SPLITS:
+        out[name] = (start, start + sizes[name])
+        start += sizes[name]
+    return out
+
+
+def split_ids(num_models: int, name: str) -> np.ndarray:
+    """The model ids of split ``name`` (int64, ascending); ``ValueError`` for an unknown
+    split name."""
+    if name not in SPLITS:
+        raise ValueError(f"unknown split {name!r}; choose one of {', '.join(SPLITS)}")
+    start, stop = split_ranges(num_models)[name]
+    return np.arange(start, stop, dtype=np.int64)
+
+
+def split_of(num_models: int, model_ids: np.ndarray) -> np.ndarray:
+    """The split name of every id in ``model_ids`` (a string array of the same shape)."""
+    ids = np.asarray(model_ids)
+    ranges = split_ranges(num_models)
+    out = np.full(ids.shape, "", dtype=object)
+    for name, (start, stop) in ranges.items():
+        out[(ids >= start) & (ids < stop)] = name
+    return out
+
+
+def split_record(config: ZooConfig) -> dict:
+    """The split as written to ``manifest.json`` (key ``"splits"``) and to
+    ``data/splits/<preset>.json``: the method, and per split its id range and count.
+
+    Example for 10,000 models: ``{"method": ..., "train": {"start": 0, "stop": 8000,
+    "count": 8000}, "val": {...}, "test": {...}}``.
+    """
+    record: dict = {
+        # the text names the module where the split was first defined; it is part of every
+        # manifest written since, so it stays as it is
+        "method": "contiguous model-id ranges, 80/10/10 (zoo_builder.splits)",
+    }
+    for name, (start, stop) in split_ranges(config.num_models).items():
+        record[name] = {"start": start, "stop": stop, "count": stop - start}
+    return record
+
+
+def preset_split_file(config: ZooConfig) -> dict:
+    """The content of ``data/splits/<preset>.json``: preset, model count, config
+    fingerprint and :func:`split_record`."""
+    return {"preset": config.preset, "num_models": config.num_models,
+            "config_fingerprint": config.fingerprint(), "splits": split_record(config)}
+
+
+if __name__ == "__main__":
+    # rewrite data/splits/ from the presets: python -m zoo_data.splits
+    import json
+    from pathlib import Path
+
+    from zoo_data.presets import PRESETS
+
+    folder = Path(__file__).resolve().parent.parent / "data" / "splits"
+    for name, preset in PRESETS.items():
+        (folder / f"{name}.json").write_text(json.dumps(preset_split_file(preset), indent=2)
+                                             + "\n")
+        print(f"wrote {folder / name}.json")

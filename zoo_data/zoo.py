@@ -1,0 +1,301 @@
+"""Load a zoo for predictors: ``load_zoo(source, split=None)``.
+
+``source`` is a local zoo folder, an ``http(s)://`` URL of a published zoo folder, or a
+Hugging Face dataset repo ``hf://ORG/NAME`` (remote zoos are downloaded and verified
+into a cache folder first, see :mod:`zoo_data.download`). The result is a
+:class:`Zoo`: the models of one split (or all), their labels and metadata as a pandas
+table, the weight-space spec for the UNF core, batches of parameter pytrees read
+straight from the Parquet shards in bounded memory, and the zoo as a memory-mapped
+``datasets.Dataset``.
+
+Batch shapes, for ``B`` models: ``params`` is the nested dict of flax's ``"params"``
+tree (``params["GRUCell_0"]["hn"]["kernel"]`` has shape ``(B, H, H)``, with
+``channel_axis=True`` ``(B, H, H, 1)``, the layout of ``predictors.unf``), ``test_sr``
+and ``model_id`` have shape ``(B,)``.
+
+Reading a zoo imports neither jax nor any training code: numpy, pandas and pyarrow
+only (``datasets`` on first use of :attr:`Zoo.dataset`, jax only for ``as_jax=True``).
+"""
+
+from __future__ import annotations
+
+import hashlib
+import os
+from collections.abc import Iterator, Sequence
+from functools import cached_property
+from pathlib import Path
+from typing import Any, NamedTuple
+
+import numpy as np
+import pandas as pd
+
+from zoo_data.download import download_zoo
+from zoo_data.errors import TinyZooError
+from zoo_data.layout import DATA, MANIFEST
+from zoo_data.manifest import manifest_config, read_manifest
+from zoo_data.presets import ZooConfig
+from zoo_data.reader import ShardReader
+from zoo_data.remote import cache_folder_for, is_remote
+from zoo_data.schema import LABEL
+from zoo_data.spec import seq2seq_spec, symmetry_spec
+from zoo_data.splits import SPLITS, split_ids, split_record
+from zoo_data.trees import nest
+
+__all__ = ["Zoo", "ZooBatch", "load_zoo", "open_local_zoo", "load_rows"]
+
+
+class ZooBatch(NamedTuple):
+    """``B`` models: ``params`` (nested dict of ``(B, *shape[, 1])`` arrays),
+    ``labels`` ``(B,)`` float32 (their success rates; ``None`` when not asked for) and
+    ``model_id`` ``(B,)`` int64."""
+
+    params: dict
+    labels: Any
+    model_id: np.ndarray
+
+
+class Zoo:
+    """The models of one split of a zoo (``split=None``: all of them).
+
+    Attributes:
+      path: the zoo folder.
+      manifest: its ``manifest.json`` (a dict).
+      config: its :class:`~zoo_data.presets.ZooConfig`.
+      split: ``"train"``, ``"val"``, ``"test"`` or ``None``.
+      spec: the weight-space spec of the model (:func:`zoo_data.spec.seq2seq_spec`,
+        the paper's: vocabulary axes permutable), the tree inside flax's ``"params"``.
+      symmetry: the model's true symmetry (:func:`zoo_data.spec.symmetry_spec`: hidden
+        units only); permuting by it leaves a model's function unchanged.
+    """
+
+    def __init__(
+        self, path: Path, manifest: dict, config: ZooConfig, split: str | None,
+        reader: ShardReader,
+    ) -> None:
+        self.path, self.manifest, self.config, self.split = path, manifest, config, split
+        self.spec = seq2seq_spec()
+        self.symmetry = symmetry_spec()
+        self._reader = reader
+        ids = reader.model_ids
+        if split is not None:
+            ids = split_ids(config.num_models, split)
+            missing = np.setdiff1d(ids, reader.model_ids)
+            if len(missing):
+                raise TinyZooError(
+                    f"{path}: split {split} lacks model {int(missing[0])} in the shards"
+                )
+        self._ids = ids
+
+    # ------------------------------------------------------------------ views
+
+    def with_split(self, split: str | None) -> Zoo:
+        """The same zoo restricted to ``split`` (shares the reader and its cache)."""
+        if split is not None and split not in SPLITS:
+            raise TinyZooError(f"unknown split {split!r}; choose one of {', '.join(SPLITS)}")
+        return Zoo(self.path, self.manifest, self.config, split, self._reader)
+
+    def __len__(self) -> int:
+        return len(self._ids)
+
+    def __repr__(self) -> str:
+        split = self.split or "all"
+        return (f"Zoo({str(self.path)!r}, preset={self.config.preset}, split={split}, "
+                f"models={len(self)})")
+
+    @property
+    def model_ids(self) -> np.ndarray:
+        """The split's model ids, ascending (int64)."""
+        return self._ids
+
+    @property
+    def metadata(self) -> pd.DataFrame:
+        """One row per model of the split, indexed by ``model_id``: hyperparameters,
+        ``test_sr``, ``test_loss``, ``train_loss``, ``group``."""
+        return self._reader.metadata.loc[self._ids]
+
+    @property
+    def labels(self) -> np.ndarray:
+        """The split's labels, ``(N,)`` float32 in ``model_ids`` order: each model's
+        success rate on the zoo's held-out test problems (column ``test_sr``)."""
+        return self.metadata[LABEL].to_numpy(np.float32)
+
+    @property
+    def tensor_shapes(self) -> dict[str, tuple[int, ...]]:
+        """``{"/"-joined tensor path: shape}`` of one model."""
+        return dict(self._reader.shapes)
+
+    @cached_property
+    def manifest_sha256(self) -> str:
+        """sha256 of ``manifest.json``'s bytes: identifies the zoo (and its shards)."""
+        return hashlib.sha256((self.path / MANIFEST).read_bytes()).hexdigest()
+
+    # ------------------------------------------------------------------ weights
+
+    def tensors(self, model_ids: np.ndarray | list[int],
+                columns: list[str] | None = None) -> dict[str, np.ndarray]:
+        """``{"/"-joined path: (B, *shape) float32}`` of ``model_ids`` (any models of the
+        zoo), optionally only the tensors in ``columns`` (read column by column)."""
+        return self._reader.read(model_ids, columns=columns)
+
+    def params(
+        self, model_ids: np.ndarray | list[int], *, as_jax: bool = False,
+        channel_axis: bool = False,
+    ) -> dict:
+        """The parameter pytree of ``model_ids`` (leading axis = model, in that order).
+
+        ``channel_axis=True`` appends an axis of size 1 (``(B, *shape, 1)``);
+        ``as_jax=True`` returns jax arrays instead of numpy ones.
+        """
+        flat = self.tensors(model_ids)
+        if channel_axis:
+            flat = {k: v[..., None] for k, v in flat.items()}
+        if as_jax:
+            import jax.numpy as jnp
+
+            flat = {k: jnp.asarray(v) for k, v in flat.items()}
+        return nest(flat)
+
+    def batch_ids(
+        self, batch_size: int, *, shuffle: bool = False,
+        seed: int | Sequence[int] | np.random.Generator = 0, drop_last: bool = False,
+    ) -> Iterator[np.ndarray]:
+        """Yield the split's model ids in chunks of ``batch_size`` (int64).
+
+        Order: ascending model id, or with ``shuffle=True`` a uniform permutation drawn
+        from ``numpy.random.default_rng(seed)`` (pass a new seed per epoch, or a
+        ``Generator``, which is used as it is). The permutation is drawn when the first
+        chunk is asked for.
+        """
+        if batch_size < 1:
+            raise ValueError(f"batch_size {batch_size}: need at least 1")
+        ids = self._ids
+        if shuffle:
+            ids = np.random.default_rng(seed).permutation(ids)
+        stop = len(ids) - (len(ids) % batch_size if drop_last else 0)
+        for start in range(0, stop, batch_size):
+            yield ids[start : start + batch_size]
+
+    def batches(
+        self,
+        batch_size: int,
+        *,
+        shuffle: bool = False,
+        seed: int | Sequence[int] | np.random.Generator = 0,
+        drop_last: bool = False,
+        as_jax: bool = False,
+        channel_axis: bool = False,
+        labels: bool = True,
+    ) -> Iterator[ZooBatch]:
+        """Yield the split's models in batches of ``batch_size``, in the order of
+        :meth:`batch_ids` (same arguments).
+
+        ``labels=False`` leaves ``ZooBatch.labels`` ``None`` (reading weights only, as
+        predictions on val and test do). Memory stays bounded by one batch plus the
+        reader's row-group cache, whatever the zoo's size.
+        """
+        column = self._reader.metadata[LABEL] if labels else None
+        for chunk in self.batch_ids(batch_size, shuffle=shuffle, seed=seed,
+                                    drop_last=drop_last):
+            params = self.params(chunk, as_jax=as_jax, channel_axis=channel_axis)
+            sr = column.loc[chunk].to_numpy(np.float32) if column is not None else None
+            if as_jax and sr is not None:
+                import jax.numpy as jnp
+
+                sr = jnp.asarray(sr)
+            yield ZooBatch(params, sr, chunk)
+
+    # ------------------------------------------------------------------ datasets
+
+    @cached_property
+    def dataset(self):
+        """The split as a memory-mapped ``datasets.Dataset`` (rows sorted by
+        ``model_id``; ``Array2D`` / fixed-length list columns for the tensors).
+        Built on first use (``datasets`` converts the shards into its Arrow cache)."""
+        ds = load_rows(self.path)
+        if self.split is not None:
+            ds = ds.select(range(int(self._ids[0]), int(self._ids[-1]) + 1))
+        return ds
+
+
+def load_rows(zoo_dir: str | os.PathLike, cache_dir: str | os.PathLike | None = None):
+    """Every model of the zoo in ``zoo_dir`` as a ``datasets.Dataset`` sorted by
+    ``model_id``, with the features of :func:`zoo_data.schema.zoo_features`
+    (``Array2D`` and fixed-length list columns for the tensors). Reads only the Parquet
+    shards, through ``datasets``.
+
+    Raises:
+      TinyZooError: if ``zoo_dir/data`` holds no shard.
+    """
+    import datasets
+
+    data_dir = Path(zoo_dir) / DATA
+    if not data_dir.is_dir() or not any(data_dir.glob("train-*.parquet")):
+        raise TinyZooError(f"{data_dir}: no zoo shards (train-*.parquet) to load")
+    ds = datasets.load_dataset(
+        "parquet",
+        data_dir=str(data_dir),
+        split="train",
+        cache_dir=None if cache_dir is None else str(cache_dir),
+    )
+    order = np.argsort(np.asarray(ds.data.column("model_id")), kind="stable")
+    return ds.select(order)
+
+
+def open_local_zoo(path: str | os.PathLike, split: str | None = None) -> Zoo:
+    """The complete zoo in folder ``path`` (see :func:`load_zoo`).
+
+    Raises:
+      TinyZooError: one line naming the file if the folder has no valid manifest, the
+        zoo is not complete, its split disagrees with :mod:`zoo_data.splits`, or a
+        shard listed in the manifest is missing.
+    """
+    zoo_dir = Path(path)
+    if not zoo_dir.is_dir():
+        raise TinyZooError(f"{zoo_dir}: no such zoo folder")
+    manifest = read_manifest(zoo_dir)
+    where = zoo_dir / MANIFEST
+    if manifest.get("complete") is not True:
+        raise TinyZooError(
+            f"{where}: the zoo is not complete (build or download it to the end first)"
+        )
+    config = manifest_config(manifest, str(where))
+    if manifest.get("splits") != split_record(config):
+        raise TinyZooError(
+            f"{where}: no split or a split other than zoo_data.splits' (re-run "
+            "'tinyzoo build' with the same preset and folder to refresh the manifest)"
+        )
+    if split is not None and split not in SPLITS:
+        raise TinyZooError(f"unknown split {split!r}; choose one of {', '.join(SPLITS)}")
+    names = sorted(manifest["shards"])
+    for name in names:
+        path = zoo_dir / DATA / name
+        if not path.is_file():
+            raise TinyZooError(f"{path}: shard listed in the manifest is missing")
+    reader = ShardReader(zoo_dir, config, names)
+    if len(reader) != config.num_models:
+        raise TinyZooError(
+            f"{zoo_dir / DATA}: {len(reader)} models in the shards, the manifest says "
+            f"{config.num_models}"
+        )
+    return Zoo(zoo_dir, manifest, config, split, reader)
+
+
+def load_zoo(
+    source: str | os.PathLike, split: str | None = None, *,
+    cache_dir: str | os.PathLike | None = None, progress: bool = False,
+) -> Zoo:
+    """Load the zoo at ``source``, restricted to ``split`` (``"train"``, ``"val"``,
+    ``"test"``; ``None`` for every model).
+
+    ``source``: a local folder; ``http://``/``https://`` URL of a published zoo folder;
+    or ``hf://ORG/NAME[@REVISION]`` (a Hugging Face dataset repo). Remote zoos are
+    downloaded, resumably and checked against the manifest's sha256, into
+    ``cache_dir`` (default ``$TINYZOO_CACHE`` or ``~/.cache/tinyzoo``), then loaded
+    from there; a second call reuses the verified copy.
+    """
+    text = os.fspath(source)
+    if is_remote(text):
+        local = cache_folder_for(text, cache_dir)
+        download_zoo(text, local, progress=progress)
+        return open_local_zoo(local, split)
+    return open_local_zoo(text, split)
