@@ -15,10 +15,8 @@ import json
 import os
 from pathlib import Path
 
-from benchmarks.audit import audit_predictor
-from benchmarks.protocol import ProtocolConfig, run_protocol
+from benchmarks.protocol_config import ProtocolConfig
 from benchmarks.results import build_record, to_jsonable, write_result, zoo_info, zoo_key
-from predictors.registry import load_predictor
 from zoo_data.atomic import atomic_write
 from zoo_data.errors import TinyZooError
 from zoo_data.zoo import open_local_zoo
@@ -55,8 +53,14 @@ def run_benchmark(
     if seeds < 1:
         raise TinyZooError(f"seeds {seeds}: need at least 1")
     config = config or ProtocolConfig()
-    predictor, kind = load_predictor(method)
     opened = open_local_zoo(zoo_dir)
+    # jax and the predictors are imported once the arguments and the zoo are good, so
+    # that a bad command line is refused at once
+    from benchmarks.audit import audit_predictor
+    from benchmarks.protocol import run_protocol
+    from predictors.registry import load_predictor
+
+    predictor, kind = load_predictor(method)
     zoo = zoo_info(opened)
     results_dir = Path(results_dir)
     partial = _partial_dir(results_dir, zoo, predictor.name)

@@ -13,25 +13,24 @@ from __future__ import annotations
 import os
 from pathlib import Path
 
-from benchmarks.bench import run_benchmark
-from benchmarks.leaderboard import PAPER_TABLE1 as _PAPER_BY_TITLE
-from benchmarks.leaderboard import write_leaderboard
-from benchmarks.protocol import ProtocolConfig
-from predictors.registry import BUILTINS
+from benchmarks.protocol_config import ProtocolConfig
 from zoo_builder.request import BuildRequest
 from zoo_data.errors import TinyZooError
 from zoo_data.layout import MANIFEST
 from zoo_data.manifest import read_manifest
 from zoo_data.presets import ZooConfig, get_preset
 
-__all__ = ["PAPER_TABLE1", "reproduce_table1", "format_table1"]
+__all__ = ["paper_table1", "reproduce_table1", "format_table1"]
 
-#: Table 1 of the paper by built-in method name (test Kendall's tau, mean and std over
-#: seeds; Deep Sets: the camera-ready table's single figure)
-PAPER_TABLE1: dict[str, tuple[float, float | None]] = {
-    name: _PAPER_BY_TITLE[cls.title()]
-    for name, cls in BUILTINS.items() if cls.title() in _PAPER_BY_TITLE
-}
+
+def paper_table1() -> dict[str, tuple[float, float | None]]:
+    """Table 1 of the paper by built-in method name (test Kendall's tau, mean and std
+    over seeds; Deep Sets: the camera-ready table's single figure)."""
+    from benchmarks.leaderboard import PAPER_TABLE1
+    from predictors.registry import BUILTINS
+
+    return {name: PAPER_TABLE1[cls.title()]
+            for name, cls in BUILTINS.items() if cls.title() in PAPER_TABLE1}
 
 
 def _ensure_zoo(config: ZooConfig, zoo_dir: Path, workers: int, progress: bool,
@@ -70,18 +69,24 @@ def reproduce_table1(
     if workers < 1:
         raise TinyZooError(f"workers {workers}: need at least 1")
     zoo_path = Path(zoo_dir) if zoo_dir is not None else Path("data/zoos") / preset
+    # jax and the predictors are imported once the arguments are good
+    from benchmarks.bench import run_benchmark
+    from benchmarks.leaderboard import write_leaderboard
+    from predictors.registry import BUILTINS
+
     methods = list(methods or BUILTINS)
     unknown = [m for m in methods if m not in BUILTINS]
     if unknown:
         raise TinyZooError(f"methods: unknown method {unknown[0]!r}; choose from "
                            f"{', '.join(BUILTINS)}")
     _ensure_zoo(zoo_config, zoo_path, workers, progress, log)
+    paper_figures = paper_table1()
     rows = []
     for method in methods:
         record, path = run_benchmark(method, zoo_path, seeds, config, results_dir,
                                      progress=progress, log=log)
         tau = record["summary"]["test_kendall_tau"]
-        paper = PAPER_TABLE1.get(method, (None, None))
+        paper = paper_figures.get(method, (None, None))
         rows.append({"method": method, "display_name": record["display_name"],
                      "mean": tau["mean"], "std": tau["std"], "n": tau["n"],
                      "paper_mean": paper[0], "paper_std": paper[1],
