@@ -7,7 +7,7 @@ scripts live apart, in :mod:`benchmarks.perf`.
 
 from __future__ import annotations
 
-import importlib
+from zoo_data.lazy import lazy_exports
 
 _EXPORTS = {
     "run_protocol": "benchmarks.protocol",
@@ -18,8 +18,4 @@ _EXPORTS = {
 
 __all__ = list(_EXPORTS)
 
-
-def __getattr__(name: str):
-    if name in _EXPORTS:
-        return getattr(importlib.import_module(_EXPORTS[name]), name)
-    raise AttributeError(f"module 'benchmarks' has no attribute {name!r}")
+__getattr__ = lazy_exports(__name__, _EXPORTS)

@@ -6,7 +6,7 @@ builder.
 
 from __future__ import annotations
 
-import importlib
+from zoo_data.lazy import lazy_exports
 
 _EXPORTS = {
     "Predictor": "predictors.base",
@@ -16,8 +16,4 @@ _EXPORTS = {
 
 __all__ = list(_EXPORTS)
 
-
-def __getattr__(name: str):
-    if name in _EXPORTS:
-        return getattr(importlib.import_module(_EXPORTS[name]), name)
-    raise AttributeError(f"module 'predictors' has no attribute {name!r}")
+__getattr__ = lazy_exports(__name__, _EXPORTS)

@@ -17,7 +17,7 @@ import pytest
 
 ROOT = Path(__file__).resolve().parents[1]
 LAYERS = ("zoo_data", "zoo_builder", "predictors", "benchmarks", "tinyzoo")
-BOTTOM = ("zoo_data.errors", "zoo_data.version")
+BOTTOM = ("zoo_data.errors", "zoo_data.version", "zoo_data.lazy")
 MAX_LINES = 400
 
 

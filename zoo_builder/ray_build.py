@@ -33,7 +33,7 @@ import os
 import warnings
 from pathlib import Path
 
-from zoo_builder.build import BuildPlan, BuildReport, finish_build, plan_build, progress_bar
+from zoo_builder.plan import BuildPlan, BuildReport, finish_build, plan_build, progress_bar
 from zoo_builder.request import BuildRequest
 from zoo_builder.shards import write_shard
 from zoo_builder.train import train_group

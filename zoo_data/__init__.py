@@ -12,7 +12,7 @@ each is imported on first use, so importing the package costs nothing::
 
 from __future__ import annotations
 
-import importlib
+from zoo_data.lazy import lazy_exports
 
 _EXPORTS = {
     "load_zoo": "zoo_data.zoo",
@@ -28,8 +28,4 @@ _EXPORTS = {
 
 __all__ = list(_EXPORTS)
 
-
-def __getattr__(name: str):
-    if name in _EXPORTS:
-        return getattr(importlib.import_module(_EXPORTS[name]), name)
-    raise AttributeError(f"module 'zoo_data' has no attribute {name!r}")
+__getattr__ = lazy_exports(__name__, _EXPORTS)

@@ -8,7 +8,7 @@ import jax
 import numpy as np
 import pytest
 
-from zoo_builder.build import select_groups
+from zoo_builder.plan import select_groups
 from zoo_builder.request import parse_models, parse_shard
 from zoo_builder.train import model_key
 from zoo_data.hparams import model_hparams
