@@ -67,6 +67,9 @@ def run_audit(method: str, zoo_dir: str | os.PathLike, seed: int = 0,
     Returns ``(predictor, audit)``. The counts are checked before anything is trained."""
     _check_counts(num_permutations, num_models)
     predictor, _ = load_predictor(method)
+    if predictor.reads == "metadata":
+        raise TinyZooError(f"{predictor.name}: reads no weights (metadata only), so "
+                           "permuting them cannot change its output; nothing to audit")
     zoo = open_local_zoo(zoo_dir)
     result = run_protocol(predictor, zoo, seed, config, progress=progress)
     return predictor, audit_predictor(result.trained, zoo.with_split("test"),

@@ -64,9 +64,10 @@ def run_benchmark(
     zoo = zoo_info(opened)
     results_dir = Path(results_dir)
     partial = _partial_dir(results_dir, zoo, predictor.name)
-    context = {"zoo": zoo, "protocol": config.to_dict(), "method": method}
+    context = {"zoo": zoo, "protocol": config.to_dict(), "method": method,
+               "reads": predictor.reads}
 
-    runs, predictions, audit_result = [], None, None
+    runs, by_seed, predictions, audit_result = [], [], None, None
     for seed in range(seeds):
         path = partial / f"seed-{seed}.json"
         saved = _load_partial(path, to_jsonable(context))
@@ -75,12 +76,12 @@ def run_benchmark(
                 f"{saved['run']['test']['kendall_tau']})")
         else:
             result = run_protocol(predictor, opened, seed, config, progress)
-            saved = {"context": context, "run": result.to_record()}
+            saved = {"context": context, "run": result.to_record(),
+                     "test_predicted": result.test_predicted}
             if seed == 0:
                 saved["predictions"] = {"model_id": result.test_model_ids,
-                                        "predicted_sr": result.test_predicted,
                                         "actual_sr": result.test_actual}
-                if audit:
+                if audit and predictor.reads != "metadata":  # no weights: nothing to permute
                     saved["audit"] = audit_predictor(result.trained, opened.with_split("test"))
             partial.mkdir(parents=True, exist_ok=True)
             atomic_write(path, json.dumps(to_jsonable(saved), indent=2).encode())
@@ -88,13 +89,15 @@ def run_benchmark(
             log(f"{predictor.name} seed {seed}: test tau {saved['run']['test']['kendall_tau']}, "
                 f"best epoch {result.best_epoch}, {result.wall_time_s:.0f} s")
         runs.append(saved["run"])
+        by_seed.append(saved["test_predicted"])
         if seed == 0:
             predictions = saved["predictions"]
             audit_result = saved.get("audit")
 
     record = build_record(
-        method=predictor.name, display_name=predictor.title(), kind=kind, zoo=zoo,
-        runs=runs, predictions=predictions, protocol=config.to_dict(),
+        method=predictor.name, display_name=predictor.title(), kind=kind,
+        reads=predictor.reads, zoo=zoo, runs=runs,
+        predictions={**predictions, "predicted_sr": by_seed}, protocol=config.to_dict(),
         param_count=runs[0]["param_count"],
         wall_time_s=round(sum(r["wall_time_s"] for r in runs), 1), audit=audit_result)
     return record, write_result(record, results_dir)

@@ -3,13 +3,22 @@
 :func:`write_leaderboard` reads every record of ``RESULTS_DIR`` and writes into ``OUT``:
 
 - ``LEADERBOARD.md``: one table per zoo (records grouped by preset and manifest sha256;
-  the heading names the preset, the model count and the sha256 prefix), rows ranked by
-  mean test Kendall's tau, highest first, undefined taus last; columns rank, method,
-  test tau (mean ± sample std over seeds), val tau, Spearman, R², MAE, seeds,
-  parameters, the permutation audit (max ``|Δ|`` of the predictions under hidden-unit
-  permutations) and wall time. A table of the ``paper`` preset ends with the paper's
-  Table 1 figures, unranked and marked "paper (reference)": they were measured on the
-  paper's own zoo, not on this one.
+  the heading names the preset, the model count and the sha256 prefix). Weight-space
+  rows come first (methods that read weights, and submissions), then the section
+  "references (do not read weights, or run the network)": methods that read the zoo's
+  metadata or run each network on the task. Each section is ranked by mean test
+  Kendall's tau, highest first, undefined taus last; columns rank, method, test tau
+  (mean ± sample std over seeds) and its 95% interval (bootstrap over test models,
+  pooled over seeds: :mod:`benchmarks.significance`), the paired difference to the row
+  above with its interval, marked ``≈`` when that interval contains 0 (not significant
+  at 5%), for weight-space rows the gain over the best metadata reference with its
+  interval, val tau, Spearman, R², MAE, seeds, parameters, the permutation audit (max
+  ``|Δ|`` of the predictions under hidden-unit permutations) and wall time. A table of
+  the ``paper`` preset ends with the paper's Table 1 figures, unranked and marked
+  "paper (reference)": they were measured on the paper's own zoo, not on this one.
+  A zoo of a preset whose config fingerprint is not the one the current code builds
+  for that preset (an older builder's zoo) gets its table under a heading that says
+  so, after the current zoos.
 - ``leaderboard.csv``: the same rows (reference rows included, ``kind`` =
   ``"paper (reference)"``, no rank) with full-precision numbers, one table for all zoos.
 - ``plots/<preset>-<sha8>__<method>.png``: predicted against actual success rate on the
@@ -22,7 +31,6 @@ Every file is written atomically. An empty or missing results folder gives a
 from __future__ import annotations
 
 import io
-import math
 import os
 from dataclasses import dataclass
 from pathlib import Path
@@ -31,41 +39,21 @@ import numpy as np
 import pandas as pd
 
 from benchmarks.audit import INVARIANCE_TOLERANCE
-from benchmarks.results import read_results, result_filename, zoo_key
+from benchmarks.board import (
+    PLOTS,
+    REFERENCE_KIND,
+    REFERENCES_TITLE,
+    leaderboard_frame,
+    plot_name,
+)
+from benchmarks.results import read_results, zoo_key
 from zoo_data.atomic import atomic_write
 from zoo_data.errors import TinyZooError
-from zoo_data.presets import PRESETS
 
-__all__ = [
-    "PAPER_TABLE1",
-    "REFERENCE_KIND",
-    "LeaderboardReport",
-    "leaderboard_frame",
-    "plot_predictions",
-    "render_markdown",
-    "write_leaderboard",
-]
+__all__ = ["LeaderboardReport", "plot_predictions", "render_markdown", "write_leaderboard"]
 
-#: Paper Table 1 (Tiny RNN Zoo, test Kendall's tau): method -> (mean, std or None).
-PAPER_TABLE1: dict[str, tuple[float, float | None]] = {
-    "STATNN": (0.8839, 0.0007),
-    "UNF": (0.8968, 0.0006),
-    "Deep Sets": (0.8306, None),
-}
-#: The preset whose tables carry the paper's reference rows.
-PAPER_PRESET = "paper"
-#: ``kind`` of the reference rows in the CSV.
-REFERENCE_KIND = "paper (reference)"
-
-CSV_COLUMNS: tuple[str, ...] = (
-    "zoo", "preset", "manifest_sha256", "num_models", "num_test", "rank", "method",
-    "display_name", "kind", "test_tau_mean", "test_tau_std", "test_tau_n", "val_tau_mean",
-    "val_tau_std", "spearman_mean", "r2_mean", "mae_mean", "seeds", "param_count",
-    "audit_max_abs_diff", "audit_num_permutations", "wall_time_s", "plot", "result_file",
-)
 MARKDOWN = "LEADERBOARD.md"
 CSV = "leaderboard.csv"
-PLOTS = "plots"
 _DASH = "—"
 
 
@@ -78,81 +66,6 @@ class LeaderboardReport:
     plots: list[Path]
     num_results: int
     num_zoos: int
-
-
-def _nan(value) -> float:
-    return math.nan if value is None else float(value)
-
-
-def _plot_name(record: dict) -> str:
-    return result_filename(record).removesuffix(".json") + ".png"
-
-
-def leaderboard_frame(records: list[dict]) -> pd.DataFrame:
-    """One row per record, plus the paper's reference rows for each ``paper``-preset zoo,
-    with :data:`CSV_COLUMNS`; sorted by zoo (preset order of
-    :data:`zoo_data.presets.PRESETS`, then name, then more models first), then ranked
-    rows by mean test tau (descending, undefined last, ties by method), then the
-    reference rows. ``rank`` is 1 for the best; ties share a rank; undefined tau has
-    none."""
-    rows = []
-    for record in records:
-        zoo, summary = record["zoo"], record["summary"]
-        audit = record["audit"] or {}
-        rows.append({
-            "zoo": zoo_key(zoo), "preset": zoo["preset"],
-            "manifest_sha256": zoo["manifest_sha256"], "num_models": zoo["num_models"],
-            "num_test": zoo["splits"]["test"], "method": record["method"],
-            "display_name": record["display_name"], "kind": record["kind"],
-            "test_tau_mean": _nan(summary["test_kendall_tau"]["mean"]),
-            "test_tau_std": _nan(summary["test_kendall_tau"]["std"]),
-            "test_tau_n": summary["test_kendall_tau"]["n"],
-            "val_tau_mean": _nan(summary["val_kendall_tau"]["mean"]),
-            "val_tau_std": _nan(summary["val_kendall_tau"]["std"]),
-            "spearman_mean": _nan(summary["test_spearman"]["mean"]),
-            "r2_mean": _nan(summary["test_r2"]["mean"]),
-            "mae_mean": _nan(summary["test_mae"]["mean"]),
-            "seeds": len(record["seeds"]), "param_count": record["param_count"],
-            "audit_max_abs_diff": audit.get("max_abs_diff"),
-            "audit_num_permutations": audit.get("num_permutations"),
-            "wall_time_s": record["wall_time_s"],
-            "plot": f"{PLOTS}/{_plot_name(record)}" if record["predictions"]["model_id"]
-            else None,
-            "result_file": result_filename(record),
-        })
-    zoos = {(r["zoo"], r["manifest_sha256"]): r for r in rows}
-    for first in zoos.values():
-        if first["preset"] != PAPER_PRESET:
-            continue
-        for name, (mean, std) in PAPER_TABLE1.items():
-            rows.append({
-                **{key: first[key] for key in ("zoo", "preset", "manifest_sha256",
-                                               "num_models", "num_test")},
-                "method": "paper-" + name.lower().replace(" ", "-"), "display_name": name,
-                "kind": REFERENCE_KIND,
-                "test_tau_mean": mean, "test_tau_std": _nan(std),
-            })
-    frame = pd.DataFrame(rows, columns=list(CSV_COLUMNS))
-    if frame.empty:
-        return frame
-    order = {name: i for i, name in enumerate(PRESETS)}
-    frame["_preset_order"] = frame["preset"].map(lambda p: order.get(p, len(order)))
-    frame["_reference"] = frame["kind"] == REFERENCE_KIND
-    frame = frame.sort_values(
-        ["_preset_order", "preset", "num_models", "manifest_sha256", "_reference",
-         "test_tau_mean", "method"],
-        ascending=[True, True, False, True, True, False, True], na_position="last",
-        kind="mergesort",
-    )
-    ranked = frame["test_tau_mean"].where(~frame["_reference"])
-    frame["rank"] = (ranked.groupby(frame["zoo"] + frame["manifest_sha256"])
-                     .rank(method="min", ascending=False).astype("Int64"))
-    for column in ("num_models", "num_test", "test_tau_n", "seeds", "param_count",
-                   "audit_num_permutations"):
-        frame[column] = frame[column].astype("Int64")
-    for column in ("audit_max_abs_diff", "wall_time_s"):
-        frame[column] = frame[column].astype("float64")
-    return frame.drop(columns=["_preset_order", "_reference"]).reset_index(drop=True)
 
 
 # --------------------------------------------------------------------------- markdown
@@ -182,16 +95,29 @@ def _cell(text: str) -> str:
     return str(text).replace("|", "\\|").replace("\n", " ")
 
 
-_HEADER = ("rank", "method", "test τ (mean ± std)", "val τ", "Spearman", "R²", "MAE",
-           "seeds", "params", "audit max \\|Δ\\|", "wall time")
-_ALIGN = ("---:", ":---", "---:", "---:", "---:", "---:", "---:", "---:", "---:", "---:",
-          "---:")
+_HEADER = ("rank", "method", "reads", "test τ (mean ± std)", "95% CI", "Δ vs row above",
+           "gain over best metadata ref", "val τ", "Spearman", "R²", "MAE", "seeds", "params",
+           "audit max \\|Δ\\|", "wall time")
+_ALIGN = ("---:", ":---", ":---") + ("---:",) * 12
+
+
+def _interval(low: float, high: float) -> str:
+    return _DASH if pd.isna(low) else f"[{low:.4f}, {high:.4f}]"
+
+
+def _difference(row: pd.Series, column: str) -> str:
+    """``+0.0123 [0.0040, 0.0201]``, with ``≈`` when the interval holds 0."""
+    diff = row[f"{column}_diff"]
+    if pd.isna(diff):
+        return _DASH
+    text = f"{diff:+.4f} {_interval(row[f'{column}_low'], row[f'{column}_high'])}"
+    return text if bool(row[f"{column}_significant"]) else f"≈ {text}"
 
 
 def _markdown_row(row: pd.Series) -> list[str]:
     if row["kind"] == REFERENCE_KIND:
-        return [_DASH, f"{_cell(row['display_name'])} — *{REFERENCE_KIND}*",
-                _mean_std(row["test_tau_mean"], row["test_tau_std"])] + [_DASH] * 8
+        return [_DASH, f"{_cell(row['display_name'])} — *{REFERENCE_KIND}*", "weights",
+                _mean_std(row["test_tau_mean"], row["test_tau_std"])] + [_DASH] * 11
     name = _cell(row["display_name"])
     if row["kind"] != "builtin":
         name += f" ({row['kind']})"
@@ -201,7 +127,11 @@ def _markdown_row(row: pd.Series) -> list[str]:
     return [
         _DASH if pd.isna(row["rank"]) else str(int(row["rank"])),
         name,
+        row["reads"],
         _mean_std(row["test_tau_mean"], row["test_tau_std"]),
+        _interval(row["test_tau_ci_low"], row["test_tau_ci_high"]),
+        _difference(row, "vs_above"),
+        _difference(row, "gain_over_metadata"),
         _DASH if pd.isna(row["val_tau_mean"]) else _mean_std(row["val_tau_mean"],
                                                                row["val_tau_std"]),
         _number(row["spearman_mean"]),
@@ -234,16 +164,36 @@ def render_markdown(frame: pd.DataFrame, results_dir: str | os.PathLike) -> str:
         "is the mean ± sample standard deviation over seeds; the other columns are means "
         "over seeds. The field definitions are in `leaderboard/README.md`.", "",
     ]
+    table_head = ["| " + " | ".join(_HEADER) + " |", "| " + " | ".join(_ALIGN) + " |"]
+    older_heading = False
     for (_, sha), group in groups:
         first = group.iloc[0]
+        if first["older_zoo"] and not older_heading:
+            older_heading = True
+            lines += [
+                "# Older zoos", "",
+                "The zoos below were built with another config than the one the current "
+                "code builds for their preset (an older builder or trainer revision): their "
+                "results cannot be reproduced with this code and are kept apart.", "",
+            ]
+        older = " (older zoo: not the current preset's config)" if first["older_zoo"] else ""
         lines += [
             f"## {first['preset']}: {int(first['num_models']):,} models "
-            f"({int(first['num_test']):,} test), manifest sha256 `{sha[:8]}`", "",
-            "| " + " | ".join(_HEADER) + " |",
-            "| " + " | ".join(_ALIGN) + " |",
+            f"({int(first['num_test']):,} test), manifest sha256 `{sha[:8]}`{older}", "",
         ]
-        lines += ["| " + " | ".join(_markdown_row(row)) + " |" for _, row in group.iterrows()]
-        lines.append("")
+        for section, title in (("weight-space", None),
+                               ("references", REFERENCES_TITLE), ("paper", None)):
+            rows = group[group["section"] == section]
+            if rows.empty:
+                continue
+            if title is not None:
+                lines += [f"**{title}**", ""]
+            if section != "paper" or not (group["section"] != "paper").any():
+                lines += table_head
+            elif lines[-1] == "":
+                lines.pop()  # the paper's rows close the weight-space table
+            lines += ["| " + " | ".join(_markdown_row(row)) + " |" for _, row in rows.iterrows()]
+            lines.append("")
         if (group["kind"] == REFERENCE_KIND).any():
             lines += [
                 "Rows marked *paper (reference)* are Table 1 of Zhou et al. (2024), "
@@ -251,6 +201,11 @@ def render_markdown(frame: pd.DataFrame, results_dir: str | os.PathLike) -> str:
                 "they are not ranked.", "",
             ]
     lines += [
+        "95% CI: percentile bootstrap over the test models, pooled over seeds. "
+        "Δ vs row above: this row's mean test tau minus the row above it (same test "
+        "models, same resamples), with its 95% interval; ≈ marks a gap whose interval "
+        "holds 0 (not significant at 5%). Gain over best metadata ref: a weight-space "
+        "row's tau minus the best reference that reads metadata only, with its interval. "
         "Audit: the largest change of any prediction when the hidden units of the test "
         "models are permuted (an invariant predictor gives float rounding only; above "
         f"{INVARIANCE_TOLERANCE:g} it is marked not invariant); "
@@ -272,7 +227,7 @@ def plot_predictions(record: dict, out: str | os.PathLike) -> Path:
     import matplotlib.pyplot as plt
 
     predictions = record["predictions"]
-    predicted = np.asarray(predictions["predicted_sr"], np.float64)
+    predicted = np.asarray(predictions["predicted_sr"][0], np.float64)
     actual = np.asarray(predictions["actual_sr"], np.float64)
     run = record["runs"][0]
     tau = run["test"]["kendall_tau"]
@@ -319,7 +274,7 @@ def write_leaderboard(
     except OSError as exc:
         raise TinyZooError(f"{out_dir}: cannot create the folder "
                            f"({exc.strerror or exc})") from None
-    plots = [plot_predictions(record, plots_dir / _plot_name(record))
+    plots = [plot_predictions(record, plots_dir / plot_name(record))
              for record in records if record["predictions"]["model_id"]]
     markdown = out_dir / MARKDOWN
     atomic_write(markdown, render_markdown(frame, results_dir).encode())

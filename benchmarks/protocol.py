@@ -27,7 +27,7 @@ from __future__ import annotations
 
 import os
 import time
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -39,8 +39,9 @@ from tqdm.auto import tqdm
 
 from benchmarks.metrics import all_metrics, kendall_tau
 from benchmarks.protocol_config import ProtocolConfig
-from predictors.base import Predictor
+from predictors.base import READS, Predictor
 from predictors.unf import permute_each
+from zoo_data.errors import TinyZooError
 from zoo_data.zoo import Zoo, open_local_zoo
 
 __all__ = ["RunResult", "TrainedPredictor", "run_protocol",
@@ -70,8 +71,10 @@ class TrainedPredictor:
     standardizer: tuple[np.ndarray, np.ndarray] | None
     eval_batch_size: int = 50
 
-    def features(self, params: dict) -> Any:
-        feats = self.predictor.features(params, self.spec)
+    def features(self, inputs: Any) -> Any:
+        """The predictor's features of one batch of its inputs (weights, or metadata
+        :class:`~zoo_data.zoo.Columns`), standardised if it asked for it."""
+        feats = self.predictor.features(inputs, self.spec)
         if self.standardizer is not None:
             mean, std = self.standardizer
             feats = (np.asarray(feats, np.float32) - mean) / std
@@ -87,17 +90,15 @@ class TrainedPredictor:
             out.append(np.asarray(jax.nn.sigmoid(logits))[:size])
         return np.concatenate(out).astype(np.float64)
 
-    def predict(self, params: dict) -> np.ndarray:
-        """Predicted SR of a batch of weights (leaves ``(B, *shape, 1)``)."""
-        return self.predict_features(self.features(params))
+    def predict(self, inputs: Any) -> np.ndarray:
+        """Predicted SR of a batch of inputs (weights: leaves ``(B, *shape, 1)``)."""
+        return self.predict_features(self.features(inputs))
 
     def predict_zoo(self, zoo: Zoo) -> np.ndarray:
         """Predicted SR of every model of ``zoo``'s split, in ``model_ids`` order (reads
-        weights only, never labels)."""
-        return np.concatenate([
-            self.predict(batch.params)
-            for batch in zoo.batches(self.eval_batch_size, channel_axis=True, labels=False)
-        ])
+        what the predictor declared, never labels)."""
+        return np.concatenate([self.predict(inputs) for inputs in
+                               declared_inputs(self.predictor, zoo, self.eval_batch_size)])
 
 
 @dataclass
@@ -155,11 +156,35 @@ def training_programs(predictor: Predictor, module, learning_rate: float):
     return cache[key]
 
 
+def declared_inputs(predictor: Predictor, zoo: Zoo, batch: int, **order) -> Iterator[Any]:
+    """What ``predictor`` declared it reads, for ``zoo``'s models in batches of ``batch``
+    (ascending ids, or as ``order`` = ``shuffle``/``seed`` of :meth:`Zoo.batch_ids`
+    draws them): the weights (``(B, *shape, 1)`` per tensor) for ``"weights"`` and
+    ``"function"``, the declared metadata columns for ``"metadata"``; never labels."""
+    if predictor.reads == "metadata":
+        for ids in zoo.batch_ids(batch, **order):
+            yield zoo.columns(predictor.metadata_columns, ids, reader=predictor.name)
+        return
+    for b in zoo.batches(batch, channel_axis=True, labels=False, **order):
+        yield b.params
+
+
+def check_declaration(predictor: Predictor, zoo: Zoo) -> None:
+    """Refuse, naming it, a predictor that declares what it may not or the zoo lacks."""
+    if predictor.reads not in READS:
+        raise TinyZooError(f"{predictor.name}: reads {predictor.reads!r}; declare one of "
+                           f"{', '.join(READS)}")
+    if predictor.reads == "metadata":
+        if not predictor.metadata_columns:
+            raise TinyZooError(f"{predictor.name}: reads metadata but declares no "
+                               "metadata_columns")
+        zoo.columns(predictor.metadata_columns, zoo.model_ids[:1], reader=predictor.name)
+
+
 def _split_features(predictor: Predictor, spec: Any, zoo: Zoo, batch: int) -> Any:
-    """The features of every model of ``zoo``'s split, in ``model_ids`` order (weights
-    only)."""
-    parts = [predictor.features(b.params, spec)
-             for b in zoo.batches(batch, channel_axis=True, labels=False)]
+    """The features of every model of ``zoo``'s split, in ``model_ids`` order."""
+    parts = [predictor.features(inputs, spec)
+             for inputs in declared_inputs(predictor, zoo, batch)]
     return jax.tree_util.tree_map(lambda *xs: np.concatenate(xs, 0), *parts)
 
 
@@ -178,19 +203,27 @@ def run_protocol(
     seed: int = 0,
     config: ProtocolConfig | None = None,
     progress: bool = False,
+    after_epoch: Callable[[int, TrainedPredictor], None] | None = None,
 ) -> RunResult:
     """Run the protocol (module docstring) for one seed on ``zoo`` (a :class:`Zoo` of
     any split, or a zoo folder). Its train, val and test splits share one reader, so
-    several runs on one opened zoo read the shards' metadata once."""
+    several runs on one opened zoo read the shards' metadata once.
+
+    ``after_epoch(epoch, trained)``, if given, is called after each epoch with the
+    predictor as it stands then (for analyses outside the protocol, such as
+    ``benchmarks.perf.running_max``; the protocol itself never looks at test labels
+    before the end)."""
     config = config or ProtocolConfig()
     t0 = time.perf_counter()
     if not isinstance(zoo, Zoo):
         zoo = open_local_zoo(zoo)
     train, val, test = (zoo.with_split(s) for s in ("train", "val", "test"))
+    check_declaration(predictor, train)
+    predictor.bind(zoo.config)
     spec = train.spec
     module = predictor.module(spec)
 
-    cached = predictor.cache_features
+    cached = predictor.cache_features or predictor.reads == "metadata"
     standardizer = None
     train_feats = None
     if cached:
@@ -211,7 +244,7 @@ def run_protocol(
 
     def train_batches(rng: np.random.Generator):
         """``(features, labels)`` of the epoch's batches, in the order ``rng`` draws."""
-        if cached and not config.augment:
+        if cached and (not config.augment or predictor.reads == "metadata"):
             for ids in train.batch_ids(bs, shuffle=True, seed=rng):
                 rows = np.searchsorted(train.model_ids, ids)
                 yield _take(train_feats, rows), train_labels[rows]
@@ -225,8 +258,7 @@ def run_protocol(
     if cached:
         example = _take(train_feats, np.arange(min(bs, n)))
     else:
-        first = next(train.batches(min(bs, n), channel_axis=True, labels=False))
-        example = trained.features(first.params)
+        example = trained.features(next(declared_inputs(predictor, train, min(bs, n))))
     variables = module.init(jax.random.PRNGKey(seed), example)
     param_count = int(sum(x.size for x in jax.tree_util.tree_leaves(variables)))
     opt_state = optax.adam(config.learning_rate).init(variables)
@@ -264,6 +296,8 @@ def run_protocol(
         elif not np.isfinite(best_tau) and not any(np.isfinite(taus)):
             best_epoch, best_variables = epoch + 1, variables
         bar.set_postfix(val_tau=f"{tau:.4f}", loss=f"{losses[-1]:.4f}")
+        if after_epoch is not None:
+            after_epoch(epoch + 1, trained)
 
     trained.variables = best_variables
     val_pred = predict_val()

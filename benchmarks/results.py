@@ -1,13 +1,13 @@
 """Result records: one JSON file per evaluated method and zoo, the leaderboard's input.
 
-A record (schema version 1, every field documented in ``leaderboard/README.md``) is
+A record (schema version 2, every field documented in ``leaderboard/README.md``) is
 written to ``RESULTS_DIR/<preset>-<manifest_sha256[:8]>__<method>.json``, so a method
 has one result per zoo and a new evaluation replaces the old one. Its shape::
 
-    {"schema_version": 1, "method", "display_name", "kind", "zoo": {...},
+    {"schema_version": 2, "method", "display_name", "kind", "reads", "zoo": {...},
      "protocol": {...} | null, "seeds": [...], "runs": [{...}, ...], "summary": {...},
-     "param_count", "wall_time_s", "audit": {...} | null, "predictions": {...},
-     "environment": {...}, "created"}
+     "test_tau_ci": {...} | null, "param_count", "wall_time_s", "audit": {...} | null,
+     "predictions": {...}, "environment": {...}, "created"}
 
 Metrics inside a record are :func:`benchmarks.metrics.all_metrics` dicts; a ``NaN``
 (an undefined correlation) is stored as ``null``, since JSON has no ``NaN``.
@@ -32,6 +32,7 @@ from typing import Any
 
 import numpy as np
 
+from benchmarks.significance import LEVEL, RESAMPLES, tau_interval
 from benchmarks.validation import SCHEMA_VERSION, SLUG_PATTERN, SUMMARY_KEYS, validate_record
 from zoo_data.atomic import atomic_write
 from zoo_data.errors import TinyZooError, one_line
@@ -44,6 +45,7 @@ __all__ = [
     "read_results",
     "result_filename",
     "summarize",
+    "test_tau_ci",
     "to_jsonable",
     "write_result",
     "zoo_info",
@@ -176,6 +178,7 @@ def build_record(
     method: str,
     display_name: str,
     kind: str,
+    reads: str,
     zoo: dict,
     runs: list[dict],
     predictions: dict,
@@ -189,23 +192,29 @@ def build_record(
 ) -> dict:
     """A complete record (not yet validated: :func:`write_result` does that).
 
+    ``reads``: what the method read (:data:`benchmarks.validation.READS_VALUES`).
     ``zoo``: :func:`zoo_info`'s dict. ``runs``: one dict per seed (keys in
-    ``leaderboard/README.md``). ``predictions``: ``{"model_id", "predicted_sr",
-    "actual_sr"}`` lists on the test split (first seed). ``seeds`` defaults to the runs'
-    seeds, ``env`` to :func:`environment`, ``created`` to now (UTC).
+    ``leaderboard/README.md``). ``predictions``: ``{"model_id", "actual_sr"}`` lists on
+    the test split and ``"predicted_sr"``, one list per run. The 95% interval of the
+    mean test tau (:func:`benchmarks.significance.tau_interval`) is computed here from
+    them. ``seeds`` defaults to the runs' seeds, ``env`` to :func:`environment`,
+    ``created`` to now (UTC).
     """
     if seeds is None:
         seeds = [run["seed"] for run in runs if run.get("seed") is not None]
+    predictions = to_jsonable(predictions)
     return to_jsonable({
         "schema_version": SCHEMA_VERSION,
         "method": method,
         "display_name": display_name,
         "kind": kind,
+        "reads": reads,
         "zoo": zoo,
         "protocol": protocol,
         "seeds": list(seeds),
         "runs": runs,
         "summary": summarize(runs),
+        "test_tau_ci": test_tau_ci(predictions),
         "param_count": param_count,
         "wall_time_s": wall_time_s,
         "audit": audit,
@@ -213,6 +222,36 @@ def build_record(
         "environment": environment() if env is None else env,
         "created": created or datetime.now(UTC).isoformat(timespec="seconds"),
     })
+
+
+def test_tau_ci(predictions: dict) -> dict | None:
+    """The ``test_tau_ci`` block of a record's ``predictions`` (module docstring):
+    ``{"level", "low", "high", "resamples", "method"}``, or ``None`` when the test tau
+    is undefined."""
+    if not predictions["model_id"]:
+        return None
+    interval = tau_interval(np.asarray(predictions["predicted_sr"], np.float64),
+                            np.asarray(predictions["actual_sr"], np.float64))
+    if interval is None:
+        return None
+    return {"level": LEVEL, "low": interval[0], "high": interval[1], "resamples": RESAMPLES,
+            "method": CI_METHOD}
+
+
+#: How ``test_tau_ci`` is computed, as stored in records.
+CI_METHOD = "percentile bootstrap over test models, pooled over seeds (scipy.stats.bootstrap)"
+
+#: Keys that describe one measurement rather than the result: a re-run that reproduces
+#: everything else keeps the record as it was (:func:`write_result`).
+VOLATILE_KEYS = ("created", "environment", "wall_time_s")
+
+
+def _stable(record: dict) -> dict:
+    """``record`` without its :data:`VOLATILE_KEYS` (and the runs' wall times)."""
+    out = {k: v for k, v in record.items() if k not in VOLATILE_KEYS}
+    out["runs"] = [{k: v for k, v in run.items() if k != "wall_time_s"}
+                   for run in record.get("runs", [])]
+    return out
 
 
 def to_jsonable(obj: Any) -> Any:
@@ -244,7 +283,9 @@ def to_jsonable(obj: Any) -> Any:
 def write_result(record: dict, results_dir: str | os.PathLike) -> Path:
     """Validate ``record`` (after :func:`to_jsonable`) and write it atomically to
     ``results_dir/<preset>-<sha8>__<method>.json`` (the folder is created if missing),
-    replacing an earlier result of the same method on the same zoo. Returns the path."""
+    replacing an earlier result of the same method on the same zoo. A record whose
+    content equals the file's except for :data:`VOLATILE_KEYS` (a re-run that reproduced
+    it) leaves the file untouched. Returns the path."""
     results_dir = Path(results_dir)
     record = to_jsonable(record)
     name = "result record"
@@ -253,6 +294,13 @@ def write_result(record: dict, results_dir: str | os.PathLike) -> Path:
             name = str(results_dir / result_filename(record))
     validate_record(record, name)
     path = results_dir / result_filename(record)
+    if path.is_file():
+        try:
+            existing = json.loads(path.read_bytes())
+        except (OSError, ValueError):
+            existing = None
+        if isinstance(existing, dict) and _stable(existing) == _stable(record):
+            return path  # reproduced bit for bit: keep the record (and its timings)
     try:
         results_dir.mkdir(parents=True, exist_ok=True)
     except OSError as exc:

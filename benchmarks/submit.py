@@ -278,9 +278,9 @@ def submission_record(name: str, zoo: Zoo, predicted: np.ndarray) -> dict:
         "param_count": None, "wall_time_s": None,
     }
     return build_record(
-        method=name, display_name=name, kind="submission", zoo=zoo_info(zoo), runs=[run],
-        seeds=[],
-        predictions={"model_id": zoo.model_ids, "predicted_sr": predicted,
+        method=name, display_name=name, kind="submission", reads="unknown",
+        zoo=zoo_info(zoo), runs=[run], seeds=[],
+        predictions={"model_id": zoo.model_ids, "predicted_sr": [predicted],
                      "actual_sr": actual},
     )
 

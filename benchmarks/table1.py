@@ -26,7 +26,7 @@ __all__ = ["paper_table1", "reproduce_table1", "format_table1"]
 def paper_table1() -> dict[str, tuple[float, float | None]]:
     """Table 1 of the paper by built-in method name (test Kendall's tau, mean and std
     over seeds; Deep Sets: the camera-ready table's single figure)."""
-    from benchmarks.leaderboard import PAPER_TABLE1
+    from benchmarks.board import PAPER_TABLE1
     from predictors.registry import BUILTINS
 
     return {name: PAPER_TABLE1[cls.title()]

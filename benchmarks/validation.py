@@ -1,5 +1,9 @@
-"""Checks that a result record has the shape of schema version 1, every field's type
+"""Checks that a result record has the shape of schema version 2, every field's type
 and range included (``leaderboard/README.md`` documents each field).
+
+Version 2 added ``reads``, ``test_tau_ci`` and one list of test predictions per run. A
+record of another version (version 1 records were written before that) is refused
+with one line naming the file: re-run the method (``tinyzoo bench``).
 
 :func:`validate_record` raises one ``TinyZooError`` ``"<where>: <key path>: <problem>"``
 at the first problem, so a malformed record (hand-edited, truncated, written by a newer
@@ -15,9 +19,14 @@ from typing import Any, NoReturn
 
 from zoo_data.errors import TinyZooError
 
-__all__ = ["KINDS", "SCHEMA_VERSION", "SLUG_PATTERN", "SUMMARY_KEYS", "validate_record"]
+__all__ = ["KINDS", "READS_VALUES", "SCHEMA_VERSION", "SLUG_PATTERN", "SUMMARY_KEYS",
+           "validate_record"]
 
-SCHEMA_VERSION = 1
+SCHEMA_VERSION = 2
+
+#: What a record's method read: a predictor's declaration (``predictors.base.READS``) or
+#: ``"unknown"`` (a submitted CSV).
+READS_VALUES: tuple[str, ...] = ("weights", "metadata", "function", "unknown")
 
 #: ``"builtin"``: a predictor of this package run by ``tinyzoo bench``; ``"user"``: a
 #: user's predictor trained by the same protocol; ``"submission"``: a scored CSV of
@@ -106,9 +115,10 @@ class _Checker:
         self.integer(value["n"], f"{key}.n", minimum=1)
 
 
-_RECORD_KEYS = ("schema_version", "method", "display_name", "kind", "zoo", "protocol",
-                "seeds", "runs", "summary", "param_count", "wall_time_s", "audit",
-                "predictions", "environment", "created")
+_RECORD_KEYS = ("schema_version", "method", "display_name", "kind", "reads", "zoo",
+                "protocol", "seeds", "runs", "summary", "test_tau_ci", "param_count",
+                "wall_time_s", "audit", "predictions", "environment", "created")
+_CI_KEYS = ("level", "low", "high", "resamples", "method")
 _ZOO_KEYS = ("preset", "config_fingerprint", "manifest_sha256", "num_models", "splits")
 _PROTOCOL_KEYS = ("epochs", "batch_size", "learning_rate", "loss", "augment", "selection")
 _RUN_KEYS = ("seed", "best_epoch", "epochs_run", "val", "test", "val_tau_per_epoch",
@@ -119,7 +129,7 @@ _ENVIRONMENT_KEYS = ("hardware", "platform", "python", "versions", "git_revision
 
 
 def validate_record(record: Any, where: str = "result record") -> dict:
-    """Check a record's keys and types against schema version 1 (``leaderboard/README.md``);
+    """Check a record's keys and types against schema version 2 (``leaderboard/README.md``);
     return it. Raises ``TinyZooError`` ``"<where>: <key path>: <problem>"`` at the first
     problem. Unknown keys are refused everywhere except inside ``protocol`` and
     ``environment.versions``; ``runs[i].train_loss_per_epoch`` is optional."""
@@ -128,8 +138,11 @@ def validate_record(record: Any, where: str = "result record") -> dict:
         c.fail("record", f"expected a JSON object, got {_short(record)}")
     version_ = record.get("schema_version")
     if version_ != SCHEMA_VERSION:
+        hint = ("an older tiny-rnn-zoo wrote it; re-run the method with tinyzoo bench"
+                if isinstance(version_, int) and version_ < SCHEMA_VERSION
+                else "a newer tiny-rnn-zoo wrote it?")
         c.fail("schema_version", f"{_short(version_)}: this tinyzoo reads version "
-                                 f"{SCHEMA_VERSION} (a newer tiny-rnn-zoo wrote it?)")
+                                 f"{SCHEMA_VERSION} ({hint})")
     c.obj(record, "record", _RECORD_KEYS)
     c.text(record["method"], "method")
     if not SLUG_PATTERN.fullmatch(record["method"]) or set(record["method"]) == {"."}:
@@ -138,6 +151,8 @@ def validate_record(record: Any, where: str = "result record") -> dict:
     kind = record["kind"]
     if kind not in KINDS:
         c.fail("kind", f"{_short(kind)}: expected one of {', '.join(KINDS)}")
+    if record["reads"] not in READS_VALUES:
+        c.fail("reads", f"{_short(record['reads'])}: expected one of {', '.join(READS_VALUES)}")
 
     zoo = c.obj(record["zoo"], "zoo", _ZOO_KEYS)
     c.text(zoo["preset"], "zoo.preset")
@@ -199,6 +214,15 @@ def validate_record(record: Any, where: str = "result record") -> dict:
         c.number(entry["std"], f"summary.{name}.std", null=True, minimum=0)
         c.integer(entry["n"], f"summary.{name}.n", minimum=0)
 
+    if record["test_tau_ci"] is not None:
+        ci = c.obj(record["test_tau_ci"], "test_tau_ci", _CI_KEYS)
+        c.number(ci["level"], "test_tau_ci.level", minimum=0)
+        c.number(ci["low"], "test_tau_ci.low")
+        c.number(ci["high"], "test_tau_ci.high")
+        if ci["low"] > ci["high"]:
+            c.fail("test_tau_ci", f"low {ci['low']} above high {ci['high']}")
+        c.integer(ci["resamples"], "test_tau_ci.resamples", minimum=1)
+        c.text(ci["method"], "test_tau_ci.method")
     c.integer(record["param_count"], "param_count", null=True, minimum=0)
     c.number(record["wall_time_s"], "wall_time_s", null=True, minimum=0)
     if record["audit"] is not None:
@@ -208,16 +232,23 @@ def validate_record(record: Any, where: str = "result record") -> dict:
         c.integer(audit["num_models"], "audit.num_models", minimum=1)
 
     predictions = c.obj(record["predictions"], "predictions", _PREDICTION_KEYS)
-    lengths = {name: len(c.array(predictions[name], f"predictions.{name}"))
-               for name in _PREDICTION_KEYS}
-    if len(set(lengths.values())) != 1:
-        c.fail("predictions", "lists of different lengths ("
-               + ", ".join(f"{k} {v}" for k, v in lengths.items()) + ")")
+    n = len(c.array(predictions["model_id"], "predictions.model_id"))
+    if len(c.array(predictions["actual_sr"], "predictions.actual_sr")) != n:
+        c.fail("predictions.actual_sr", f"{len(predictions['actual_sr'])} values for {n} "
+                                        "models")
+    per_run = c.array(predictions["predicted_sr"], "predictions.predicted_sr")
+    if n and len(per_run) != len(runs):
+        c.fail("predictions.predicted_sr", f"{len(per_run)} lists for {len(runs)} runs (one "
+                                           "per run)")
+    for i, values in enumerate(per_run):
+        if len(c.array(values, f"predictions.predicted_sr[{i}]")) != n:
+            c.fail(f"predictions.predicted_sr[{i}]", f"{len(values)} values for {n} models")
+        for j, value in enumerate(values):
+            c.number(value, f"predictions.predicted_sr[{i}][{j}]")
     for j, model_id in enumerate(predictions["model_id"]):
         c.integer(model_id, f"predictions.model_id[{j}]", minimum=0)
-    for name in ("predicted_sr", "actual_sr"):
-        for j, value in enumerate(predictions[name]):
-            c.number(value, f"predictions.{name}[{j}]")
+    for j, value in enumerate(predictions["actual_sr"]):
+        c.number(value, f"predictions.actual_sr[{j}]")
 
     env = c.obj(record["environment"], "environment", _ENVIRONMENT_KEYS)
     for name in ("hardware", "platform", "python", "git_revision"):

@@ -29,6 +29,20 @@ Shapes: ``features`` receives the nested parameter dict of the zoo's model with 
 :mod:`predictors.unf`) and the zoo's weight-space spec; it returns any pytree of
 arrays with leading axis ``B``. ``module(spec)`` returns a flax module whose
 ``apply(variables, features)`` gives ``(B,)`` or ``(B, 1)`` logits.
+
+What a predictor reads (``reads``, one of :data:`READS`) decides what ``features`` is
+given; the protocol hands each predictor only what it declared:
+
+- ``"weights"`` (the default): the parameter dict above. Weight-space methods.
+- ``"metadata"``: a :class:`zoo_data.zoo.Columns` of the zoo's metadata columns named in
+  ``metadata_columns`` (each ``(B,)`` float64; a column it did not declare is refused
+  with one line), never the weights. Reference rows such as the hyperparameters.
+- ``"function"``: the parameter dict, to run each network on problems of the zoo's task
+  (:meth:`Predictor.bind` gives it the zoo's config). Reference rows that evaluate the
+  network instead of reading its weights.
+
+:meth:`Predictor.bind` is called once per run with the zoo's config before anything
+else (by default it does nothing).
 """
 
 from __future__ import annotations
@@ -38,7 +52,13 @@ from typing import Any, ClassVar
 
 import flax.linen as nn
 
-__all__ = ["Predictor"]
+from zoo_data.presets import ZooConfig
+
+__all__ = ["READS", "Predictor"]
+
+#: What a predictor may read: the weights, the zoo's metadata columns, or the network's
+#: function on the zoo's task (see the module docstring).
+READS = ("weights", "metadata", "function")
 
 
 class Predictor(abc.ABC):
@@ -52,12 +72,21 @@ class Predictor(abc.ABC):
         they are recomputed from the streamed weights for every batch.
       standardize_features: standardise array features with the train split's mean and
         standard deviation (requires ``cache_features`` and array features).
+      reads: what ``features`` is given, one of :data:`READS`.
+      metadata_columns: for ``reads = "metadata"``, the metadata columns it reads.
     """
 
     name: ClassVar[str] = "predictor"
     display_name: ClassVar[str | None] = None
     cache_features: ClassVar[bool] = False
     standardize_features: ClassVar[bool] = False
+    reads: ClassVar[str] = "weights"
+    metadata_columns: ClassVar[tuple[str, ...]] = ()
+
+    def bind(self, config: ZooConfig) -> None:
+        """Called once per run with the zoo's config, before :meth:`module` and
+        :meth:`features`; by default it does nothing."""
+        return None
 
     def features(self, params: dict, spec: Any) -> Any:
         """The model's input for a batch of weights; by default the weights themselves,

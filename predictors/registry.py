@@ -7,18 +7,22 @@ import re
 import sys
 from pathlib import Path
 
-from predictors.base import Predictor
+from predictors.base import READS, Predictor
 from predictors.baselines import Constant, LinearStats
 from predictors.deep_sets import DeepSets
+from predictors.probegen import ProbeGen
+from predictors.references import HParams, ProbeOracle, TrainLoss
 from predictors.statnn import STATNN
 from predictors.unf_predictor import UNFPredictor
 from zoo_data.errors import TinyZooError
 
 __all__ = ["BUILTINS", "load_predictor"]
 
-#: name -> class, in the order tables list them
+#: name -> class, in the order tables list them: weight-space methods, then the
+#: reference rows that read no weights or run the network (:mod:`predictors.references`)
 BUILTINS: dict[str, type[Predictor]] = {
-    cls.name: cls for cls in (UNFPredictor, STATNN, DeepSets, LinearStats, Constant)
+    cls.name: cls for cls in (UNFPredictor, STATNN, DeepSets, ProbeGen, LinearStats, Constant,
+                              HParams, TrainLoss, ProbeOracle)
 }
 
 _SLUG = re.compile(r"^[A-Za-z0-9._-]+$")
@@ -53,6 +57,9 @@ def load_predictor(method: str) -> tuple[Predictor, str]:
     cls = getattr(module, class_name, None)
     if not (isinstance(cls, type) and issubclass(cls, Predictor)):
         raise TinyZooError(f"{path}: no Predictor subclass named {class_name!r}")
+    if cls.reads not in READS:
+        raise TinyZooError(f"{path}:{class_name}: reads {cls.reads!r}; declare one of "
+                           f"{', '.join(READS)}")
     if not _SLUG.match(cls.name) or cls.name == Predictor.name:
         raise TinyZooError(
             f"{path}:{class_name}: set the class attribute name to a slug "

@@ -4,8 +4,8 @@ Shapes: ``B`` problems, ``T_q``/``T_a`` question/answer length, vocabulary ``V``
 
 - loss: mean over the ``B`` problems of the summed cross-entropy of the answer tokens up
   to and including ``<EOS>`` (teacher forcing);
-- success: a problem is solved iff the greedy completion equals the answer followed by
-  ``<EOS>`` exactly; the test success rate is the mean over the test problems;
+- success: :func:`zoo_data.model.greedy_success` (the label's definition); the test
+  success rate is the mean over the test problems;
 - host reductions: the means are taken on the host in float64 from per-problem and
   per-token values, in a fixed order whatever program computed them.
 """
@@ -19,8 +19,8 @@ import jax.numpy as jnp
 import numpy as np
 import optax
 
-from zoo_data.model import Seq2Seq
-from zoo_data.task import EQUALS, PAD, VOCAB_SIZE
+from zoo_data.model import Seq2Seq, answer_mask
+from zoo_data.task import VOCAB_SIZE
 
 __all__ = [
     "token_losses",
@@ -28,13 +28,7 @@ __all__ = [
     "host_sequence_loss",
     "host_success_rate",
     "flax_logits",
-    "greedy_success",
 ]
-
-
-def _answer_mask(answer: jnp.ndarray) -> jnp.ndarray:
-    """1 for answer tokens up to and including the first ``<EOS>``, 0 for padding."""
-    return (answer != PAD).astype(jnp.float32)
 
 
 def token_losses(logits_fn: Callable, params, question, decoder_input,
@@ -48,7 +42,7 @@ def token_losses(logits_fn: Callable, params, question, decoder_input,
     d = jax.nn.one_hot(decoder_input, VOCAB_SIZE)
     logits = logits_fn(params, q, d)
     ce = optax.softmax_cross_entropy_with_integer_labels(logits, answer.astype(jnp.int32))
-    return ce * _answer_mask(answer)
+    return ce * answer_mask(answer)
 
 
 def sequence_loss(logits_fn: Callable, params, question, decoder_input, answer) -> jnp.ndarray:
@@ -73,24 +67,3 @@ def host_success_rate(success: np.ndarray) -> np.ndarray:
 def flax_logits(model: Seq2Seq) -> Callable:
     """The teacher-forced forward pass of ``model`` through flax, as a ``logits_fn``."""
     return lambda params, q, d: model.apply({"params": params}, q, d)
-
-
-def greedy_success(model: Seq2Seq, params, question, answer) -> jnp.ndarray:
-    """Per problem, 1.0 if the greedy completion equals the answer up to and including
-    ``<EOS>``, else 0.0. ``question (N, T_q)``, ``answer (N, T_a)`` token ids -> ``(N,)``."""
-    variables = {"params": params}
-    q = jax.nn.one_hot(question, VOCAB_SIZE)
-    carry = model.apply(variables, q, method=Seq2Seq.encode)
-    token = jnp.full((question.shape[0],), EQUALS, jnp.int32)  # "=" starts decoding
-    preds = []
-    for _ in range(answer.shape[1]):
-        x = jax.nn.one_hot(token, VOCAB_SIZE)
-        carry, logits = model.apply(
-            variables, carry, x, method=lambda m, c, x: m.decoder(c, x)
-        )
-        token = jnp.argmax(logits, axis=-1).astype(jnp.int32)
-        preds.append(token)
-    preds = jnp.stack(preds, axis=1)
-    mask = _answer_mask(answer) > 0
-    ok = jnp.all(jnp.where(mask, preds == answer.astype(jnp.int32), True), axis=1)
-    return ok.astype(jnp.float32)

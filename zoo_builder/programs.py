@@ -24,14 +24,13 @@ from zoo_builder.adam import adam_init, adam_update
 from zoo_builder.devices import model_mesh
 from zoo_builder.fused import fused_logits
 from zoo_builder.objective import (
-    greedy_success,
     host_sequence_loss,
     host_success_rate,
     sequence_loss,
     token_losses,
 )
 from zoo_builder.schedule import lr_factor
-from zoo_data.model import Seq2Seq
+from zoo_data.model import Seq2Seq, greedy_success
 from zoo_data.presets import ZooConfig
 from zoo_data.task import VOCAB_SIZE
 

@@ -12,7 +12,6 @@ machine builds it. Model ``i``'s initialisation and batches derive from
 from __future__ import annotations
 
 from collections.abc import Callable, Sequence
-from functools import lru_cache
 
 import jax
 import jax.numpy as jnp
@@ -23,22 +22,15 @@ from zoo_builder.shards import GroupResult
 from zoo_data.hparams import model_hparams
 from zoo_data.layout import TrainingGroup
 from zoo_data.presets import TRAINER_REVISION, ZooConfig
-from zoo_data.task import Problems, make_problem_sets
+from zoo_data.task import problem_sets
 
-__all__ = ["model_key", "problem_sets", "train_group"]
+__all__ = ["model_key", "train_group"]
 
 
 def model_key(config: ZooConfig, model_id: int) -> jax.Array:
     """The model's root PRNG key (initialisation and batches split from it):
     ``fold_in(PRNGKey(seed), model_id)``."""
     return jax.random.fold_in(jax.random.PRNGKey(config.seed), model_id)
-
-
-@lru_cache(maxsize=4)
-def problem_sets(config: ZooConfig) -> tuple[Problems, Problems]:
-    """The zoo's (test set, training pool)."""
-    return make_problem_sets(config.seed, config.max_digits, config.n_test, config.n_train_pool,
-                             config.digit_weights, config.operands)
 
 
 def train_group(

@@ -12,6 +12,9 @@ Parameter names follow flax's ``GRUCell`` and the paper's code, 22 tensors in al
 ``GRUCell_0/{ir,iz,in}/{kernel,bias}``, ``GRUCell_0/{hr,hz}/kernel``,
 ``GRUCell_0/hn/{kernel,bias}``, the same under ``DecoderGRUCell_0/GRUCell_0/``, and
 ``DecoderGRUCell_0/Dense_0/{kernel,bias}``.
+
+:func:`greedy_success` is the label's definition: a problem is solved iff the greedy
+completion equals the answer followed by ``<EOS>`` exactly.
 """
 
 from __future__ import annotations
@@ -20,7 +23,9 @@ import flax.linen as nn
 import jax
 import jax.numpy as jnp
 
-__all__ = ["DecoderGRUCell", "Seq2Seq"]
+from zoo_data.task import EQUALS, PAD, VOCAB_SIZE
+
+__all__ = ["DecoderGRUCell", "Seq2Seq", "init_params", "answer_mask", "greedy_success"]
 
 
 class DecoderGRUCell(nn.Module):
@@ -67,3 +72,29 @@ def init_params(hidden: int, vocab: int, key: jax.Array, q_len: int = 3, a_len: 
     """Initial parameters ``{"params": {...}}`` of a :class:`Seq2Seq` (flax defaults)."""
     model = Seq2Seq(hidden=hidden, vocab=vocab)
     return model.init(key, jnp.zeros((1, q_len, vocab)), jnp.zeros((1, a_len, vocab)))
+
+
+def answer_mask(answer: jnp.ndarray) -> jnp.ndarray:
+    """1 for answer tokens up to and including the first ``<EOS>``, 0 for padding."""
+    return (answer != PAD).astype(jnp.float32)
+
+
+def greedy_success(model: Seq2Seq, params, question, answer) -> jnp.ndarray:
+    """Per problem, 1.0 if the greedy completion equals the answer up to and including
+    ``<EOS>``, else 0.0. ``question (N, T_q)``, ``answer (N, T_a)`` token ids -> ``(N,)``."""
+    variables = {"params": params}
+    q = jax.nn.one_hot(question, VOCAB_SIZE)
+    carry = model.apply(variables, q, method=Seq2Seq.encode)
+    token = jnp.full((question.shape[0],), EQUALS, jnp.int32)  # "=" starts decoding
+    preds = []
+    for _ in range(answer.shape[1]):
+        x = jax.nn.one_hot(token, VOCAB_SIZE)
+        carry, logits = model.apply(
+            variables, carry, x, method=lambda m, c, x: m.decoder(c, x)
+        )
+        token = jnp.argmax(logits, axis=-1).astype(jnp.int32)
+        preds.append(token)
+    preds = jnp.stack(preds, axis=1)
+    mask = answer_mask(answer) > 0
+    ok = jnp.all(jnp.where(mask, preds == answer.astype(jnp.int32), True), axis=1)
+    return ok.astype(jnp.float32)

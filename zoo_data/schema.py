@@ -17,6 +17,8 @@ from zoo_data.trees import flatten
 
 __all__ = [
     "LABEL",
+    "LABEL_COLUMNS",
+    "HYPERPARAMETERS",
     "METADATA_COLUMNS",
     "ROW_GROUP_BYTES",
     "tensor_shapes",
@@ -40,6 +42,14 @@ METADATA_COLUMNS: dict[str, str] = {
 
 #: The column holding a model's label: its success rate on the held-out test problems.
 LABEL = "test_sr"
+
+#: Columns measured on the held-out test problems: reading them is reading the label, so
+#: no predictor may declare them.
+LABEL_COLUMNS = ("test_sr", "test_loss")
+
+#: The sampled hyperparameters of each model (every preset's); a metadata predictor
+#: that declares them reads everything the zoo's design varied on purpose.
+HYPERPARAMETERS = ("learning_rate", "batch_size")
 
 #: Target size of one Parquet row group: small enough that reading one model for a
 #: shuffled batch decodes little besides it, large enough to keep metadata negligible.

@@ -21,7 +21,7 @@ from __future__ import annotations
 
 import hashlib
 import os
-from collections.abc import Iterator, Sequence
+from collections.abc import Iterator, Mapping, Sequence
 from functools import cached_property
 from pathlib import Path
 from typing import Any, NamedTuple
@@ -36,12 +36,33 @@ from zoo_data.manifest import manifest_config, read_manifest
 from zoo_data.presets import ZooConfig
 from zoo_data.reader import ShardReader
 from zoo_data.remote import cache_folder_for, is_remote
-from zoo_data.schema import LABEL
+from zoo_data.schema import LABEL, LABEL_COLUMNS
 from zoo_data.spec import seq2seq_spec, symmetry_spec
 from zoo_data.splits import SPLITS, split_ids, split_record
 from zoo_data.trees import nest
 
-__all__ = ["Zoo", "ZooBatch", "load_zoo", "open_local_zoo", "load_rows"]
+__all__ = ["Zoo", "ZooBatch", "Columns", "load_zoo", "open_local_zoo", "load_rows"]
+
+
+class Columns(Mapping):
+    """Some metadata columns of a batch of models, ``{name: (B,) float64}``, that names
+    the reader in its errors: looking up a column it was not given raises a one-line
+    :class:`TinyZooError` (a predictor that reads a column it did not declare)."""
+
+    def __init__(self, values: dict[str, np.ndarray], reader: str) -> None:
+        self._values, self._reader = values, reader
+
+    def __getitem__(self, name: str) -> np.ndarray:
+        if name not in self._values:
+            raise TinyZooError(f"{self._reader}: reads metadata column {name!r}, which it "
+                               f"did not declare (declared: {', '.join(self._values)})")
+        return self._values[name]
+
+    def __iter__(self):
+        return iter(self._values)
+
+    def __len__(self) -> int:
+        return len(self._values)
 
 
 class ZooBatch(NamedTuple):
@@ -112,6 +133,29 @@ class Zoo:
         """One row per model of the split, indexed by ``model_id``: hyperparameters,
         ``test_sr``, ``test_loss``, ``train_loss``, ``group``."""
         return self._reader.metadata.loc[self._ids]
+
+    def columns(self, names: Sequence[str], model_ids: np.ndarray | None = None,
+                reader: str = "predictor") -> Columns:
+        """The metadata columns ``names`` of ``model_ids`` (default: the split's models),
+        as float64 arrays, for a predictor that reads metadata (``reader`` names it in
+        errors).
+
+        Raises:
+          TinyZooError: naming a column the zoo does not have, or a label column
+            (:data:`zoo_data.schema.LABEL_COLUMNS`), which no predictor may read.
+        """
+        frame = self._reader.metadata
+        for name in names:
+            if name in LABEL_COLUMNS:
+                raise TinyZooError(f"{reader}: declares metadata column {name!r}, which is "
+                                   "measured on the test problems (the label); not allowed")
+            if name not in frame.columns:
+                allowed = ", ".join(c for c in frame.columns if c not in LABEL_COLUMNS)
+                raise TinyZooError(f"{reader}: declares metadata column {name!r}, which the "
+                                   f"zoo at {self.path} does not have (it has {allowed})")
+        ids = self._ids if model_ids is None else np.asarray(model_ids)
+        rows = frame.loc[ids]
+        return Columns({n: rows[n].to_numpy(np.float64) for n in names}, reader)
 
     @property
     def labels(self) -> np.ndarray:

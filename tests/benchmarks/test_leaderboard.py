@@ -9,10 +9,11 @@ import numpy as np
 import pandas as pd
 import pytest
 
-from benchmarks.leaderboard import PAPER_TABLE1, REFERENCE_KIND, leaderboard_frame
+from benchmarks.board import PAPER_TABLE1, REFERENCE_KIND, leaderboard_frame
 from benchmarks.results import build_record, read_results, write_result, zoo_info
 from tests.benchmarks.conftest import write_csv
 from tests.tinyzoo.cli_helpers import cli
+from zoo_data.presets import PRESETS
 
 PNG_MAGIC = b"\x89PNG\r\n\x1a\n"
 ENV = {"hardware": "test machine", "platform": "Linux", "python": "3.11",
@@ -27,12 +28,14 @@ def builtin_record(zoo_block: dict, method: str, taus: list[float], test) -> dic
              "val_tau_per_epoch": [0.5, 0.7], "param_count": 12345, "wall_time_s": 61.0}
             for s, tau in enumerate(taus)]
     return build_record(
-        method=method, display_name=method.upper(), kind="builtin", zoo=zoo_block, runs=runs,
+        method=method, display_name=method.upper(), kind="builtin", reads="weights",
+        zoo=zoo_block, runs=runs,
         protocol={"epochs": 10, "batch_size": 10, "learning_rate": 1e-3, "loss": "bce",
                   "augment": False, "selection": "best validation tau"},
         param_count=12345, wall_time_s=61.0 * len(taus),
         audit={"max_abs_diff": 2.5e-7, "num_permutations": 8, "num_models": 6},
-        predictions={"model_id": test.model_ids, "predicted_sr": test.labels[::-1],
+        predictions={"model_id": test.model_ids,
+                     "predicted_sr": [test.labels[::-1]] * len(taus),
                      "actual_sr": test.labels},
         env=ENV,
     )
@@ -79,8 +82,9 @@ def test_submissions_and_builtins_end_to_end(capsys, tmp_path, bench_zoo_dir,
     sha8 = bench_test.manifest_sha256[:8]
     heading = f"## bench-test: 60 models (6 test), manifest sha256 `{sha8}`"
     assert heading in markdown
-    assert "| rank | method | test τ (mean ± std) | val τ | Spearman | R² | MAE | seeds | " \
-           "params | audit max \\|Δ\\| | wall time |" in markdown
+    assert "| rank | method | reads | test τ (mean ± std) | 95% CI | Δ vs row above | gain " \
+           "over best metadata ref | val τ | Spearman | R² | MAE | seeds | params | audit " \
+           "max \\|Δ\\| | wall time |" in markdown
     rows = table_rows(markdown, "## bench-test")
     names = [row[1] for row in rows]
     assert names == [
@@ -92,10 +96,12 @@ def test_submissions_and_builtins_end_to_end(capsys, tmp_path, bench_zoo_dir,
     ]
     assert [row[0] for row in rows] == ["1", "2", "3", "4", "—"]
     perfect, unf, _, _, flat = rows
-    assert perfect[2] == "1.0000" and perfect[3] == "—" and perfect[7] == "—"
-    assert unf[2:] == ["0.9250 ± 0.0250", "0.7000 ± 0.0000", "0.6000", "0.3000", "0.1500",
-                       "3", "12,345", "2.5e-07", "3.0 min"]
-    assert flat[2] == "undefined"
+    assert perfect[3] == "1.0000" and perfect[7] == "—" and perfect[11] == "—"
+    assert perfect[2] == "unknown" and unf[2] == "weights"
+    assert unf[3] == "0.9250 ± 0.0250"
+    assert unf[7:] == ["0.7000 ± 0.0000", "0.6000", "0.3000", "0.1500", "3", "12,345",
+                       "2.5e-07", "3.0 min"]
+    assert flat[3] == "undefined" and flat[4] == "—"
     assert "paper (reference)" not in markdown  # not the paper preset
 
     frame = pd.read_csv(out_dir / "leaderboard.csv")
@@ -123,6 +129,7 @@ def test_submissions_and_builtins_end_to_end(capsys, tmp_path, bench_zoo_dir,
 def test_paper_preset_tables_carry_the_reference_rows(tmp_path, bench_test) -> None:
     bench = zoo_info(bench_test)
     paper = {**copy.deepcopy(bench), "preset": "paper", "num_models": 10_000,
+             "config_fingerprint": PRESETS["paper"].fingerprint(),
              "manifest_sha256": "cd" * 32,
              "splits": {"train": 8000, "val": 1000, "test": 1000}}
     records = [builtin_record(paper, "unf", [0.95, 0.96], bench_test),
@@ -152,7 +159,7 @@ def test_paper_preset_tables_carry_the_reference_rows(tmp_path, bench_test) -> N
     assert [row[1] for row in rows][2:] == ["UNF — *paper (reference)*",
                                             "STATNN — *paper (reference)*",
                                             "Deep Sets — *paper (reference)*"]
-    assert [row[2] for row in rows][2:] == ["0.8968 ± 0.0006", "0.8839 ± 0.0007", "0.8306"]
+    assert [row[3] for row in rows][2:] == ["0.8968 ± 0.0006", "0.8839 ± 0.0007", "0.8306"]
     assert [row[0] for row in rows] == ["1", "2", "—", "—", "—"]
     assert "Table 1 of Zhou et al. (2024)" in markdown
     assert "paper (reference)" not in "\n".join(
@@ -193,3 +200,87 @@ def test_a_malformed_record_fails_naming_the_file(capsys, tmp_path, bench_test) 
     assert len(err.splitlines()) == 1
     assert not (tmp_path / "board").exists()
     assert len(read_results(results.parent / "nothing-here")) == 0
+
+
+def _record_with(zoo_block, method, reads, predicted_by_seed, test):
+    from benchmarks.metrics import kendall_tau
+
+    taus = [kendall_tau(p, test.labels) for p in predicted_by_seed]
+    record = builtin_record(zoo_block, method, taus, test)
+    record["reads"] = reads
+    record["predictions"]["predicted_sr"] = [list(map(float, p)) for p in predicted_by_seed]
+    return record
+
+
+def test_sections_significance_and_gain_over_the_metadata_reference(tmp_path, bench_test):
+    """Weight-space rows first, references after; a gap with an interval holding 0 is
+    marked ≈, and each weight-space row shows its gain over the best metadata row."""
+    zoo = zoo_info(bench_test)
+    actual = np.asarray(bench_test.labels, np.float64)
+    order = np.argsort(actual)
+    close = actual.copy()
+    close[order[[2, 3]]] = close[order[[3, 2]]]  # one swapped pair
+    records = [
+        _record_with(zoo, "exact", "weights", [actual, actual], bench_test),
+        _record_with(zoo, "exact-too", "weights", [2 * actual + 1], bench_test),
+        _record_with(zoo, "reversed", "weights", [1 - actual], bench_test),
+        _record_with(zoo, "hparams", "metadata", [close], bench_test),
+        _record_with(zoo, "oracle", "function", [actual], bench_test),
+    ]
+    frame = leaderboard_frame(records)
+    assert frame["section"].tolist() == ["weight-space"] * 3 + ["references"] * 2
+    assert frame["method"].tolist() == ["exact", "exact-too", "reversed", "oracle", "hparams"]
+    assert frame["rank"].tolist() == [1, 1, 3, 1, 2]
+    rows = frame.set_index("method")
+    assert rows.loc["exact-too", "vs_above_diff"] == 0  # the same ranking
+    assert not rows.loc["exact-too", "vs_above_significant"]
+    assert rows.loc["reversed", "vs_above_diff"] == pytest.approx(-2.0)
+    assert rows.loc["reversed", "vs_above_significant"]
+    assert pd.isna(rows.loc["oracle", "vs_above_diff"])  # first of its section
+    assert (rows.loc[["exact", "exact-too", "reversed"], "best_metadata_method"]
+            == "hparams").all()
+    assert pd.isna(rows.loc["oracle", "gain_over_metadata_diff"])  # references: no gain
+    gain = rows.loc["exact", "gain_over_metadata_diff"]
+    assert gain == pytest.approx(1 - rows.loc["hparams", "test_tau_mean"])
+
+    for record in records:
+        write_result(record, tmp_path / "results")
+    from benchmarks.leaderboard import write_leaderboard
+
+    markdown = write_leaderboard(tmp_path / "results", tmp_path / "board").markdown.read_text()
+    assert markdown.index("[EXACT]") < markdown.index("**references (do not read weights, "
+                                                      "or run the network)**")
+    assert markdown.index("**references") < markdown.index("[HPARAMS]")
+    exact_too = next(line for line in markdown.splitlines() if "[EXACT-TOO]" in line)
+    assert "≈ +0.0000 [0.0000, 0.0000]" in exact_too
+
+
+def test_a_zoo_of_another_config_than_its_presets_is_shown_as_older(tmp_path, bench_test):
+    current = {**zoo_info(bench_test), "preset": "mini",
+               "config_fingerprint": PRESETS["mini"].fingerprint(),
+               "manifest_sha256": "ab" * 32}
+    older = {**current, "config_fingerprint": "0" * 16, "manifest_sha256": "ef" * 32}
+    for block in (older, current):
+        write_result(builtin_record(block, "unf", [0.5], bench_test), tmp_path / "results")
+    from benchmarks.leaderboard import write_leaderboard
+
+    markdown = write_leaderboard(tmp_path / "results", tmp_path / "board").markdown.read_text()
+    current_at = markdown.index("manifest sha256 `abababab`")
+    older_at = markdown.index("manifest sha256 `efefefef` (older zoo")
+    assert current_at < markdown.index("# Older zoos") < older_at
+
+
+def test_a_reproduced_record_leaves_the_file_untouched(tmp_path, bench_test):
+    record = builtin_record(zoo_info(bench_test), "unf", [0.5, 0.6], bench_test)
+    path = write_result(record, tmp_path)
+    before = path.read_bytes()
+    again = copy.deepcopy(record)
+    again["created"] = "2030-01-01T00:00:00+00:00"
+    again["wall_time_s"] = 999.0
+    again["runs"][0]["wall_time_s"] = 1.0
+    again["environment"] = {**again["environment"], "git_revision": "f" * 40}
+    assert write_result(again, tmp_path) == path and path.read_bytes() == before
+    changed = copy.deepcopy(again)
+    changed["runs"][1]["test"]["kendall_tau"] = 0.61
+    write_result(changed, tmp_path)
+    assert path.read_bytes() != before

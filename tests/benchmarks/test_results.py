@@ -44,13 +44,14 @@ def make_record(method="unf", taus=(0.8, 0.9, 0.85), **overrides) -> dict:
            "manifest_sha256": SHA, "num_models": 60,
            "splits": {"train": 48, "val": 6, "test": 6}}
     record = build_record(
-        method=method, display_name=method.upper(), kind="builtin", zoo=zoo,
+        method=method, display_name=method.upper(), kind="builtin", reads="weights", zoo=zoo,
         runs=[make_run(seed, tau) for seed, tau in enumerate(taus)],
         protocol={"epochs": 5, "batch_size": 10, "learning_rate": 1e-3, "loss": "bce",
                   "augment": False, "selection": "best validation tau"},
         param_count=1000, wall_time_s=4.5,
         audit={"max_abs_diff": 3e-7, "num_permutations": 4, "num_models": 6},
-        predictions={"model_id": np.arange(54, 60), "predicted_sr": np.linspace(0, 1, 6),
+        predictions={"model_id": np.arange(54, 60),
+                     "predicted_sr": [np.linspace(0, 1, 6)] * len(taus),
                      "actual_sr": np.linspace(0, 1, 6, dtype=np.float32)},
         env=ENV,
     )
@@ -161,7 +162,10 @@ _DELETE = object()
 
 
 @pytest.mark.parametrize("key,value,expected", [
-    ("schema_version", 2, "schema_version: 2: this tinyzoo reads version 1"),
+    ("schema_version", 3, "schema_version: 3: this tinyzoo reads version 2 (a newer"),
+    ("schema_version", 1, "schema_version: 1: this tinyzoo reads version 2 (an older "
+                          "tiny-rnn-zoo wrote it; re-run the method with tinyzoo bench)"),
+    ("reads", "brain", "reads: 'brain': expected one of weights, metadata, function"),
     ("method", "a/b", "method: 'a/b' is not a slug"),
     ("display_name", "", "display_name: expected a non-empty string"),
     ("kind", "paper", "kind: 'paper': expected one of builtin, user, submission"),
@@ -181,7 +185,10 @@ _DELETE = object()
     ("summary.test_kendall_tau.std", -0.1, "summary.test_kendall_tau.std: expected a number"),
     ("summary.test_r2", _DELETE, "summary: missing key(s) test_r2"),
     ("audit.num_permutations", 0, "audit.num_permutations: expected an integer >= 1"),
-    ("predictions.actual_sr", [0.5], "predictions: lists of different lengths"),
+    ("predictions.actual_sr", [0.5], "predictions.actual_sr: 1 values for 6 models"),
+    ("predictions.predicted_sr", [[0.5] * 6], "predictions.predicted_sr: 1 lists for 3 runs"),
+    ("predictions.predicted_sr.1", [0.5], "predictions.predicted_sr[1]: 1 values for 6"),
+    ("test_tau_ci.low", 2.0, "test_tau_ci: low 2.0 above high"),
     ("predictions.model_id.0", -1, "predictions.model_id[0]: expected an integer >= 0"),
     ("environment.versions.jax", 4, "environment.versions.jax: expected a non-empty string"),
     ("environment.git_revision", _DELETE, "environment: missing key(s) git_revision"),
@@ -231,7 +238,8 @@ def _write_raw(folder: Path, name: str, text: str) -> Path:
     ("{", "not valid JSON"),
     ("", "not valid JSON"),
     ("[1, 2]", "record: expected a JSON object"),
-    ('{"schema_version": 1}', "record: missing key(s) method"),
+    ('{"schema_version": 2}', "record: missing key(s) method"),
+    ('{"schema_version": 1}', "schema_version: 1: this tinyzoo reads version 2 (an older"),
 ])
 def test_read_results_refuses_a_malformed_file(tmp_path, text, expected) -> None:
     folder = tmp_path / "results"

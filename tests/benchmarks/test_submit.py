@@ -62,7 +62,7 @@ def test_valid_submission_writes_a_submission_record(capsys, tmp_path, bench_zoo
                                                      "n": 1}
     assert record["zoo"] == zoo_info(bench_test)
     assert record["predictions"]["model_id"] == TEST_IDS
-    assert record["predictions"]["predicted_sr"] == pytest.approx(pred.tolist())
+    assert record["predictions"]["predicted_sr"] == [pytest.approx(pred.tolist())]
     assert record["predictions"]["actual_sr"] == pytest.approx(bench_test.labels.tolist())
 
 
@@ -243,14 +243,15 @@ def test_resubmission_replaces_but_a_builtin_name_is_refused(capsys, tmp_path, b
     assert len(list(results.iterdir())) == 1
 
     builtin = build_record(
-        method="unf", display_name="UNF", kind="builtin", zoo=zoo_info(bench_test),
+        method="unf", display_name="UNF", kind="builtin", reads="weights",
+        zoo=zoo_info(bench_test),
         runs=[{"seed": 0, "best_epoch": 1, "epochs_run": 2,
                "val": {"kendall_tau": 0.5, "spearman": 0.5, "r2": 0.1, "mae": 0.2, "n": 6},
                "test": {"kendall_tau": 0.5, "spearman": 0.5, "r2": 0.1, "mae": 0.2, "n": 6},
                "val_tau_per_epoch": [0.4, 0.5], "param_count": 10, "wall_time_s": 1.0}],
         protocol={"epochs": 2, "batch_size": 10, "learning_rate": 1e-3, "loss": "bce",
                   "augment": None, "selection": "best validation tau"},
-        predictions={"model_id": TEST_IDS, "predicted_sr": [0.5] * 6,
+        predictions={"model_id": TEST_IDS, "predicted_sr": [[0.5] * 6],
                      "actual_sr": bench_test.labels},
     )
     path = write_result(builtin, results)

@@ -14,13 +14,13 @@ import pytest
 from flax.traverse_util import flatten_dict
 
 from predictors.unf.spec import label_sizes, match_spec
-from zoo_builder.objective import flax_logits, greedy_success, sequence_loss
-from zoo_builder.train import problem_sets, train_group
+from zoo_builder.objective import flax_logits, sequence_loss
+from zoo_builder.train import train_group
 from zoo_data.layout import training_groups
-from zoo_data.model import Seq2Seq, init_params
+from zoo_data.model import Seq2Seq, greedy_success, init_params
 from zoo_data.presets import ZooConfig
 from zoo_data.spec import seq2seq_spec
-from zoo_data.task import PAD, VOCAB_SIZE, encode
+from zoo_data.task import PAD, VOCAB_SIZE, encode, problem_sets
 
 DESIGN_NAMES = {
     f"{prefix}{gate}/{leaf}"

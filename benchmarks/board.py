@@ -1,0 +1,208 @@
+"""The leaderboard as a table: one row per result record (and the paper's figures on
+``paper``-preset zoos), sorted, ranked and compared.
+
+:func:`leaderboard_frame` is what :mod:`benchmarks.leaderboard` renders as Markdown, CSV
+and plots; its columns are :data:`CSV_COLUMNS`. Rows are grouped by zoo (current zoos
+first, then zoos of a preset built with another config than the current one), then by
+section: weight-space methods (and submissions), then the references that read only
+metadata or run the network, then the paper's figures. The comparisons between rows are
+paired bootstraps over the test models (:func:`benchmarks.significance.compare`).
+"""
+
+from __future__ import annotations
+
+import math
+
+import numpy as np
+import pandas as pd
+
+from benchmarks.results import result_filename, zoo_key
+from benchmarks.significance import compare
+from zoo_data.presets import PRESETS
+
+__all__ = ["PAPER_TABLE1", "REFERENCE_KIND", "REFERENCES_TITLE", "SECTIONS", "CSV_COLUMNS",
+           "PLOTS", "plot_name", "leaderboard_frame"]
+
+#: Paper Table 1 (Tiny RNN Zoo, test Kendall's tau): method -> (mean, std or None).
+PAPER_TABLE1: dict[str, tuple[float, float | None]] = {
+    "STATNN": (0.8839, 0.0007),
+    "UNF": (0.8968, 0.0006),
+    "Deep Sets": (0.8306, None),
+}
+#: The preset whose tables carry the paper's reference rows.
+PAPER_PRESET = "paper"
+#: ``kind`` of the reference rows in the CSV.
+REFERENCE_KIND = "paper (reference)"
+#: The heading of the second section of every zoo's table.
+REFERENCES_TITLE = "references (do not read weights, or run the network)"
+
+#: Sections of a zoo's table, in order: what the rows read.
+SECTIONS = {"weights": "weight-space", "unknown": "weight-space",
+            "metadata": "references", "function": "references"}
+
+CSV_COLUMNS: tuple[str, ...] = (
+    "zoo", "preset", "manifest_sha256", "older_zoo", "num_models", "num_test", "section",
+    "rank", "method", "display_name", "kind", "reads", "test_tau_mean", "test_tau_std",
+    "test_tau_n", "test_tau_ci_low", "test_tau_ci_high", "vs_above_diff", "vs_above_low",
+    "vs_above_high", "vs_above_significant", "gain_over_metadata_diff",
+    "gain_over_metadata_low", "gain_over_metadata_high", "gain_over_metadata_significant",
+    "best_metadata_method", "val_tau_mean", "val_tau_std", "spearman_mean", "r2_mean",
+    "mae_mean", "seeds", "param_count", "audit_max_abs_diff", "audit_num_permutations",
+    "wall_time_s", "plot", "result_file",
+)
+PLOTS = "plots"
+
+
+def _nan(value) -> float:
+    return math.nan if value is None else float(value)
+
+
+def plot_name(record: dict) -> str:
+    """``"<preset>-<sha8>__<method>.png"``: the file name of a record's plot."""
+    return result_filename(record).removesuffix(".json") + ".png"
+
+
+def _older_zoo(zoo: dict) -> bool:
+    """Whether ``zoo`` is of a preset the current code builds with another config."""
+    preset = PRESETS.get(zoo["preset"])
+    return preset is not None and preset.fingerprint() != zoo["config_fingerprint"]
+
+
+def leaderboard_frame(records: list[dict]) -> pd.DataFrame:
+    """One row per record, plus the paper's reference rows for each ``paper``-preset zoo,
+    with :data:`CSV_COLUMNS`; sorted by zoo (current zoos before older ones, then preset
+    order of :data:`zoo_data.presets.PRESETS`, then name, then more models first), then
+    section (weight-space, then references), then ranked rows by mean test tau
+    (descending, undefined last, ties by method), then the paper's rows. ``rank`` counts
+    within a section from 1 for the best; ties share a rank; undefined tau has none. The
+    comparisons (``vs_above_*``, ``gain_over_metadata_*``) are those of
+    :func:`benchmarks.significance.compare` on the records' test predictions."""
+    rows = []
+    for record in records:
+        zoo, summary = record["zoo"], record["summary"]
+        audit = record["audit"] or {}
+        ci = record["test_tau_ci"] or {}
+        rows.append({
+            "zoo": zoo_key(zoo), "preset": zoo["preset"],
+            "manifest_sha256": zoo["manifest_sha256"], "older_zoo": _older_zoo(zoo),
+            "num_models": zoo["num_models"],
+            "num_test": zoo["splits"]["test"], "section": SECTIONS[record["reads"]],
+            "method": record["method"],
+            "display_name": record["display_name"], "kind": record["kind"],
+            "reads": record["reads"],
+            "test_tau_ci_low": _nan(ci.get("low")), "test_tau_ci_high": _nan(ci.get("high")),
+            "test_tau_mean": _nan(summary["test_kendall_tau"]["mean"]),
+            "test_tau_std": _nan(summary["test_kendall_tau"]["std"]),
+            "test_tau_n": summary["test_kendall_tau"]["n"],
+            "val_tau_mean": _nan(summary["val_kendall_tau"]["mean"]),
+            "val_tau_std": _nan(summary["val_kendall_tau"]["std"]),
+            "spearman_mean": _nan(summary["test_spearman"]["mean"]),
+            "r2_mean": _nan(summary["test_r2"]["mean"]),
+            "mae_mean": _nan(summary["test_mae"]["mean"]),
+            "seeds": len(record["seeds"]), "param_count": record["param_count"],
+            "audit_max_abs_diff": audit.get("max_abs_diff"),
+            "audit_num_permutations": audit.get("num_permutations"),
+            "wall_time_s": record["wall_time_s"],
+            "plot": f"{PLOTS}/{plot_name(record)}" if record["predictions"]["model_id"]
+            else None,
+            "result_file": result_filename(record),
+        })
+    zoos = {(r["zoo"], r["manifest_sha256"]): r for r in rows}
+    for first in zoos.values():
+        if first["preset"] != PAPER_PRESET:
+            continue
+        for name, (mean, std) in PAPER_TABLE1.items():
+            rows.append({
+                **{key: first[key] for key in ("zoo", "preset", "manifest_sha256",
+                                               "older_zoo", "num_models", "num_test")},
+                "section": "paper", "reads": "weights",
+                "method": "paper-" + name.lower().replace(" ", "-"), "display_name": name,
+                "kind": REFERENCE_KIND,
+                "test_tau_mean": mean, "test_tau_std": _nan(std),
+            })
+    frame = pd.DataFrame(rows, columns=list(CSV_COLUMNS))
+    if frame.empty:
+        return frame
+    order = {name: i for i, name in enumerate(PRESETS)}
+    sections = {"weight-space": 0, "references": 1, "paper": 2}
+    frame["_preset_order"] = frame["preset"].map(lambda p: order.get(p, len(order)))
+    frame["_section"] = frame["section"].map(sections)
+    frame["_reference"] = frame["kind"] == REFERENCE_KIND
+    frame = frame.sort_values(
+        ["older_zoo", "_preset_order", "preset", "num_models", "manifest_sha256", "_section",
+         "test_tau_mean", "method"],
+        ascending=[True, True, True, False, True, True, False, True], na_position="last",
+        kind="mergesort",
+    )
+    ranked = frame["test_tau_mean"].where(~frame["_reference"])
+    frame["rank"] = (ranked.groupby([frame["zoo"] + frame["manifest_sha256"],
+                                     frame["section"]])
+                     .rank(method="min", ascending=False).astype("Int64"))
+    _add_comparisons(frame, {result_filename(r): r for r in records})
+    for column in ("num_models", "num_test", "test_tau_n", "seeds", "param_count",
+                   "audit_num_permutations"):
+        frame[column] = frame[column].astype("Int64")
+    for column in ("audit_max_abs_diff", "wall_time_s"):
+        frame[column] = frame[column].astype("float64")
+    return frame.drop(columns=["_preset_order", "_section", "_reference"]).reset_index(
+        drop=True)
+
+
+def _test_predictions(record: dict) -> tuple[np.ndarray, np.ndarray, tuple] | None:
+    """``(predicted (S, n), actual (n,), model ids)`` of a record, ids sorted."""
+    p = record["predictions"]
+    if not p["model_id"]:
+        return None
+    order = np.argsort(p["model_id"], kind="stable")
+    return (np.asarray(p["predicted_sr"], np.float64)[:, order],
+            np.asarray(p["actual_sr"], np.float64)[order],
+            tuple(np.asarray(p["model_id"])[order].tolist()))
+
+
+def _compare(a: dict, b: dict) -> tuple[float, float, float, bool] | None:
+    """Paired comparison of records ``a`` and ``b`` (A minus B) on their common test set;
+    ``None`` if they were scored on other test models or a tau is undefined."""
+    pa, pb = _test_predictions(a), _test_predictions(b)
+    if pa is None or pb is None or pa[2] != pb[2] or not np.array_equal(pa[1], pb[1]):
+        return None
+    result = compare(pa[0], pb[0], pa[1])
+    if result is None:
+        return None
+    return result.difference, result.low, result.high, result.significant
+
+
+def _add_comparisons(frame: pd.DataFrame, by_file: dict[str, dict]) -> None:
+    """Fill the ``vs_above_*`` (this row's tau minus the tau of the row above it in its
+    section) and ``gain_over_metadata_*`` (a weight-space row's tau minus the best
+    metadata reference's) columns of ``frame``, sorted as :func:`leaderboard_frame`
+    leaves it, in place."""
+    for column in ("vs_above", "gain_over_metadata"):
+        for part in ("diff", "low", "high"):
+            frame[f"{column}_{part}"] = np.nan
+        frame[f"{column}_significant"] = pd.Series(pd.NA, index=frame.index, dtype="boolean")
+    frame["best_metadata_method"] = None
+    for _, zoo_rows in frame.groupby(["zoo", "manifest_sha256"], sort=False):
+        measured = zoo_rows[zoo_rows["kind"] != REFERENCE_KIND]
+        metadata = measured[(measured["reads"] == "metadata")
+                            & measured["test_tau_mean"].notna()]
+        best = metadata.iloc[0] if len(metadata) else None  # sorted: highest tau first
+        for _, section in measured.groupby("section", sort=False):
+            above = None
+            for index, row in section.iterrows():
+                record = by_file[row["result_file"]]
+                if above is not None:
+                    _put(frame, index, "vs_above", _compare(record, by_file[above]))
+                if not pd.isna(row["test_tau_mean"]):
+                    above = row["result_file"]
+                if best is not None and row["section"] == "weight-space":
+                    frame.loc[index, "best_metadata_method"] = best["method"]
+                    _put(frame, index, "gain_over_metadata",
+                         _compare(record, by_file[best["result_file"]]))
+
+
+def _put(frame: pd.DataFrame, index, column: str, result) -> None:
+    if result is None:
+        return
+    diff, low, high, significant = result
+    frame.loc[index, [f"{column}_diff", f"{column}_low", f"{column}_high"]] = [diff, low, high]
+    frame.loc[index, f"{column}_significant"] = significant

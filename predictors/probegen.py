@@ -1,0 +1,95 @@
+"""ProbeGen: learned probe inputs run through each model, the outputs into an MLP.
+
+The idea is that of probe-generator methods for weight-space learning (Kahana et al.,
+"Deep Linear Probe Generators for Weight Space Learning", ICLR 2025, and the probing
+line of work before it): instead of reading a network's weights, feed it a few learned
+inputs and read its outputs. This implementation is our own, for the zoo's seq2seq GRU.
+
+Shapes, for ``B`` models, ``K`` probes, question length ``T_q``, answer length ``T_a``,
+vocabulary ``V``:
+
+- probes: ``K`` trainable questions of logits ``(K, T_q, V)``; each character is
+  ``softmax`` of its logits, a soft one-hot input;
+- each model (its archived weights, :class:`zoo_data.model.Seq2Seq`) encodes every probe
+  and decodes ``T_a`` steps from ``=``, each step's input the ``softmax`` of the previous
+  step's logits (a differentiable greedy decoding), giving ``(B, K, T_a, V)`` output
+  probabilities;
+- features: those probabilities, flattened to ``(B, K T_a V)``, into an MLP (two hidden
+  layers of 256) -> ``(B,)`` logits.
+
+The weights enter only through the network's function, so the prediction is invariant
+to any permutation of the hidden units by construction (the symmetry audit shows it to
+float rounding). Probes and head are trained together under the protocol.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from typing import Any
+
+import flax.linen as nn
+import jax
+import jax.numpy as jnp
+
+from predictors.base import Predictor
+from predictors.mlp import MLP
+from zoo_data.model import Seq2Seq
+from zoo_data.presets import ZooConfig
+from zoo_data.task import EQUALS, VOCAB_SIZE
+
+__all__ = ["ProbeGenNet", "ProbeGen"]
+
+
+class ProbeGenNet(nn.Module):
+    """Weights ``(B, *shape, 1)`` per tensor -> ``(B,)`` logits (module docstring)."""
+
+    hidden: int
+    question_length: int
+    answer_length: int
+    num_probes: int = 32
+    head: Sequence[int] = (256, 256)
+
+    @nn.compact
+    def __call__(self, params: Any) -> jnp.ndarray:
+        vocab = VOCAB_SIZE
+        probes = self.param("probes", nn.initializers.normal(1.0),
+                            (self.num_probes, self.question_length, vocab))
+        questions = jax.nn.softmax(probes, axis=-1)  # (K, T_q, V)
+        model = Seq2Seq(hidden=self.hidden, vocab=vocab)
+        start = jax.nn.one_hot(jnp.full((self.num_probes,), EQUALS), vocab)
+
+        def respond(weights):  # one model -> (K, T_a, V) output probabilities
+            variables = {"params": weights}
+            carry = model.apply(variables, questions, method=Seq2Seq.encode)
+            x, outputs = start, []
+            for _ in range(self.answer_length):
+                carry, logits = model.apply(variables, carry, x,
+                                            method=lambda m, c, x: m.decoder(c, x))
+                x = jax.nn.softmax(logits, axis=-1)
+                outputs.append(x)
+            return jnp.stack(outputs, axis=1)
+
+        weights = jax.tree_util.tree_map(lambda w: w[..., 0], params)
+        responses = jax.vmap(respond)(weights)  # (B, K, T_a, V)
+        return MLP(tuple(self.head), name="head")(responses.reshape(responses.shape[0], -1))
+
+
+class ProbeGen(Predictor):
+    """32 learned probe questions through each model, its answers into an MLP."""
+
+    name = "probegen"
+    display_name = "ProbeGen (learned probes)"
+    num_probes: int = 32
+
+    def __init__(self) -> None:
+        self._config: ZooConfig | None = None
+
+    def bind(self, config: ZooConfig) -> None:
+        self._config = config
+
+    def module(self, spec: Any) -> nn.Module:
+        if self._config is None:
+            raise RuntimeError("ProbeGen.bind(config) must be called first")
+        c = self._config
+        return ProbeGenNet(hidden=c.hidden, question_length=2 * c.max_digits + 2,
+                           answer_length=c.max_digits + 2, num_probes=self.num_probes)

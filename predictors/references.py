@@ -1,0 +1,115 @@
+"""Reference rows: what a zoo's success rates give away without reading the weights.
+
+A weight-space method is worth what it gains over these; every board shows them.
+
+- :class:`HParams` (reads metadata): the sampled hyperparameters only (learning rate and
+  batch size, :data:`zoo_data.schema.HYPERPARAMETERS`). With ``l = log lr`` and
+  ``b = log batch size`` its features are ``[l, l², l³, b, b², l b]``, standardised with
+  the train split's statistics, into an MLP of two hidden layers of 64: it contains the
+  least-squares cubic fit of SR on ``l`` and ``b`` as a special case.
+- :class:`TrainLoss` (reads metadata): the final train loss the zoo stores, a
+  training-time signal, not a weight-space one. Feature ``log(train loss)``,
+  standardised, into ``Dense(1)``: a monotone map, so it ranks by the loss itself.
+- :class:`ProbeOracle` (reads the function): each model, from its archived weights, run
+  greedily on ``K`` fresh problems drawn from the zoo's training distribution (uniform
+  over the training pool, with replacement, as training batches are; never the held-out
+  test problems that define SR), its accuracy on them into ``Dense(1)``: how far
+  weight-space methods are from simply evaluating the network.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+import flax.linen as nn
+import jax
+import jax.numpy as jnp
+import numpy as np
+
+from predictors.base import Predictor
+from predictors.mlp import MLP
+from zoo_data.model import Seq2Seq, greedy_success
+from zoo_data.presets import ZooConfig
+from zoo_data.schema import HYPERPARAMETERS
+from zoo_data.task import VOCAB_SIZE, problem_sets
+
+__all__ = ["HParams", "TrainLoss", "ProbeOracle"]
+
+
+class HParams(Predictor):
+    """The sampled hyperparameters (a cubic in log learning rate, log batch size) into a
+    small MLP."""
+
+    name = "hparams"
+    display_name = "Hyperparameters only"
+    reads = "metadata"
+    metadata_columns = HYPERPARAMETERS
+    cache_features = True
+    standardize_features = True
+
+    def features(self, columns, spec: Any) -> np.ndarray:
+        lr = np.log(columns["learning_rate"])
+        bs = np.log(columns["batch_size"])
+        return np.stack([lr, lr**2, lr**3, bs, bs**2, lr * bs], axis=1).astype(np.float32)
+
+    def module(self, spec: Any) -> nn.Module:
+        return MLP((64, 64))
+
+
+class TrainLoss(Predictor):
+    """The final train loss stored in the zoo (a training-time signal), monotone."""
+
+    name = "train-loss"
+    display_name = "Final train loss (training-time signal)"
+    reads = "metadata"
+    metadata_columns = ("train_loss",)
+    cache_features = True
+    standardize_features = True
+
+    def features(self, columns, spec: Any) -> np.ndarray:
+        return np.log(np.maximum(columns["train_loss"], 1e-12))[:, None].astype(np.float32)
+
+    def module(self, spec: Any) -> nn.Module:
+        return MLP(())
+
+
+class ProbeOracle(Predictor):
+    """Accuracy of each network on ``num_problems`` fresh training-distribution problems."""
+
+    name = "probe-oracle"
+    display_name = "Network on fresh problems (probe oracle)"
+    reads = "function"
+    cache_features = True
+    standardize_features = True
+    num_problems: int = 100
+    #: mixed with the zoo seed to draw the problems (never the test set's draw)
+    problem_seed: int = 0x0AC1E
+
+    def __init__(self, num_problems: int | None = None) -> None:
+        if num_problems is not None:
+            if num_problems < 1:
+                raise ValueError(f"num_problems {num_problems}: need at least 1")
+            self.num_problems = num_problems
+        self._accuracy = None
+
+    def bind(self, config: ZooConfig) -> None:
+        _, pool = problem_sets(config)
+        rng = np.random.default_rng([config.seed, self.problem_seed])
+        pick = rng.integers(0, len(pool), self.num_problems)
+        question = jnp.asarray(pool.question[pick], jnp.int32)
+        answer = jnp.asarray(pool.answer[pick], jnp.int32)
+        model = Seq2Seq(hidden=config.hidden, vocab=VOCAB_SIZE)
+
+        def accuracy(params):  # one model's params -> its accuracy on the problems
+            return jnp.mean(greedy_success(model, params, question, answer))
+
+        self._accuracy = jax.jit(jax.vmap(accuracy))
+
+    def features(self, params: dict, spec: Any) -> np.ndarray:
+        if self._accuracy is None:
+            raise RuntimeError("ProbeOracle.bind(config) must be called first")
+        weights = jax.tree_util.tree_map(lambda x: jnp.asarray(x[..., 0]), params)
+        return np.asarray(self._accuracy(weights), np.float32)[:, None]
+
+    def module(self, spec: Any) -> nn.Module:
+        return MLP(())
