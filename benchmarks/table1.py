@@ -105,9 +105,10 @@ def format_table1(rows: list[dict], preset: str) -> str:
         return f"{mean:.4f}" + (f" ± {std:.4f}" if std is not None else "")
 
     head = f"Table 1, test Kendall's tau ({preset} zoo; paper: paper-preset zoo)"
-    lines = [head, f"{'method':<28}{'ours':>22}{'seeds':>7}{'paper':>20}{'params':>12}"]
+    width = max([len("method"), *(len(r["display_name"]) for r in rows)]) + 2
+    lines = [head, f"{'method':<{width}}{'ours':>22}{'seeds':>7}{'paper':>20}{'params':>12}"]
     for r in rows:
         paper = pm(r["paper_mean"], r["paper_std"]) if r["paper_mean"] is not None else "—"
-        lines.append(f"{r['display_name']:<28}{pm(r['mean'], r['std']):>22}{r['n']:>7}"
+        lines.append(f"{r['display_name']:<{width}}{pm(r['mean'], r['std']):>22}{r['n']:>7}"
                      f"{paper:>20}{r['param_count']:>12,}")
     return "\n".join(lines)

@@ -9,12 +9,13 @@ A weight-space method is worth what it gains over these; every board shows them.
   least-squares cubic fit of SR on ``l`` and ``b`` as a special case.
 - :class:`TrainLoss` (reads metadata): the final train loss the zoo stores, a
   training-time signal, not a weight-space one. Feature ``log(train loss)``,
-  standardised, into ``Dense(1)``: a monotone map, so it ranks by the loss itself.
+  standardised, into :func:`monotone_head`: a monotone map, so it ranks by the loss
+  itself, in the direction the train split says.
 - :class:`ProbeOracle` (reads the function): each model, from its archived weights, run
   greedily on ``K`` fresh problems drawn from the zoo's training distribution (uniform
   over the training pool, with replacement, as training batches are; never the held-out
-  test problems that define SR), its accuracy on them into ``Dense(1)``: how far
-  weight-space methods are from simply evaluating the network.
+  test problems that define SR), its accuracy on them into :func:`monotone_head`: how
+  far weight-space methods are from simply evaluating the network.
 """
 
 from __future__ import annotations
@@ -29,11 +30,20 @@ import numpy as np
 from predictors.base import Predictor
 from predictors.mlp import MLP
 from zoo_data.model import Seq2Seq, greedy_success
-from zoo_data.presets import ZooConfig
+from zoo_data.presets import ZooConfig, problem_sets
 from zoo_data.schema import HYPERPARAMETERS
-from zoo_data.task import VOCAB_SIZE, problem_sets
+from zoo_data.task import VOCAB_SIZE
 
-__all__ = ["HParams", "TrainLoss", "ProbeOracle"]
+__all__ = ["HParams", "TrainLoss", "ProbeOracle", "monotone_head"]
+
+
+def monotone_head() -> nn.Module:
+    """``Dense(1)`` on one standardised feature with its weight initialised at 0: the
+    first gradient step sets the weight's sign to that of the feature's covariance with
+    SR on the train split, so the ranking's direction is learned from the data, never
+    left to the initialisation (a random initial weight of the wrong sign would not
+    flip within the protocol's few hundred steps at learning rate 1e-3)."""
+    return nn.Dense(1, kernel_init=nn.initializers.zeros_init())
 
 
 class HParams(Predictor):
@@ -70,7 +80,7 @@ class TrainLoss(Predictor):
         return np.log(np.maximum(columns["train_loss"], 1e-12))[:, None].astype(np.float32)
 
     def module(self, spec: Any) -> nn.Module:
-        return MLP(())
+        return monotone_head()
 
 
 class ProbeOracle(Predictor):
@@ -112,4 +122,4 @@ class ProbeOracle(Predictor):
         return np.asarray(self._accuracy(weights), np.float32)[:, None]
 
     def module(self, spec: Any) -> nn.Module:
-        return MLP(())
+        return monotone_head()

@@ -21,8 +21,7 @@ from zoo_builder.programs import group_programs
 from zoo_builder.shards import GroupResult
 from zoo_data.hparams import model_hparams
 from zoo_data.layout import TrainingGroup
-from zoo_data.presets import TRAINER_REVISION, ZooConfig
-from zoo_data.task import problem_sets
+from zoo_data.presets import TRAINER_REVISION, ZooConfig, problem_sets
 
 __all__ = ["model_key", "train_group"]
 

@@ -12,11 +12,13 @@ import dataclasses
 import hashlib
 import json
 from dataclasses import dataclass
+from functools import lru_cache
 
 from zoo_data.errors import TinyZooError
-from zoo_data.task import OPERAND_SCHEMES, digit_probabilities
+from zoo_data.task import OPERAND_SCHEMES, Problems, digit_probabilities, make_problem_sets
 
-__all__ = ["ZooConfig", "PRESETS", "SCHEDULES", "TRAINER_REVISION", "get_preset"]
+__all__ = ["ZooConfig", "PRESETS", "SCHEDULES", "TRAINER_REVISION", "get_preset",
+           "problem_sets"]
 
 #: Learning-rate schedules a config may name (their factors: :mod:`zoo_builder.schedule`).
 SCHEDULES = ("constant", "cosine")
@@ -150,3 +152,11 @@ def get_preset(name: str) -> ZooConfig:
     if name not in PRESETS:
         raise TinyZooError(f"unknown preset {name!r}; choose one of {', '.join(PRESETS)}")
     return PRESETS[name]
+
+
+@lru_cache(maxsize=4)
+def problem_sets(config: ZooConfig) -> tuple[Problems, Problems]:
+    """The zoo's (test set, training pool), from its config
+    (:func:`zoo_data.task.make_problem_sets`)."""
+    return make_problem_sets(config.seed, config.max_digits, config.n_test, config.n_train_pool,
+                             config.digit_weights, config.operands)

@@ -32,13 +32,8 @@ the pool. Both derive from the zoo seed alone.
 from __future__ import annotations
 
 from dataclasses import dataclass
-from functools import lru_cache
-from typing import TYPE_CHECKING
 
 import numpy as np
-
-if TYPE_CHECKING:  # presets imports this module
-    from zoo_data.presets import ZooConfig
 
 __all__ = [
     "VOCAB",
@@ -55,7 +50,6 @@ __all__ = [
     "problem_space_size",
     "encode",
     "make_problem_sets",
-    "problem_sets",
 ]
 
 VOCAB = "0123456789+=$_"  # "$" is <EOS>, "_" is <PAD> in printed form
@@ -201,9 +195,3 @@ def make_problem_sets(
     train = encode(arr[n_test:, 0], arr[n_test:, 1], max_digits)
     return test, train
 
-
-@lru_cache(maxsize=4)
-def problem_sets(config: ZooConfig) -> tuple[Problems, Problems]:
-    """The zoo's (test set, training pool), from its config (:func:`make_problem_sets`)."""
-    return make_problem_sets(config.seed, config.max_digits, config.n_test, config.n_train_pool,
-                             config.digit_weights, config.operands)

@@ -47,8 +47,8 @@ from zoo_builder.programs import block_size, group_programs
 from zoo_builder.train import model_key
 from zoo_data.hparams import model_hparams
 from zoo_data.layout import training_groups
-from zoo_data.presets import ZooConfig, get_preset
-from zoo_data.task import VOCAB_SIZE, problem_sets
+from zoo_data.presets import ZooConfig, get_preset, problem_sets
+from zoo_data.task import VOCAB_SIZE
 
 
 def forward_backward_flops(config: ZooConfig, batch_size: int) -> float:

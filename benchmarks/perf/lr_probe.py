@@ -31,8 +31,8 @@ from zoo_builder.programs import group_programs
 from zoo_builder.train import model_key
 from zoo_data.atomic import atomic_write, json_bytes
 from zoo_data.model import Seq2Seq
-from zoo_data.presets import ZooConfig, get_preset
-from zoo_data.task import EQUALS, PAD, VOCAB_SIZE, problem_sets
+from zoo_data.presets import ZooConfig, get_preset, problem_sets
+from zoo_data.task import EQUALS, PAD, VOCAB_SIZE
 
 
 def greedy_tokens(config: ZooConfig, params, question: np.ndarray, length: int) -> np.ndarray:

@@ -13,10 +13,10 @@ from predictors.references import HParams, ProbeOracle, TrainLoss
 from predictors.unf import permute_each
 from tests.predictors.test_predictors import H, random_weights
 from zoo_data.model import Seq2Seq, greedy_success
-from zoo_data.presets import ZooConfig
+from zoo_data.presets import ZooConfig, problem_sets
 from zoo_data.schema import HYPERPARAMETERS
 from zoo_data.spec import seq2seq_spec, symmetry_spec
-from zoo_data.task import VOCAB_SIZE, problem_sets
+from zoo_data.task import VOCAB_SIZE
 
 CONFIG = ZooConfig("ref-test", num_models=30, hidden=H, max_digits=1, steps=10, n_test=20,
                    n_train_pool=60, group_size=8)
@@ -83,3 +83,13 @@ def test_probegen_training_is_bitwise_reproducible(synthetic_zoo_master):
     for x, y in zip(jax.tree_util.tree_leaves(a.trained.variables),
                     jax.tree_util.tree_leaves(b.trained.variables), strict=True):
         assert np.asarray(x).tobytes() == np.asarray(y).tobytes()
+
+
+@pytest.mark.parametrize("cls", [TrainLoss, ProbeOracle])
+def test_monotone_references_learn_the_direction_from_the_data(cls, synthetic_zoo_master):
+    """Whatever the seed, the one-feature references rank in the direction the train
+    split shows (their weight starts at 0), so seeds agree on the sign."""
+    config = ProtocolConfig(epochs=2, batch_size=8)
+    signs = {np.sign(run_protocol(cls(), synthetic_zoo_master, seed, config)
+                     .trained.variables["params"]["kernel"].item()) for seed in range(4)}
+    assert len(signs) == 1 and 0 not in signs

@@ -18,9 +18,9 @@ from zoo_builder.objective import flax_logits, sequence_loss
 from zoo_builder.train import train_group
 from zoo_data.layout import training_groups
 from zoo_data.model import Seq2Seq, greedy_success, init_params
-from zoo_data.presets import ZooConfig
+from zoo_data.presets import ZooConfig, problem_sets
 from zoo_data.spec import seq2seq_spec
-from zoo_data.task import PAD, VOCAB_SIZE, encode, problem_sets
+from zoo_data.task import PAD, VOCAB_SIZE, encode
 
 DESIGN_NAMES = {
     f"{prefix}{gate}/{leaf}"
