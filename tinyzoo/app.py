@@ -5,7 +5,7 @@ from __future__ import annotations
 
 import typer
 
-__all__ = ["PROG_NAME", "app", "reproduce_app"]
+__all__ = ["PROG_NAME", "app", "reproduce_app", "NO_VERIFY", "skip_verification"]
 
 PROG_NAME = "tinyzoo"
 
@@ -29,3 +29,20 @@ reproduce_app = typer.Typer(
     pretty_exceptions_enable=False,
 )
 app.add_typer(reproduce_app, name="reproduce", help="Reproduce the paper's tables.")
+
+#: ``--no-verify`` of every command that reads weights.
+NO_VERIFY = typer.Option(
+    False, "--no-verify",
+    help="Trust the shards without checking their sha256 (for zoos you know are intact).",
+)
+
+
+def skip_verification(no_verify: bool) -> None:
+    """Honour ``--no-verify`` in this process and the child processes it starts
+    (:data:`zoo_data.verify.NO_VERIFY_ENV`)."""
+    if no_verify:
+        import os
+
+        from zoo_data.verify import NO_VERIFY_ENV
+
+        os.environ[NO_VERIFY_ENV] = "1"

@@ -6,7 +6,7 @@ from __future__ import annotations
 
 import typer
 
-from tinyzoo.app import PROG_NAME, app, reproduce_app
+from tinyzoo.app import NO_VERIFY, PROG_NAME, app, reproduce_app, skip_verification
 
 
 def _fmt(value: float | None) -> str:
@@ -106,7 +106,9 @@ def bench_command(
     augment: bool = _AUGMENT,
     results_dir: str = typer.Option("leaderboard/results", help="Where result files go."),
     quiet: bool = typer.Option(False, "--quiet", help="No progress bars."),
+    no_verify: bool = NO_VERIFY,
 ) -> None:
+    skip_verification(no_verify)
     config = _protocol(epochs, batch_size, lr, augment)
     from benchmarks.bench import run_benchmark
 
@@ -132,7 +134,9 @@ def audit_command(
     batch_size: int = _BATCH,
     lr: float = _LR,
     quiet: bool = typer.Option(False, "--quiet", help="No progress bar."),
+    no_verify: bool = NO_VERIFY,
 ) -> None:
+    skip_verification(no_verify)
     config = _protocol(epochs, batch_size, lr, False)
     from benchmarks.audit import INVARIANCE_TOLERANCE, run_audit
 
@@ -160,7 +164,9 @@ def table1_command(
     results_dir: str = typer.Option("leaderboard/results", help="Where result files go."),
     leaderboard_dir: str = typer.Option("leaderboard", help="Where the tables go."),
     quiet: bool = typer.Option(False, "--quiet", help="No progress bars."),
+    no_verify: bool = NO_VERIFY,
 ) -> None:
+    skip_verification(no_verify)
     config = _protocol(epochs, batch_size, lr, False)
     from benchmarks.table1 import format_table1, reproduce_table1
 

@@ -9,7 +9,7 @@ import json
 
 import typer
 
-from tinyzoo.app import app
+from tinyzoo.app import NO_VERIFY, app, skip_verification
 from zoo_data.errors import TinyZooError
 from zoo_data.version import __version__
 
@@ -107,11 +107,12 @@ def info_command(
         None, help="Where to write the SR histogram [default: ZOO_DIR/sr_histogram.png]."
     ),
     as_json: bool = typer.Option(False, "--json", help="Print the summary as JSON."),
-    no_check: bool = typer.Option(False, "--no-check", help="Skip re-hashing the shards."),
+    no_verify: bool = typer.Option(False, "--no-verify", "--no-check",
+                                   help="Trust the shards without checking their sha256."),
 ) -> None:
     from zoo_data.info import describe_zoo, format_summary
 
-    summary = describe_zoo(zoo_dir, png, check=not no_check)
+    summary = describe_zoo(zoo_dir, png, check=not no_verify)
     if as_json:
         typer.echo(json.dumps(summary, indent=2))
     else:
@@ -129,7 +130,9 @@ def export_command(
         None, help="safetensors only: export one split (train, val or test)."
     ),
     quiet: bool = typer.Option(False, "--quiet", help="No progress bar."),
+    no_verify: bool = NO_VERIFY,
 ) -> None:
+    skip_verification(no_verify)
     from zoo_data.export import export_zoo
 
     zoo, paths = export_zoo(zoo_dir, format, out, split, progress=not quiet)

@@ -155,8 +155,9 @@ def describe_zoo(zoo_dir: str | os.PathLike, png: str | os.PathLike | None = Non
                  check: bool = True) -> dict:
     """:func:`zoo_summary` of the zoo in ``zoo_dir`` with its SR histogram written to
     ``png`` (default ``zoo_dir/sr_histogram.png``); the summary's ``histogram_png``
-    names the file."""
-    zoo = open_local_zoo(zoo_dir)
+    names the file. With ``check``, a damaged shard is refused before anything is read
+    (:func:`~zoo_data.zoo.open_local_zoo`)."""
+    zoo = open_local_zoo(zoo_dir, verify=None if check else False)
     summary = zoo_summary(zoo, check=check)
     png_path = Path(png) if png is not None else Path(zoo_dir) / "sr_histogram.png"
     summary["histogram_png"] = str(write_sr_histogram(zoo, png_path))

@@ -10,14 +10,15 @@ libraries whose arithmetic the weights depend on), ``num_models``, ``num_groups`
 
 from __future__ import annotations
 
-import json
 import os
 import platform
 from pathlib import Path
 
+from zoo_data import fields
 from zoo_data.errors import TinyZooError
+from zoo_data.fields import strict_json
 from zoo_data.layout import MANIFEST, ZooLayout
-from zoo_data.presets import ZooConfig
+from zoo_data.presets import MAX_GROUPS, MAX_MODELS, ZooConfig
 from zoo_data.splits import split_record
 from zoo_data.version import __version__, package_versions
 
@@ -27,6 +28,7 @@ __all__ = [
     "new_manifest",
     "read_manifest",
     "parse_manifest",
+    "check_manifest",
     "manifest_config",
 ]
 
@@ -35,7 +37,12 @@ FORMAT_VERSION = 1
 #: The libraries whose versions a manifest records (the weights depend on them).
 VERSIONED_PACKAGES = ("jax", "jaxlib", "flax", "optax", "numpy", "datasets", "pyarrow")
 
-_MANIFEST_KEYS = ("format_version", "config", "config_fingerprint", "shards", "complete")
+#: Most bytes a manifest may have (the paper zoo's is about 5 KB).
+MAX_MANIFEST_BYTES = 4 << 20
+#: A shard's sha256, as manifests and sidecars record it.
+SHA256_HEX = r"[0-9a-f]{64}"
+#: A shard's file name (:func:`zoo_data.layout.shard_name`).
+SHARD_NAME = r"train-[0-9]{5}-of-[0-9]{5}\.parquet"
 
 
 def new_manifest(layout: ZooLayout, shards: dict, complete: bool) -> dict:
@@ -74,37 +81,145 @@ def read_manifest(zoo_dir: str | os.PathLike) -> dict:
 
 
 def parse_manifest(raw: bytes, where: str) -> dict:
-    """Parse and check a manifest's bytes; errors name ``where`` (a path or URL).
+    """Parse and check a manifest's bytes (:func:`check_manifest`); errors name ``where``
+    (a path or URL).
 
     Raises:
-      TinyZooError: if ``raw`` is truncated or invalid JSON, not an object, lacks a key
-        of :data:`_MANIFEST_KEYS`, or has another format version.
+      TinyZooError: one line: more than :data:`MAX_MANIFEST_BYTES`, truncated or invalid
+        JSON, a duplicate key, nesting deeper than :data:`zoo_data.fields.MAX_JSON_DEPTH`,
+        or any field :func:`check_manifest` refuses.
     """
+    return check_manifest(strict_json(raw, where, max_bytes=MAX_MANIFEST_BYTES), where)
+
+
+def _check_config(name: str, value: object) -> ZooConfig:
     try:
-        manifest = json.loads(raw)
-    except ValueError as e:
-        raise TinyZooError(f"{where}: truncated or invalid JSON ({e})") from None
+        return ZooConfig.from_dict(value)
+    except TinyZooError as e:
+        msg = str(e)
+        raise TinyZooError(msg if msg.startswith("config") else f"config.{msg}") from None
+
+
+def _string_map(name: str, value: object) -> dict:
+    if not isinstance(value, dict) or len(value) > 64:
+        raise TinyZooError(f"{name} {fields.show(value)}: need an object of at most 64 "
+                           "names and version strings")
+    for key, val in value.items():
+        fields.text(f"{name}.{key}", val, r"[^\x00-\x1f]{1,100}", "a version string")
+    return value
+
+
+def _shard_entry(name: str, value: object) -> dict:
+    return fields.record(name, value, {
+        "group": lambda n, v: fields.integer(n, v, 0, MAX_GROUPS - 1),
+        "rows": lambda n, v: fields.integer(n, v, 1, MAX_MODELS),
+        "sha256": lambda n, v: fields.text(n, v, SHA256_HEX, "64 lowercase hex digits"),
+    })
+
+
+def _shards(name: str, value: object) -> dict:
+    if not isinstance(value, dict) or len(value) > MAX_GROUPS:
+        raise TinyZooError(f"{name} {fields.show(value)}: need an object of at most "
+                           f"{MAX_GROUPS} shards")
+    for key, entry in value.items():
+        fields.text(f"{name} key", key, SHARD_NAME, "a shard name like "
+                    "'train-00000-of-00010.parquet'")
+        _shard_entry(f"{name}.{key}", entry)
+    return value
+
+
+def _provenance(name: str, value: object) -> dict:
+    def hosts(n: str, v: object) -> list:
+        if not isinstance(v, list) or not 1 <= len(v) <= 16:
+            raise TinyZooError(f"{n} {fields.show(v)}: need a list of 1 to 16 host names")
+        for i, h in enumerate(v):
+            fields.text(f"{n}[{i}]", h, r"[A-Za-z0-9.:\[\]_-]{1,255}", "a host name")
+        return v
+
+    return fields.record(name, value, {
+        "source": lambda n, v: fields.text(n, v, r"[^\x00-\x1f]{1,2048}", "a URL"),
+        "hosts": hosts,
+        "manifest_sha256": lambda n, v: fields.text(n, v, SHA256_HEX,
+                                                     "64 lowercase hex digits"),
+    })
+
+
+_MANIFEST_FIELDS = {
+    "format_version": lambda n, v: fields.integer(n, v, FORMAT_VERSION, FORMAT_VERSION),
+    "config": _check_config,
+    "config_fingerprint": lambda n, v: fields.text(n, v, r"[0-9a-f]{16}",
+                                                   "16 lowercase hex digits"),
+    "builder_version": lambda n, v: fields.text(n, v, r"[0-9A-Za-z.+_-]{1,64}",
+                                                "a version string"),
+    "versions": _string_map,
+    "num_models": lambda n, v: fields.integer(n, v, 1, MAX_MODELS),
+    "num_groups": lambda n, v: fields.integer(n, v, 1, MAX_GROUPS),
+    "splits": lambda n, v: fields.record(n, v, {
+        "method": lambda n2, v2: fields.text(n2, v2, r"[^\x00-\x1f]{1,200}", "a text"),
+        **{s: lambda n2, v2: fields.record(n2, v2, {
+            k: lambda n3, v3: fields.integer(n3, v3, 0, MAX_MODELS)
+            for k in ("start", "stop", "count")}) for s in ("train", "val", "test")},
+    }),
+    "shards": _shards,
+    "complete": fields.boolean,
+    "provenance": _provenance,
+}
+#: Keys a manifest must have (``provenance`` is written by downloads only; a manifest
+#: without ``splits`` predates them, and readers say how to refresh it).
+_MANIFEST_KEYS = tuple(k for k in _MANIFEST_FIELDS if k not in ("provenance", "splits"))
+
+
+def check_manifest(manifest: object, where: str) -> dict:
+    """Check every field of a parsed manifest (types, ranges, the config's own checks
+    in :func:`zoo_data.presets.check_config`), that the fields agree (``num_models``
+    and ``num_groups`` are the config's, each listed shard's group and row count are
+    those of its training group), and that no key is unknown.
+
+    Returns ``manifest`` with ``"config"`` still a JSON object; :func:`manifest_config`
+    returns the checked :class:`ZooConfig`.
+
+    Raises:
+      TinyZooError: one line naming ``where`` and the field at fault.
+    """
     if not isinstance(manifest, dict):
         raise TinyZooError(f"{where}: not a zoo manifest (expected a JSON object)")
-    missing = [k for k in _MANIFEST_KEYS if k not in manifest]
-    if missing:
-        raise TinyZooError(f"{where}: not a zoo manifest (missing {', '.join(missing)})")
-    if manifest["format_version"] != FORMAT_VERSION:
+    if "format_version" in manifest and manifest["format_version"] != FORMAT_VERSION:
         raise TinyZooError(
-            f"{where}: zoo format version {manifest['format_version']!r}, "
+            f"{where}: zoo format version {fields.show(manifest['format_version'])}, "
             f"this builder reads version {FORMAT_VERSION}"
         )
-    if not isinstance(manifest["config"], dict) or not isinstance(manifest["shards"], dict):
-        raise TinyZooError(f"{where}: not a zoo manifest (config or shards is not an object)")
+    try:
+        checked = fields.record("manifest", manifest, _MANIFEST_FIELDS, _MANIFEST_KEYS)
+    except TinyZooError as e:
+        msg = str(e).removeprefix("manifest.").removeprefix("manifest: ")
+        raise TinyZooError(f"{where}: {msg}") from None
+    config: ZooConfig = checked["config"]
+    layout = ZooLayout.of(config)
+    if manifest["num_models"] != config.num_models:
+        raise TinyZooError(f"{where}: num_models {manifest['num_models']} but the config "
+                           f"has {config.num_models}")
+    if manifest["num_groups"] != len(layout.groups):
+        raise TinyZooError(f"{where}: num_groups {manifest['num_groups']} but the config "
+                           f"makes {len(layout.groups)} training groups")
+    groups = dict(zip(layout.shard_names, layout.groups, strict=True))
+    for name, entry in manifest["shards"].items():
+        group = groups.get(name)
+        if group is None:
+            raise TinyZooError(f"{where}: lists unknown shard {name}")
+        if entry["group"] != group.index or entry["rows"] != len(group.model_ids):
+            raise TinyZooError(f"{where}: shards.{name}: group {entry['group']}, rows "
+                               f"{entry['rows']}; the config's group {group.index} has "
+                               f"{len(group.model_ids)} models")
     return manifest
 
 
 def manifest_config(manifest: dict, where: str) -> ZooConfig:
-    """The :class:`ZooConfig` of a parsed manifest, checked against its fingerprint."""
+    """The :class:`ZooConfig` of a manifest :func:`check_manifest` passed, checked
+    against its fingerprint."""
     try:
         config = ZooConfig.from_dict(manifest["config"])
-    except (TypeError, KeyError, ValueError) as e:
-        raise TinyZooError(f"{where}: invalid config ({e})") from None
+    except TinyZooError as e:
+        raise TinyZooError(f"{where}: config: {e}") from None
     if config.fingerprint() != manifest["config_fingerprint"]:
         raise TinyZooError(f"{where}: config does not match its fingerprint (edited?)")
     return config

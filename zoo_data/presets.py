@@ -14,11 +14,18 @@ import json
 from dataclasses import dataclass
 from functools import lru_cache
 
+from zoo_data import fields
 from zoo_data.errors import TinyZooError
-from zoo_data.task import OPERAND_SCHEMES, Problems, digit_probabilities, make_problem_sets
+from zoo_data.task import (
+    OPERAND_SCHEMES,
+    Problems,
+    digit_probabilities,
+    make_problem_sets,
+    problem_space_size,
+)
 
 __all__ = ["ZooConfig", "PRESETS", "SCHEDULES", "TRAINER_REVISION", "get_preset",
-           "problem_sets"]
+           "problem_sets", "check_config", "MAX_MODELS", "MAX_GROUPS"]
 
 #: Learning-rate schedules a config may name (their factors: :mod:`zoo_builder.schedule`).
 SCHEDULES = ("constant", "cosine")
@@ -30,6 +37,22 @@ SCHEDULES = ("constant", "cosine")
 #: before the fused forward pass; manifests without the field); 2: the fused hidden
 #: kernel of :mod:`zoo_builder.fused`.
 TRAINER_REVISION = 2
+
+# Bounds of a config (:func:`check_config`): generous next to the presets (the paper's
+# zoo has 10,000 models in 10 groups), small enough that no config read from a file can
+# make planning a build or reading a zoo hang or exhaust memory.
+MAX_MODELS = 100_000
+MAX_GROUPS = 10_000
+MAX_HIDDEN = 4096
+MAX_DIGITS = 9  # sums of two 9-digit operands fit in int64 with room to spare
+MAX_STEPS = 10_000_000
+MAX_TEST_PROBLEMS = 100_000
+MAX_TRAIN_PROBLEMS = 1_000_000
+MAX_BATCH_SIZE = 65_536
+MAX_BATCH_SIZES = 16
+MAX_LEARNING_RATE = 10.0
+#: A preset name: a known preset or a slug (it becomes part of file names).
+PRESET_NAME = r"[A-Za-z0-9][A-Za-z0-9_-]{0,39}"
 
 
 @dataclass(frozen=True)
@@ -88,22 +111,7 @@ class ZooConfig:
     trainer_revision: int = TRAINER_REVISION
 
     def __post_init__(self) -> None:
-        if self.block_size is not None and not 1 <= self.block_size <= self.group_size:
-            raise ValueError(
-                f"block_size {self.block_size}: need 1 <= block_size <= group_size "
-                f"({self.group_size})"
-            )
-        if self.operands not in OPERAND_SCHEMES:
-            raise ValueError(
-                f"operands {self.operands!r}: choose one of {', '.join(OPERAND_SCHEMES)}")
-        if self.lr_schedule not in SCHEDULES:
-            raise ValueError(
-                f"lr_schedule {self.lr_schedule!r}: choose one of {', '.join(SCHEDULES)}")
-        if self.digit_weights is not None:
-            if self.operands != "uniform-lengths":
-                raise ValueError(f"digit_weights applies only to operands='uniform-lengths', "
-                                 f"not {self.operands!r}")
-            digit_probabilities(self.max_digits, self.digit_weights)  # raises if malformed
+        check_config(self)
 
     def to_dict(self) -> dict:
         d = dataclasses.asdict(self)
@@ -118,17 +126,95 @@ class ZooConfig:
 
     @classmethod
     def from_dict(cls, d: dict) -> ZooConfig:
+        """The config of a JSON object (a manifest's ``config``), every field checked
+        (:func:`check_config`).
+
+        Raises:
+          TinyZooError: one line naming the field: not an object, an unknown or a
+            missing key, a value of the wrong type or out of range.
+        """
+        if not isinstance(d, dict):
+            raise TinyZooError(f"config {fields.show(d)}: need a JSON object")
+        known = {f.name: f for f in dataclasses.fields(cls)}
+        for key in d:
+            if key not in known:
+                raise TinyZooError(f"config: unknown key {fields.show(key)}")
+        for name, f in known.items():
+            if name not in d and f.default is dataclasses.MISSING:
+                raise TinyZooError(f"config: missing key {name!r}")
         d = dict(d)
-        d["batch_sizes"] = tuple(d["batch_sizes"])
+        d["batch_sizes"] = fields.int_list("batch_sizes", d.get("batch_sizes", (64, 128, 256)),
+                                           1, MAX_BATCH_SIZE, MAX_BATCH_SIZES, unique=True)
         d.setdefault("trainer_revision", 1)  # written before revisions were recorded
         if d.get("digit_weights") is not None:
-            d["digit_weights"] = tuple(float(w) for w in d["digit_weights"])
+            d["digit_weights"] = fields.number_list("digit_weights", d["digit_weights"], 0.0,
+                                                    1e6, MAX_DIGITS)
         return cls(**d)
 
     def fingerprint(self) -> str:
         """sha256 of the canonical JSON of the config (first 16 hex digits)."""
         blob = json.dumps(self.to_dict(), sort_keys=True).encode()
         return hashlib.sha256(blob).hexdigest()[:16]
+
+
+def check_config(c: ZooConfig) -> None:
+    """Check every field of ``c``: its type (ints are not bools; ``batch_sizes`` and
+    ``digit_weights`` are tuples) and range (the ``MAX_*`` bounds of this module), and
+    that the fields agree: ``lr_min <= lr_max``, ``block_size <= group_size``, at most
+    :data:`MAX_GROUPS` groups, and enough distinct problems for the test set and the
+    training pool.
+
+    Raises:
+      TinyZooError: one line naming the first field at fault and its value.
+    """
+    fields.text("preset", c.preset, PRESET_NAME, "a preset name: letters, digits, '-' or "
+                "'_', at most 40")
+    fields.integer("num_models", c.num_models, 1, MAX_MODELS)
+    fields.integer("hidden", c.hidden, 1, MAX_HIDDEN)
+    fields.integer("max_digits", c.max_digits, 1, MAX_DIGITS)
+    fields.integer("steps", c.steps, 1, MAX_STEPS)
+    fields.integer("n_test", c.n_test, 1, MAX_TEST_PROBLEMS)
+    fields.integer("n_train_pool", c.n_train_pool, 1, MAX_TRAIN_PROBLEMS)
+    fields.integer("group_size", c.group_size, 1, MAX_MODELS)
+    fields.integer("seed", c.seed, 0, 2**32 - 1)
+    lr_min = fields.number("lr_min", c.lr_min, 0.0, MAX_LEARNING_RATE, open_low=True)
+    lr_max = fields.number("lr_max", c.lr_max, 0.0, MAX_LEARNING_RATE, open_low=True)
+    if lr_min > lr_max:
+        raise TinyZooError(f"lr_min {lr_min} > lr_max {lr_max}: need lr_min <= lr_max")
+    if not isinstance(c.batch_sizes, tuple):
+        raise TinyZooError(f"batch_sizes {fields.show(c.batch_sizes)}: need a tuple of "
+                           "integers")
+    fields.int_list("batch_sizes", c.batch_sizes, 1, MAX_BATCH_SIZE, MAX_BATCH_SIZES,
+                    unique=True)
+    fields.integer("n_train_eval", c.n_train_eval, 1, MAX_TRAIN_PROBLEMS)
+    if c.block_size is not None:
+        fields.integer("block_size", c.block_size, 1, MAX_MODELS)
+        if c.block_size > c.group_size:
+            raise TinyZooError(f"block_size {c.block_size}: need 1 <= block_size <= "
+                               f"group_size ({c.group_size})")
+    fields.one_of("operands", c.operands, OPERAND_SCHEMES)
+    fields.one_of("lr_schedule", c.lr_schedule, SCHEDULES)
+    fields.integer("trainer_revision", c.trainer_revision, 1, TRAINER_REVISION)
+    groups = -(-c.num_models // c.group_size) + len(c.batch_sizes) - 1
+    if groups > MAX_GROUPS:
+        raise TinyZooError(f"group_size {c.group_size}: {c.num_models} models would make up "
+                           f"to {groups} groups, more than {MAX_GROUPS}")
+    if c.digit_weights is not None:
+        if not isinstance(c.digit_weights, tuple):
+            raise TinyZooError(f"digit_weights {fields.show(c.digit_weights)}: need a tuple "
+                               "of numbers")
+        fields.number_list("digit_weights", c.digit_weights, 0.0, 1e6, MAX_DIGITS)
+        if c.operands != "uniform-lengths":
+            raise TinyZooError(f"digit_weights applies only to operands='uniform-lengths', "
+                               f"not {c.operands!r}")
+        try:
+            digit_probabilities(c.max_digits, c.digit_weights)
+        except ValueError as e:
+            raise TinyZooError(str(e)) from None
+    space = problem_space_size(c.max_digits, c.digit_weights, c.operands)
+    if c.n_test + c.n_train_pool > space:
+        raise TinyZooError(f"n_test {c.n_test} + n_train_pool {c.n_train_pool}: max_digits "
+                           f"{c.max_digits} allows only {space} distinct problems")
 
 
 PRESETS: dict[str, ZooConfig] = {

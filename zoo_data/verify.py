@@ -1,5 +1,12 @@
-"""Re-check a local zoo against its manifest: a local check that reads every shard once
-and writes nothing."""
+"""Re-check a local zoo against its manifest: :func:`verify_zoo` (every check, a report)
+and :func:`check_shards` (the sha256 of every shard, before a zoo is used).
+
+:func:`check_shards` hashes each shard at most once per process: it remembers the shard
+files it verified by ``(real path, size, mtime_ns, inode, sha256)``, so opening the same
+zoo again is free while a file rewritten since (another size, time or inode) is hashed
+again. Setting ``TINYZOO_NO_VERIFY=1`` (the CLI's ``--no-verify``) skips the hashing
+for people who know their files are intact; child processes inherit it.
+"""
 
 from __future__ import annotations
 
@@ -8,11 +15,61 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 from zoo_data.atomic import sha256_file
+from zoo_data.errors import TinyZooError
 from zoo_data.layout import DATA, MANIFEST, ZooLayout
 from zoo_data.manifest import manifest_config, read_manifest
 from zoo_data.splits import split_record
 
-__all__ = ["VerifyReport", "verify_zoo"]
+__all__ = ["VerifyReport", "verify_zoo", "check_shards", "verification_wanted",
+           "NO_VERIFY_ENV"]
+
+#: Environment variable that turns :func:`check_shards` off (``1``).
+NO_VERIFY_ENV = "TINYZOO_NO_VERIFY"
+
+_verified: set[tuple] = set()
+
+
+def verification_wanted(verify: bool | None = None) -> bool:
+    """``verify`` if given, else whether :data:`NO_VERIFY_ENV` is unset (or ``0``)."""
+    if verify is not None:
+        return verify
+    return os.environ.get(NO_VERIFY_ENV, "0") in ("", "0")
+
+
+def _file_key(path: Path, want: str) -> tuple:
+    st = path.stat()
+    return (os.path.realpath(path), st.st_size, st.st_mtime_ns, st.st_ino, want)
+
+
+def check_shards(zoo_dir: str | os.PathLike, shards: dict) -> int:
+    """Check that every shard ``shards`` lists (``{name: {"sha256": ...}}``, a manifest's)
+    is in ``zoo_dir/data`` with that sha256; each file is hashed once per process (see
+    the module docstring). Returns the number of shards hashed now.
+
+    Raises:
+      TinyZooError: one line naming the first missing or damaged shard and
+        ``tinyzoo verify``.
+    """
+    zoo_dir = Path(zoo_dir)
+    hashed = 0
+    for name in sorted(shards):
+        path = zoo_dir / DATA / name
+        want = shards[name]["sha256"]
+        try:
+            key = _file_key(path, want)
+        except FileNotFoundError:
+            raise TinyZooError(f"{path}: shard listed in the manifest is missing") from None
+        if key in _verified:
+            continue
+        got = sha256_file(path)
+        hashed += 1
+        if got != want:
+            raise TinyZooError(
+                f"{path}: sha256 {got[:12]}..., the manifest says {want[:12]}...: damaged "
+                f"shard, not used (run 'tinyzoo verify {zoo_dir}'; re-download or rebuild it)"
+            )
+        _verified.add(key)
+    return hashed
 
 
 @dataclass(frozen=True)
@@ -35,7 +92,8 @@ def verify_zoo(zoo_dir: str | os.PathLike, manifest: dict | None = None) -> Veri
     Checks: the manifest parses; it says complete; the config matches its fingerprint;
     the split is :mod:`zoo_data.splits`'; the manifest lists exactly the config's
     shards; every shard exists with the listed sha256; ``data/`` holds no other
-    visible file. Reads every shard once; writes nothing.
+    visible file. Reads every shard once (none that this process verified unchanged
+    already, see :func:`check_shards`); writes nothing.
 
     Raises:
       TinyZooError: if the manifest itself is missing or unreadable (nothing else can
@@ -66,9 +124,14 @@ def verify_zoo(zoo_dir: str | os.PathLike, manifest: dict | None = None) -> Veri
         if not path.is_file():
             problems.append((str(path), "missing shard"))
             continue
-        got = sha256_file(path)
         checked += 1
-        if got != want:
+        key = _file_key(path, want) if isinstance(want, str) else None
+        if key in _verified:  # hashed by this process since it last changed
+            continue
+        got = sha256_file(path)
+        if got == want:
+            _verified.add(_file_key(path, want))
+        else:
             problems.append((str(path), f"sha256 mismatch (manifest {str(want)[:12]}..., "
                                         f"file {got[:12]}...): corrupted shard"))
     data_dir = zoo_dir / DATA

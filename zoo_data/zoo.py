@@ -40,6 +40,7 @@ from zoo_data.schema import LABEL, LABEL_COLUMNS
 from zoo_data.spec import seq2seq_spec, symmetry_spec
 from zoo_data.splits import SPLITS, split_ids, split_record
 from zoo_data.trees import nest
+from zoo_data.verify import check_shards, verification_wanted
 
 __all__ = ["Zoo", "ZooBatch", "Columns", "load_zoo", "open_local_zoo", "load_rows"]
 
@@ -285,13 +286,18 @@ def load_rows(zoo_dir: str | os.PathLike, cache_dir: str | os.PathLike | None = 
     return ds.select(order)
 
 
-def open_local_zoo(path: str | os.PathLike, split: str | None = None) -> Zoo:
+def open_local_zoo(path: str | os.PathLike, split: str | None = None, *,
+                   verify: bool | None = None) -> Zoo:
     """The complete zoo in folder ``path`` (see :func:`load_zoo`).
+
+    ``verify`` (default: unless ``TINYZOO_NO_VERIFY=1``): check every shard's sha256
+    against the manifest first, once per shard per process
+    (:func:`zoo_data.verify.check_shards`).
 
     Raises:
       TinyZooError: one line naming the file if the folder has no valid manifest, the
         zoo is not complete, its split disagrees with :mod:`zoo_data.splits`, or a
-        shard listed in the manifest is missing.
+        shard listed in the manifest is missing or (when verifying) damaged.
     """
     zoo_dir = Path(path)
     if not zoo_dir.is_dir():
@@ -315,6 +321,8 @@ def open_local_zoo(path: str | os.PathLike, split: str | None = None) -> Zoo:
         path = zoo_dir / DATA / name
         if not path.is_file():
             raise TinyZooError(f"{path}: shard listed in the manifest is missing")
+    if verification_wanted(verify):
+        check_shards(zoo_dir, manifest["shards"])
     reader = ShardReader(zoo_dir, config, names)
     if len(reader) != config.num_models:
         raise TinyZooError(
@@ -327,6 +335,7 @@ def open_local_zoo(path: str | os.PathLike, split: str | None = None) -> Zoo:
 def load_zoo(
     source: str | os.PathLike, split: str | None = None, *,
     cache_dir: str | os.PathLike | None = None, progress: bool = False,
+    verify: bool | None = None,
 ) -> Zoo:
     """Load the zoo at ``source``, restricted to ``split`` (``"train"``, ``"val"``,
     ``"test"``; ``None`` for every model).
@@ -336,10 +345,14 @@ def load_zoo(
     downloaded, resumably and checked against the manifest's sha256, into
     ``cache_dir`` (default ``$TINYZOO_CACHE`` or ``~/.cache/tinyzoo``), then loaded
     from there; a second call reuses the verified copy.
+
+    ``verify`` (default: unless ``TINYZOO_NO_VERIFY=1``): check every shard's sha256
+    against the manifest before use, once per shard per process; a damaged zoo is
+    refused with one line naming the shard.
     """
     text = os.fspath(source)
     if is_remote(text):
         local = cache_folder_for(text, cache_dir)
         download_zoo(text, local, progress=progress)
-        return open_local_zoo(local, split)
-    return open_local_zoo(text, split)
+        return open_local_zoo(local, split, verify=verify)
+    return open_local_zoo(text, split, verify=verify)

@@ -156,7 +156,7 @@ def test_truncated_manifest_writes_nothing(zoo_server, synthetic_zoo, tmp_path, 
     (lambda m: m.update(complete=False), "not complete"),
     (lambda m: m["shards"].pop(SHARDS[1]), f"lacks shard {SHARDS[1]}"),
     (lambda m: m["config"].update(steps=11), "fingerprint"),
-    (lambda m: m["shards"][SHARDS[0]].update(sha256="abc"), "no valid sha256"),
+    (lambda m: m["shards"][SHARDS[0]].update(sha256="abc"), "sha256 'abc': need 64 lowercase hex"),
 ])
 def test_inconsistent_manifest_is_refused(zoo_server, synthetic_zoo, tmp_path, capsys,
                                           edit, message):

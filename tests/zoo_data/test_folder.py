@@ -340,7 +340,7 @@ def test_prepare_creates_an_empty_zoo(tmp_path):
         (None, "no zoo manifest"),
         (b'{"format_version": 1, "config": {"pre', "truncated or invalid JSON"),
         (b"[1, 2]", "expected a JSON object"),
-        (b'{"format_version": 1}', "missing config"),
+        (b'{"format_version": 1}', "missing key 'config'"),
     ],
 )
 def test_read_manifest_errors_name_the_file(tmp_path, content, match):
