@@ -73,7 +73,8 @@ def download_command(
 ) -> None:
     from zoo_data.download import download_zoo
 
-    report = download_zoo(source, out, progress=not quiet)
+    report = download_zoo(source, out, progress=not quiet,
+                          log=lambda line: typer.echo(line, err=True))
     typer.echo(
         f"{report.zoo_dir}: {report.shards_downloaded} shards downloaded "
         f"({report.bytes_downloaded / 2**20:.1f} MiB), {report.shards_present} already "

@@ -5,14 +5,21 @@ first and checks it (valid JSON, complete, config matching its fingerprint, one 
 per training group with a sha256), then every shard that is not already present and
 correct. A shard is downloaded to the hidden ``data/.NAME.part`` (resumed with an HTTP
 ``Range`` request after an interruption), hashed, and moved into place only if its
-sha256 equals the manifest's. The manifest is written last, verbatim: until then the
-local folder's manifest says ``"complete": false``, so a failed or interrupted download
-never leaves a zoo marked complete, and running the same command again resumes it.
+sha256 equals the manifest's. The manifest is written last: until then the local
+folder's manifest says ``"complete": false``, so a failed or interrupted download never
+leaves a zoo marked complete, and running the same command again resumes it.
+
+The local manifest is the published one plus a ``provenance`` record: the source, every
+host that served a byte (a redirect to another host is also reported through ``log``
+as it happens) and the sha256 of the published manifest's bytes, which stays the zoo's
+identity (:attr:`zoo_data.zoo.Zoo.manifest_sha256`). Every body is capped: the manifest
+at :data:`~zoo_data.manifest.MAX_MANIFEST_BYTES`, a shard at :func:`max_shard_bytes`.
 """
 
 from __future__ import annotations
 
 import contextlib
+import hashlib
 import os
 import re
 from dataclasses import dataclass
@@ -25,14 +32,31 @@ from zoo_data.card import dataset_card
 from zoo_data.errors import TinyZooError
 from zoo_data.folder import check_no_stray_files, complete_shards, prepare_zoo_dir, write_sidecar
 from zoo_data.layout import CARD, DATA, MANIFEST, ZooLayout
-from zoo_data.manifest import manifest_config, parse_manifest
+from zoo_data.manifest import MAX_MANIFEST_BYTES, manifest_config, parse_manifest
 from zoo_data.remote import open_remote
 from zoo_data.splits import split_record
 from zoo_data.verify import verify_zoo
 
-__all__ = ["DownloadReport", "download_zoo"]
+__all__ = ["DownloadReport", "download_zoo", "max_shard_bytes", "published_manifest"]
 
 _SHA256 = re.compile(r"^[0-9a-f]{64}$")
+_MAX_CARD_BYTES = 1 << 20
+
+
+def max_shard_bytes(layout: ZooLayout, group_index: int) -> int:
+    """The most bytes a shard of ``group_index`` may have:
+    ``2 * rows * model_nbytes + 16 MiB`` (float32 weights stored at most twice over,
+    plus metadata columns and Parquet overhead). A body past it is refused."""
+    from zoo_data.schema import model_nbytes
+
+    rows = len(layout.groups[group_index].model_ids)
+    return 2 * rows * model_nbytes(layout.config) + (16 << 20)
+
+
+def published_manifest(manifest: dict) -> dict:
+    """``manifest`` without the ``provenance`` a download adds: the manifest as
+    published."""
+    return {k: v for k, v in manifest.items() if k != "provenance"}
 
 
 @dataclass(frozen=True)
@@ -66,9 +90,10 @@ def _check_remote_manifest(manifest: dict, where: str) -> ZooLayout:
 
 
 def download_zoo(
-    source: str, out: str | os.PathLike, progress: bool = True
+    source: str, out: str | os.PathLike, progress: bool = True, log=None
 ) -> DownloadReport:
-    """Download the zoo at ``source`` into folder ``out`` (see the module docstring).
+    """Download the zoo at ``source`` into folder ``out`` (see the module docstring);
+    ``log`` receives one-line notices (a redirect to another host).
 
     Resumes a partial download in ``out``; a shard already present with the manifest's
     sha256 is kept. Refuses a folder holding another config's zoo, a complete zoo with
@@ -78,16 +103,25 @@ def download_zoo(
       TinyZooError: one line naming the URL or file: unreachable source, HTTP error,
         missing shard, truncated manifest, checksum mismatch, lost connection.
     """
-    remote = open_remote(source)
+    remote = open_remote(source, on_notice=log)
     manifest_url = remote.url(MANIFEST)
-    raw = remote.read_bytes(MANIFEST)
+    raw = remote.read_bytes(MANIFEST, limit=MAX_MANIFEST_BYTES)
     manifest = parse_manifest(raw, manifest_url)
+    if "provenance" in manifest:
+        raise TinyZooError(f"{manifest_url}: field provenance: a published manifest must "
+                           "not have one (a download records its own)")
     layout = _check_remote_manifest(manifest, manifest_url)
+    raw_sha256 = hashlib.sha256(raw).hexdigest()
     zoo_dir = Path(out)
     local_manifest = zoo_dir / MANIFEST
-    if local_manifest.is_file() and local_manifest.read_bytes() == raw:
-        problems = verify_zoo(zoo_dir).problems
-        if not problems:
+    if local_manifest.is_file():
+        try:
+            local = parse_manifest(local_manifest.read_bytes(), str(local_manifest))
+        except TinyZooError:
+            local = None
+        if (local is not None and published_manifest(local) == manifest
+                and local.get("provenance", {}).get("manifest_sha256", raw_sha256)
+                == raw_sha256 and not verify_zoo(zoo_dir).problems):
             return DownloadReport(zoo_dir, 0, len(manifest["shards"]), 0)
     zoo_dir = prepare_zoo_dir(zoo_dir, layout)  # refuses other configs and non-zoo folders
     local = parse_manifest(local_manifest.read_bytes(), str(local_manifest))
@@ -129,7 +163,8 @@ def download_zoo(
     with bar:
         for index, name, want in todo:
             part = data_dir / f".{name}.part"
-            remote.fetch(f"{DATA}/{name}", part, on_bytes)
+            remote.fetch(f"{DATA}/{name}", part, on_bytes,
+                         limit=max_shard_bytes(layout, index))
             got = sha256_file(part)
             if got != want:
                 with contextlib.suppress(OSError):
@@ -143,9 +178,12 @@ def download_zoo(
             os.replace(part, data_dir / name)
             write_sidecar(zoo_dir, layout, index, want)
 
-    card = remote.read_bytes(CARD, missing_ok=True)
+    card = remote.read_bytes(CARD, missing_ok=True, limit=_MAX_CARD_BYTES)
     atomic_write(zoo_dir / CARD,
                  card if card is not None else dataset_card(layout.config).encode())
     check_no_stray_files(zoo_dir, layout)  # every shard was hashed above
-    atomic_write(local_manifest, raw)  # verbatim: this marks the zoo complete
+    provenance = {"source": source, "hosts": remote.hosts[:16],
+                  "manifest_sha256": raw_sha256}
+    # this marks the zoo complete
+    atomic_write(local_manifest, json_bytes(dict(manifest, provenance=provenance)))
     return DownloadReport(zoo_dir, len(todo), len(names) - len(todo), downloaded)

@@ -20,6 +20,7 @@ only (``datasets`` on first use of :attr:`Zoo.dataset`, jax only for ``as_jax=Tr
 from __future__ import annotations
 
 import hashlib
+import logging
 import os
 from collections.abc import Iterator, Mapping, Sequence
 from functools import cached_property
@@ -171,7 +172,12 @@ class Zoo:
 
     @cached_property
     def manifest_sha256(self) -> str:
-        """sha256 of ``manifest.json``'s bytes: identifies the zoo (and its shards)."""
+        """sha256 of the zoo's manifest as built or published: identifies the zoo (and
+        its shards). That is the sha256 of ``manifest.json``'s bytes, or for a
+        downloaded zoo the published manifest's, recorded in its ``provenance``."""
+        provenance = self.manifest.get("provenance")
+        if provenance is not None:
+            return provenance["manifest_sha256"]
         return hashlib.sha256((self.path / MANIFEST).read_bytes()).hexdigest()
 
     # ------------------------------------------------------------------ weights
@@ -353,6 +359,7 @@ def load_zoo(
     text = os.fspath(source)
     if is_remote(text):
         local = cache_folder_for(text, cache_dir)
-        download_zoo(text, local, progress=progress)
+        download_zoo(text, local, progress=progress,
+                     log=logging.getLogger("tinyzoo").warning)
         return open_local_zoo(local, split, verify=verify)
     return open_local_zoo(text, split, verify=verify)

@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import hashlib
 import threading
+import time
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
 from urllib.parse import unquote, urlparse
@@ -18,6 +19,12 @@ class ZooServer:
       cut_once: paths (e.g. ``"/data/train-00001-of-00008.parquet"``) whose next GET
         announces the full length, sends half of the bytes and drops the connection.
       ranges: whether ``Range`` requests are honoured (else the whole file, 200).
+      redirect_to: a base URL (another server): every request is answered with a 302
+        to the same path there.
+      stall: paths whose GET sends the headers and half the bytes, then nothing for
+        ``stall_s`` seconds.
+      endless: paths whose GET sends no ``Content-Length`` and zero bytes until the
+        client hangs up.
     """
 
     def __init__(self, root: Path) -> None:
@@ -27,6 +34,10 @@ class ZooServer:
         self.ranges = True
         self.prefix = ""  # e.g. "/datasets/org/name/resolve/main": the Hub's URL layout
         self.headers: dict[str, str] = {}  # sent with every file response
+        self.redirect_to: str | None = None
+        self.stall: set[str] = set()
+        self.stall_s = 5.0
+        self.endless: set[str] = set()
         server = self
 
         class Handler(BaseHTTPRequestHandler):
@@ -43,6 +54,23 @@ class ZooServer:
                 path = unquote(urlparse(self.path).path)
                 rng = self.headers.get("Range")
                 server.requests.append((self.command, path, rng))
+                if server.redirect_to is not None:
+                    self.send_response(302)
+                    self.send_header("Location", server.redirect_to + self.path)
+                    self.send_header("Content-Length", "0")
+                    self.end_headers()
+                    return
+                if path in server.endless and body:
+                    self.send_response(200)
+                    self.send_header("Connection", "close")
+                    self.end_headers()
+                    self.close_connection = True
+                    block = bytes(1 << 16)
+                    try:
+                        while True:
+                            self.wfile.write(block)
+                    except OSError:  # the client hung up
+                        return
                 if server.prefix:
                     if not path.startswith(server.prefix + "/"):
                         self.send_error(404, "Not Found")
@@ -74,6 +102,12 @@ class ZooServer:
                     self.send_header(key, value.format(sha256=hashlib.sha256(data).hexdigest()))
                 self.end_headers()
                 if not body:
+                    return
+                if path in server.stall:
+                    self.wfile.write(payload[: len(payload) // 2])
+                    self.wfile.flush()
+                    time.sleep(server.stall_s)
+                    self.close_connection = True
                     return
                 if path in server.cut_once:
                     server.cut_once.discard(path)

@@ -5,6 +5,7 @@ the file, exit code 2, and leaves no zoo marked complete."""
 
 from __future__ import annotations
 
+import hashlib
 import json
 import os
 import subprocess
@@ -38,8 +39,14 @@ def assert_not_complete(out: Path) -> None:
 
 
 def same_files(a: Path, b: Path) -> None:
-    for name in ["manifest.json", *(f"data/{s}" for s in SHARDS)]:
+    """``b`` holds ``a``'s shards byte for byte and its manifest plus a provenance."""
+    for name in (f"data/{s}" for s in SHARDS):
         assert (a / name).read_bytes() == (b / name).read_bytes(), name
+    published, local = read_manifest(a), read_manifest(b)
+    provenance = local.pop("provenance")
+    assert local == published
+    assert provenance["manifest_sha256"] == hashlib.sha256(
+        (a / "manifest.json").read_bytes()).hexdigest()
 
 
 # --------------------------------------------------------------------------- success

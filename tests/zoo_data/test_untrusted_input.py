@@ -116,9 +116,9 @@ def test_every_manifest_field_is_checked(synthetic_zoo, edit, message):
     (b"[" * 100_000, "nested too deeply"),
     (b'{"a":' * 40 + b"1" + b"}" * 40, "nested deeper than 32 levels"),
     (b'{"format_version": NaN}', "non-standard constant NaN"),
-    (b'{"x": "' + b"a" * (5 << 20) + b'"}', "more than the 4194304 allowed"),
+    (b'{"x": "' + b"a" * (5 << 20) + b'"}', "more than the 4,194,304 such a file may have"),
     (b"\xff\xfe{}", "truncated or invalid JSON"),
-])
+], ids=["deep-list", "deep-object", "nan", "huge", "not-utf8"])
 def test_hostile_json_is_one_line(zoo_server, synthetic_zoo, tmp_path, capsys, raw, message):
     publish(synthetic_zoo, raw)
     out = tmp_path / "dl"
