@@ -7,6 +7,9 @@ kept for the plots. Each finished seed is saved at once to
 run again with the same command resumes at the first unfinished seed (a partial
 result of other protocol settings or another zoo is not reused). The final record
 (:mod:`benchmarks.results`) goes to ``<results_dir>/<zoo>__<method>.json``.
+
+Built-ins run in this process; a code submission runs in a sealed child process and is
+scored here (:mod:`benchmarks.sealed`).
 """
 
 from __future__ import annotations
@@ -49,55 +52,96 @@ def run_benchmark(
     log=print,
 ) -> tuple[dict, Path]:
     """Benchmark ``method`` (built-in name or ``file.py:Class``) on the zoo in
-    ``zoo_dir``; returns ``(record, path of the result file)``."""
+    ``zoo_dir``; returns ``(record, path of the result file)``.
+
+    A built-in runs in this process. A code submission (``file.py:Class``) runs in a
+    sealed child process that never sees the test labels, and this process scores it
+    (:mod:`benchmarks.sealed`); its file is never imported here."""
     if seeds < 1:
         raise TinyZooError(f"seeds {seeds}: need at least 1")
     config = config or ProtocolConfig()
     opened = open_local_zoo(zoo_dir)
     # jax and the predictors are imported once the arguments and the zoo are good, so
     # that a bad command line is refused at once
+    from predictors.registry import BUILTINS, load_predictor
+
+    if method in BUILTINS:
+        predictor, kind = load_predictor(method)
+        about = {"name": predictor.name, "reads": predictor.reads,
+                 "title": predictor.title(), "kind": kind}
+        return _benchmark(method, about, opened, seeds, config, results_dir, log,
+                          lambda todo: _in_process(predictor, opened, todo, config,
+                                                   progress, audit))
+    from benchmarks.sealed import SealedRun
+
+    with SealedRun(method, opened.path, config, progress, audit) as sealed:
+        return _benchmark(method, sealed.predictor, opened, seeds, config, results_dir,
+                          log, lambda todo: _scored(sealed.run(todo), opened))
+
+
+def _in_process(predictor, opened, todo: list[int], config, progress, audit):
+    """``(RunResult, audit or None)`` per seed of ``todo``, run in this process."""
     from benchmarks.audit import audit_predictor
     from benchmarks.protocol import run_protocol
-    from predictors.registry import load_predictor
 
-    predictor, kind = load_predictor(method)
+    for seed in todo:
+        result = run_protocol(predictor, opened, seed, config, progress)
+        audited = None
+        if seed == 0 and audit and predictor.reads != "metadata":  # no weights: no audit
+            audited = audit_predictor(result.trained, opened.with_split("test"))
+        yield result, audited
+
+
+def _scored(runs, opened):
+    """The sealed process's unscored runs, scored here on the test labels."""
+    from benchmarks.protocol import RunResult, score_run
+
+    test = opened.with_split("test")
+    for run, audited in runs:
+        yield score_run(RunResult(**run, trained=None), test), audited
+
+
+def _benchmark(method, about, opened, seeds, config, results_dir, log, compute):
+    """Resume from the saved seeds, ``compute(todo)`` the others, write the record."""
     zoo = zoo_info(opened)
     results_dir = Path(results_dir)
-    partial = _partial_dir(results_dir, zoo, predictor.name)
+    partial = _partial_dir(results_dir, zoo, about["name"])
     context = {"zoo": zoo, "protocol": config.to_dict(), "method": method,
-               "reads": predictor.reads}
-
-    runs, by_seed, predictions, audit_result = [], [], None, None
+               "reads": about["reads"]}
+    saved_by_seed, todo = {}, []
     for seed in range(seeds):
-        path = partial / f"seed-{seed}.json"
-        saved = _load_partial(path, to_jsonable(context))
-        if saved is not None:
-            log(f"{predictor.name} seed {seed}: done before (test tau "
-                f"{saved['run']['test']['kendall_tau']})")
+        saved = _load_partial(partial / f"seed-{seed}.json", to_jsonable(context))
+        if saved is None:
+            todo.append(seed)
         else:
-            result = run_protocol(predictor, opened, seed, config, progress)
+            saved_by_seed[seed] = saved
+            log(f"{about['name']} seed {seed}: done before (test tau "
+                f"{saved['run']['test']['kendall_tau']})")
+    if todo:
+        for result, audited in compute(todo):
+            seed = result.seed
             saved = {"context": context, "run": result.to_record(),
                      "test_predicted": result.test_predicted}
             if seed == 0:
                 saved["predictions"] = {"model_id": result.test_model_ids,
                                         "actual_sr": result.test_actual}
-                if audit and predictor.reads != "metadata":  # no weights: nothing to permute
-                    saved["audit"] = audit_predictor(result.trained, opened.with_split("test"))
+                if audited is not None:
+                    saved["audit"] = audited
+            path = partial / f"seed-{seed}.json"
             partial.mkdir(parents=True, exist_ok=True)
             atomic_write(path, json.dumps(to_jsonable(saved), indent=2).encode())
-            saved = json.loads(path.read_text())
-            log(f"{predictor.name} seed {seed}: test tau {saved['run']['test']['kendall_tau']}, "
-                f"best epoch {result.best_epoch}, {result.wall_time_s:.0f} s")
-        runs.append(saved["run"])
-        by_seed.append(saved["test_predicted"])
-        if seed == 0:
-            predictions = saved["predictions"]
-            audit_result = saved.get("audit")
-
+            saved_by_seed[seed] = json.loads(path.read_text())
+            log(f"{about['name']} seed {seed}: test tau "
+                f"{saved_by_seed[seed]['run']['test']['kendall_tau']}, best epoch "
+                f"{result.best_epoch}, {result.wall_time_s:.0f} s")
+    runs = [saved_by_seed[s]["run"] for s in range(seeds)]
+    by_seed = [saved_by_seed[s]["test_predicted"] for s in range(seeds)]
+    predictions = saved_by_seed[0]["predictions"]
     record = build_record(
-        method=predictor.name, display_name=predictor.title(), kind=kind,
-        reads=predictor.reads, zoo=zoo, runs=runs,
+        method=about["name"], display_name=about["title"], kind=about["kind"],
+        reads=about["reads"], zoo=zoo, runs=runs,
         predictions={**predictions, "predicted_sr": by_seed}, protocol=config.to_dict(),
         param_count=runs[0]["param_count"],
-        wall_time_s=round(sum(r["wall_time_s"] for r in runs), 1), audit=audit_result)
+        wall_time_s=round(sum(r["wall_time_s"] for r in runs), 1),
+        audit=saved_by_seed[0].get("audit"))
     return record, write_result(record, results_dir)

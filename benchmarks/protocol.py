@@ -25,6 +25,7 @@ weights through ``Zoo.batches(..., labels=False)``, which returns no labels.
 
 from __future__ import annotations
 
+import dataclasses
 import os
 import time
 from collections.abc import Callable, Iterator
@@ -44,7 +45,7 @@ from predictors.unf import permute_each
 from zoo_data.errors import TinyZooError
 from zoo_data.zoo import Zoo, open_local_zoo
 
-__all__ = ["RunResult", "TrainedPredictor", "run_protocol",
+__all__ = ["RunResult", "TrainedPredictor", "run_protocol", "score_run",
            "training_programs"]
 
 
@@ -204,6 +205,7 @@ def run_protocol(
     config: ProtocolConfig | None = None,
     progress: bool = False,
     after_epoch: Callable[[int, TrainedPredictor], None] | None = None,
+    score: bool = True,
 ) -> RunResult:
     """Run the protocol (module docstring) for one seed on ``zoo`` (a :class:`Zoo` of
     any split, or a zoo folder). Its train, val and test splits share one reader, so
@@ -212,7 +214,11 @@ def run_protocol(
     ``after_epoch(epoch, trained)``, if given, is called after each epoch with the
     predictor as it stands then (for analyses outside the protocol, such as
     ``benchmarks.perf.running_max``; the protocol itself never looks at test labels
-    before the end)."""
+    before the end).
+
+    ``score=False`` stops before the test labels are read: the result's ``test`` is
+    empty and ``test_actual`` ``None``, for :func:`score_run` elsewhere (a code
+    submission's sealed process, :mod:`benchmarks.sealed`)."""
     config = config or ProtocolConfig()
     t0 = time.perf_counter()
     if not isinstance(zoo, Zoo):
@@ -302,10 +308,21 @@ def run_protocol(
     trained.variables = best_variables
     val_pred = predict_val()
     test_pred = trained.predict_zoo(test)
-    test_labels = test.labels.astype(np.float64)  # the one read of the test labels
-    return RunResult(
+    result = RunResult(
         seed=seed, best_epoch=best_epoch, epochs_run=config.epochs,
-        val=all_metrics(val_pred, val_labels), test=all_metrics(test_pred, test_labels),
+        val=all_metrics(val_pred, val_labels), test={},
         val_tau_per_epoch=taus, train_loss_per_epoch=losses, param_count=param_count,
         wall_time_s=time.perf_counter() - t0, test_model_ids=test.model_ids,
-        test_predicted=test_pred, test_actual=test_labels, trained=trained)
+        test_predicted=test_pred, test_actual=None, trained=trained)
+    return score_run(result, test) if score else result
+
+
+def score_run(result: RunResult, test: Zoo) -> RunResult:
+    """``result`` with its test metrics: the one read of the test labels (of ``test``,
+    the test split, whose ``model_ids`` the predictions follow)."""
+    if not np.array_equal(result.test_model_ids, test.model_ids):
+        raise TinyZooError(f"test predictions of {len(result.test_model_ids)} models do "
+                           f"not follow the test split's {len(test)} model ids")
+    test_labels = test.labels.astype(np.float64)  # the one read of the test labels
+    return dataclasses.replace(result, test=all_metrics(result.test_predicted, test_labels),
+                               test_actual=test_labels)

@@ -92,22 +92,22 @@ def run_build(
         return run_ray_build(request, progress=progress)
     device_list = select_devices(request.devices)
     config = request.config
-    plan = plan_build(request)
-    bar = progress_bar(config, plan.models_total, plan.models_total - plan.models_todo,
-                       progress)
     lock = threading.Lock()
+    with plan_build(request) as plan:
+        bar = progress_bar(config, plan.models_total, plan.models_total - plan.models_todo,
+                           progress)
 
-    def on_steps(group: TrainingGroup, n: int) -> None:
-        with lock:
-            bar.update(n * len(group.model_ids) / config.steps)
+        def on_steps(group: TrainingGroup, n: int) -> None:
+            with lock:
+                bar.update(n * len(group.model_ids) / config.steps)
 
-    with bar:
-        for group, result in _trained_groups(config, plan.todo, request.workers or 1,
-                                             on_steps, device_list):
-            write_shard(plan.zoo_dir, plan.layout, group.index, result)
-            if after_group is not None:
-                after_group(group)
-    return finish_build(plan, len(device_list))
+        with bar:
+            for group, result in _trained_groups(config, plan.todo, request.workers or 1,
+                                                 on_steps, device_list):
+                write_shard(plan.zoo_dir, plan.layout, group.index, result)
+                if after_group is not None:
+                    after_group(group)
+        return finish_build(plan, len(device_list))
 
 
 def build_zoo(

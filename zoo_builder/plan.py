@@ -7,18 +7,26 @@ in :func:`plan_build` and passed down from there.
 
 from __future__ import annotations
 
+import contextlib
+import hashlib
+from collections.abc import Iterator
 from dataclasses import dataclass
 from pathlib import Path
 
+import filelock
 from tqdm.auto import tqdm
 
 from zoo_builder.request import BuildRequest
+from zoo_data.errors import TinyZooError
 from zoo_data.folder import complete_shards, finalize, prepare_zoo_dir
 from zoo_data.layout import TrainingGroup, ZooLayout
 from zoo_data.presets import ZooConfig
 
 __all__ = ["BuildReport", "select_groups", "progress_bar", "BuildPlan", "plan_build",
-           "finish_build"]
+           "finish_build", "LOCK_DIR"]
+
+#: Hidden folder of a zoo holding its build locks (never part of what is published).
+LOCK_DIR = ".locks"
 
 
 @dataclass(frozen=True)
@@ -86,14 +94,44 @@ class BuildPlan:
         return sum(len(g.model_ids) for g in self.todo)
 
 
-def plan_build(request: BuildRequest) -> BuildPlan:
-    """Prepare the request's folder (:func:`zoo_data.folder.prepare_zoo_dir`) and list
-    the selected groups and those whose shard is not complete yet."""
+@contextlib.contextmanager
+def plan_build(request: BuildRequest) -> Iterator[BuildPlan]:
+    """Prepare the request's folder (:func:`zoo_data.folder.prepare_zoo_dir`), take the
+    lock of its set of groups, then list the selected groups and those whose shard is
+    not complete yet; the lock is held until the ``with`` block ends.
+
+    The lock is ``ZOO_DIR/.locks/build-<sha256 of the group indices>[:16].lock``, taken
+    without waiting (an OS file lock, released when the process ends, even by a kill):
+    a second build of the same groups into the same folder is refused with one line,
+    while builds of other groups (``--shard i/N`` slices, ``--models a:b``) run in
+    parallel into one shared folder, as on a SLURM array. What is still to do is read
+    under the lock, so a build that starts after another ended skips its work.
+
+    Raises:
+      TinyZooError: if another process holds the lock.
+    """
     layout = ZooLayout.of(request.config)
     zoo_dir = prepare_zoo_dir(request.out, layout)
     groups = select_groups(layout, request.shard, request.models)
-    done = complete_shards(zoo_dir, layout)
-    return BuildPlan(zoo_dir, layout, groups, [g for g in groups if g.index not in done])
+    indices = ",".join(str(g.index) for g in groups)
+    digest = hashlib.sha256(indices.encode()).hexdigest()[:16]
+    lock_dir = zoo_dir / LOCK_DIR
+    lock_dir.mkdir(exist_ok=True)
+    path = lock_dir / f"build-{digest}.lock"
+    lock = filelock.FileLock(path, timeout=0)
+    try:
+        lock.acquire()
+    except filelock.Timeout:
+        raise TinyZooError(
+            f"{zoo_dir}: another build of the same {len(groups)} training groups is "
+            f"running (it holds {path}); wait for it to finish, or build other groups "
+            "with --shard i/N"
+        ) from None
+    try:
+        done = complete_shards(zoo_dir, layout)
+        yield BuildPlan(zoo_dir, layout, groups, [g for g in groups if g.index not in done])
+    finally:
+        lock.release()
 
 
 def finish_build(plan: BuildPlan, devices: int = 1) -> BuildReport:

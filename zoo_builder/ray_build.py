@@ -172,17 +172,17 @@ def run_ray_build(request: BuildRequest, max_retries: int = DEFAULT_MAX_RETRIES,
     group still to build, the manifest written by the driver at the end."""
     ray = import_ray()  # before anything is written
     request = dataclasses.replace(request, out=request.out.resolve())
-    plan = plan_build(request)
-    sizes = {g.index: len(g.model_ids) for g in plan.groups}
-    started = _start_ray(ray, request.address, request.workers) if plan.todo else False
-    try:
-        if plan.todo:
-            _run_tasks(ray, plan, request.config, sizes, request.cpus_per_task,
-                       request.gpus_per_task, max_retries, progress)
-    finally:
-        if started:
-            ray.shutdown()
-    return finish_build(plan)
+    with plan_build(request) as plan:
+        sizes = {g.index: len(g.model_ids) for g in plan.groups}
+        started = _start_ray(ray, request.address, request.workers) if plan.todo else False
+        try:
+            if plan.todo:
+                _run_tasks(ray, plan, request.config, sizes, request.cpus_per_task,
+                           request.gpus_per_task, max_retries, progress)
+        finally:
+            if started:
+                ray.shutdown()
+        return finish_build(plan)
 
 
 def _run_tasks(ray, plan: BuildPlan, config: ZooConfig, sizes: dict[int, int],

@@ -24,7 +24,9 @@ import pyarrow.parquet as pq
 from zoo_data.errors import TinyZooError
 from zoo_data.layout import DATA
 from zoo_data.presets import ZooConfig
-from zoo_data.schema import METADATA_COLUMNS, tensor_shapes
+from zoo_data.schema import LABEL_COLUMNS, METADATA_COLUMNS, tensor_shapes
+from zoo_data.seal import test_labels_sealed
+from zoo_data.splits import split_ranges
 
 __all__ = ["ShardReader", "column_to_numpy"]
 
@@ -111,6 +113,11 @@ class ShardReader:
         if len(ids) and (np.any(ids[1:] == ids[:-1])):
             dup = int(ids[1:][ids[1:] == ids[:-1]][0])
             raise TinyZooError(f"{data_dir}: model {dup} appears in two shards")
+        if test_labels_sealed():  # zoo_data.seal: no test label enters this process
+            lo, hi = split_ranges(config.num_models)["test"]
+            test = (ids >= lo) & (ids < hi)
+            for column in LABEL_COLUMNS:
+                frame[column] = frame[column].where(~test)
         self.metadata = frame.set_index("model_id")
         self._row_of_id = {int(i): k for k, i in enumerate(ids)}
         self._loc = loc

@@ -38,8 +38,9 @@ from zoo_data.presets import ZooConfig
 from zoo_data.reader import ShardReader
 from zoo_data.remote import cache_folder_for, is_remote
 from zoo_data.schema import LABEL, LABEL_COLUMNS
+from zoo_data.seal import refuse_if_sealed
 from zoo_data.spec import seq2seq_spec, symmetry_spec
-from zoo_data.splits import SPLITS, split_ids, split_record
+from zoo_data.splits import SPLITS, split_ids, split_ranges, split_record
 from zoo_data.trees import nest
 from zoo_data.verify import check_shards, verification_wanted
 
@@ -133,8 +134,16 @@ class Zoo:
     @property
     def metadata(self) -> pd.DataFrame:
         """One row per model of the split, indexed by ``model_id``: hyperparameters,
-        ``test_sr``, ``test_loss``, ``train_loss``, ``group``."""
+        ``test_sr``, ``test_loss``, ``train_loss``, ``group``. Refused for a split with
+        test models in a process whose test labels are sealed (:mod:`zoo_data.seal`):
+        read them with :meth:`columns`."""
+        refuse_if_sealed(f"{self!r}.metadata", self._holds_test_models)
         return self._reader.metadata.loc[self._ids]
+
+    @cached_property
+    def _holds_test_models(self) -> bool:
+        lo, hi = split_ranges(self.config.num_models)["test"]
+        return bool(np.any((self._ids >= lo) & (self._ids < hi)))
 
     def columns(self, names: Sequence[str], model_ids: np.ndarray | None = None,
                 reader: str = "predictor") -> Columns:
@@ -162,7 +171,9 @@ class Zoo:
     @property
     def labels(self) -> np.ndarray:
         """The split's labels, ``(N,)`` float32 in ``model_ids`` order: each model's
-        success rate on the zoo's held-out test problems (column ``test_sr``)."""
+        success rate on the zoo's held-out test problems (column ``test_sr``). Refused
+        for a split with test models in a sealed process (:mod:`zoo_data.seal`)."""
+        refuse_if_sealed(f"{self!r}.labels", self._holds_test_models)
         return self.metadata[LABEL].to_numpy(np.float32)
 
     @property
@@ -244,6 +255,8 @@ class Zoo:
         predictions on val and test do). Memory stays bounded by one batch plus the
         reader's row-group cache, whatever the zoo's size.
         """
+        if labels:
+            refuse_if_sealed(f"{self!r}.batches(labels=True)", self._holds_test_models)
         column = self._reader.metadata[LABEL] if labels else None
         for chunk in self.batch_ids(batch_size, shuffle=shuffle, seed=seed,
                                     drop_last=drop_last):
@@ -261,7 +274,9 @@ class Zoo:
     def dataset(self):
         """The split as a memory-mapped ``datasets.Dataset`` (rows sorted by
         ``model_id``; ``Array2D`` / fixed-length list columns for the tensors).
-        Built on first use (``datasets`` converts the shards into its Arrow cache)."""
+        Built on first use (``datasets`` converts the shards into its Arrow cache).
+        Refused for a split with test models in a sealed process."""
+        refuse_if_sealed(f"{self!r}.dataset", self._holds_test_models)
         ds = load_rows(self.path)
         if self.split is not None:
             ds = ds.select(range(int(self._ids[0]), int(self._ids[-1]) + 1))

@@ -1,0 +1,130 @@
+"""Code submissions run sealed: a child process trains and predicts, the parent scores.
+
+``tinyzoo bench path/file.py:Class`` never imports the user's file into the harness's
+own process. :class:`SealedRun` starts a fresh interpreter (``multiprocessing``'s
+``spawn``) that first seals the test labels (:func:`zoo_data.seal.seal_test_labels`),
+then imports the file and runs :func:`benchmarks.protocol.run_protocol` with
+``score=False`` for each seed asked for: it sees the train and val splits with their
+labels and the test split's weights only, and sends back, per seed, the run without
+test metrics, its test predictions in test-id order, and (seed 0) the symmetry audit.
+The parent, which runs no user code, reads the test labels and scores
+(:func:`benchmarks.protocol.score_run`).
+
+What this guarantees: a predictor that asks the package for test labels (``load_zoo(
+..., split="test").labels``, ``Zoo.metadata``, ``batches(labels=True)``, the reader's
+table) gets a :class:`~zoo_data.errors.TinyZooError` or NaN, and cannot change how it
+is scored. What it does not: the child runs with the user's permissions, so it can
+still open the Parquet files on disk with another library; the leaderboard's rules
+forbid that (docs/LEADERBOARD_RULES.md).
+"""
+
+from __future__ import annotations
+
+import multiprocessing
+import os
+from collections.abc import Iterator
+from pathlib import Path
+
+import numpy as np
+
+from benchmarks.protocol_config import ProtocolConfig
+from zoo_data.errors import TinyZooError
+
+__all__ = ["SealedRun"]
+
+_POLL_S = 0.5
+
+
+def _child(conn, method: str, zoo_dir: str, config: ProtocolConfig, progress: bool,
+           audit: bool) -> None:
+    """The sealed process: seal, import the submission, run the seeds the parent asks
+    for; every message is ``(kind, payload)`` of plain data."""
+    from zoo_data.seal import seal_test_labels
+
+    seal_test_labels()  # before any user code runs
+    try:
+        from benchmarks.audit import audit_predictor
+        from benchmarks.protocol import run_protocol
+        from predictors.registry import load_predictor
+        from zoo_data.zoo import open_local_zoo
+
+        predictor, kind = load_predictor(method)
+        conn.send(("predictor", {"name": predictor.name, "reads": predictor.reads,
+                                 "title": predictor.title(), "kind": kind}))
+        seeds = conn.recv()
+        zoo = open_local_zoo(zoo_dir, verify=False)  # the parent verified the shards
+        for seed in seeds:
+            result = run_protocol(predictor, zoo, seed, config, progress, score=False)
+            audited = None
+            if seed == 0 and audit and predictor.reads != "metadata":
+                audited = audit_predictor(result.trained, zoo.with_split("test"))
+            run = {k: v for k, v in vars(result).items() if k != "trained"}
+            conn.send(("seed", (run, audited)))
+        conn.send(("done", None))
+    except TinyZooError as e:
+        conn.send(("error", str(e)))
+    except BaseException as e:  # noqa: BLE001 - the user's code: report it in one line
+        conn.send(("error", f"{method}: {type(e).__name__}: {e}"))
+    finally:
+        conn.close()
+
+
+class SealedRun:
+    """A code submission's sealed process (module docstring), as a context manager.
+
+    Attributes (once entered):
+      predictor: ``{"name", "reads", "title", "kind"}`` of the submission, as the child
+        found them.
+    """
+
+    def __init__(self, method: str, zoo_dir: str | os.PathLike, config: ProtocolConfig,
+                 progress: bool = False, audit: bool = True) -> None:
+        self.method, self.zoo_dir = method, str(Path(zoo_dir))
+        self.config, self.progress, self.audit = config, progress, audit
+        self.predictor: dict = {}
+
+    def __enter__(self) -> SealedRun:
+        context = multiprocessing.get_context("spawn")
+        self._conn, child_conn = context.Pipe()
+        self._process = context.Process(
+            target=_child, args=(child_conn, self.method, self.zoo_dir, self.config,
+                                 self.progress, self.audit), daemon=True)
+        self._process.start()
+        child_conn.close()
+        self.predictor = self._receive("predictor")
+        return self
+
+    def __exit__(self, *exc) -> None:
+        self._conn.close()
+        self._process.join(timeout=5)
+        if self._process.is_alive():
+            self._process.kill()
+            self._process.join()
+
+    def _receive(self, expected: str):
+        while not self._conn.poll(_POLL_S):
+            if not self._process.is_alive():
+                break
+        try:
+            kind, payload = self._conn.recv()
+        except (EOFError, OSError):
+            self._process.join(timeout=5)
+            raise TinyZooError(
+                f"{self.method}: the predictor's process ended without a result (exit "
+                f"code {self._process.exitcode})") from None
+        if kind == "error":
+            raise TinyZooError(payload)
+        if kind != expected:
+            raise TinyZooError(f"{self.method}: the predictor's process sent {kind!r} "
+                               f"where {expected!r} was due")
+        return payload
+
+    def run(self, seeds: list[int]) -> Iterator[tuple[dict, dict | None]]:
+        """For each of ``seeds`` in order: ``(run, audit)``, where ``run`` holds the
+        :class:`~benchmarks.protocol.RunResult` fields but ``trained``, unscored."""
+        self._conn.send(list(seeds))
+        for _ in seeds:
+            run, audited = self._receive("seed")
+            run["test_model_ids"] = np.asarray(run["test_model_ids"])
+            yield run, audited
+        self._receive("done")

@@ -1,0 +1,52 @@
+"""SIGKILL ``tinyzoo export`` at seeded random moments: the final name never holds a
+partial file (an .npz under its name is always the whole, loadable export, and every
+.safetensors file present loads), and the export run again completes."""
+
+from __future__ import annotations
+
+import os
+import signal
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+import numpy as np
+import pytest
+from safetensors.numpy import load_file
+
+ROOT = Path(__file__).resolve().parents[2]
+
+
+def run_and_kill(args: list[str], delay: float) -> None:
+    proc = subprocess.Popen([sys.executable, "-m", "tinyzoo", *args], cwd=ROOT,
+                            stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+    time.sleep(delay)
+    if proc.poll() is None:
+        os.kill(proc.pid, signal.SIGKILL)
+    proc.wait()
+
+
+@pytest.mark.parametrize("fmt", ["npz", "safetensors"])
+def test_a_killed_export_never_leaves_a_partial_file_under_the_final_name(
+        synthetic_zoo, tmp_path, fmt):
+    out = tmp_path / ("zoo.npz" if fmt == "npz" else "tensors")
+    args = ["export", str(synthetic_zoo), "--format", fmt, "--out", str(out), "--quiet"]
+    rng = np.random.default_rng(15)
+    for delay in sorted(rng.uniform(1.0, 6.0, size=3)):
+        run_and_kill(args, float(delay))
+        if fmt == "npz":
+            if out.exists():
+                with np.load(out) as npz:
+                    assert len(npz.files) > 0 and all(npz[k].size for k in npz.files)
+        elif out.exists():
+            for path in out.glob("*.safetensors"):
+                assert load_file(path)  # every file under its final name is whole
+    done = subprocess.run([sys.executable, "-m", "tinyzoo", *args], cwd=ROOT,
+                          capture_output=True, text=True, timeout=300)
+    assert done.returncode == 0, done.stderr
+    if fmt == "npz":
+        with np.load(out) as npz:
+            assert len(npz.files) > 0
+    else:
+        assert len(list(out.glob("*.safetensors"))) == 30
