@@ -53,7 +53,8 @@ class Greedy(Predictor):
 
     def features(self, params, spec):
         zoo = load_zoo(os.environ["PEEK_ZOO"])
-        return zoo.metadata.loc[:, ["test_sr"]].to_numpy()[: len(params["GRUCell_0"]["hz"]["kernel"])]
+        n = len(params["GRUCell_0"]["hz"]["kernel"])
+        return zoo.metadata.loc[:, ["test_sr"]].to_numpy()[:n]
 
     def module(self, spec):
         return nn.Dense(1)

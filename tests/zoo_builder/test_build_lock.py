@@ -52,9 +52,9 @@ def test_a_second_build_of_the_same_groups_is_refused(tmp_path, capsys):
                 plan_build(request(out, shard=(1, 4))) as second:
             assert [g.index for g in first.groups] == [0]
             assert [g.index for g in second.groups] == [1]
-            with pytest.raises(TinyZooError, match="another build of the same 1 "):
-                with plan_build(request(out, shard=(1, 4))):
-                    pass
+            with pytest.raises(TinyZooError, match="another build of the same 1 "), \
+                    plan_build(request(out, shard=(1, 4))):
+                pass
     # released: the same build may start again
     with plan_build(request(out)) as plan:
         assert len(plan.todo) == 4
@@ -67,9 +67,9 @@ def test_the_lock_holds_across_processes_and_a_killed_build_releases_it(tmp_path
                               cwd=Path(__file__).resolve().parents[2])
     try:
         assert holder.stdout.readline().strip() == "locked"
-        with pytest.raises(TinyZooError, match="another build of the same 4 "):
-            with plan_build(request(out)):
-                pass
+        with pytest.raises(TinyZooError, match="another build of the same 4 "), \
+                plan_build(request(out)):
+            pass
     finally:
         os.kill(holder.pid, signal.SIGKILL)
         holder.wait()
