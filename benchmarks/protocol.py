@@ -224,8 +224,8 @@ def run_protocol(
     if not isinstance(zoo, Zoo):
         zoo = open_local_zoo(zoo)
     train, val, test = (zoo.with_split(s) for s in ("train", "val", "test"))
+    predictor.bind(zoo.config)  # first: a reference may declare its columns from the config
     check_declaration(predictor, train)
-    predictor.bind(zoo.config)
     spec = train.spec
     module = predictor.module(spec)
 

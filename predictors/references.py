@@ -2,11 +2,15 @@
 
 A weight-space method is worth what it gains over these; every board shows them.
 
-- :class:`HParams` (reads metadata): the sampled hyperparameters only (learning rate and
-  batch size, :data:`zoo_data.schema.HYPERPARAMETERS`). With ``l = log lr`` and
-  ``b = log batch size`` its features are ``[l, l², l³, b, b², l b]``, standardised with
-  the train split's statistics, into an MLP of two hidden layers of 64: it contains the
-  least-squares cubic fit of SR on ``l`` and ``b`` as a special case.
+- :class:`HParams` (reads metadata): every hyperparameter the zoo samples per model
+  (:func:`zoo_data.hparams.sampled_hyperparameters`) and, in a zoo with checkpoints, the
+  row's ``step``: everything the zoo's design sets, nothing training produced. With
+  ``l = log lr`` and ``b = log batch size`` its features are ``[l, l², l³, b, b², l b]``
+  (the whole set for zoos that vary only these two), then ``[v, v², v l]`` for each
+  other hyperparameter ``v`` (its log when it is log-uniform), then for ``s = log step``
+  ``[s, s², s l, s b]`` and ``s v`` for each other ``v``; standardised with the train
+  split's statistics, into an MLP of two hidden layers of 64: it contains the
+  least-squares fit of SR on these terms as a special case.
 - :class:`TrainLoss` (reads metadata): the final train loss the zoo stores, a
   training-time signal, not a weight-space one. Feature ``log(train loss)``,
   standardised, into :func:`monotone_head`: a monotone map, so it ranks by the loss
@@ -30,7 +34,8 @@ import numpy as np
 from predictors.base import Predictor
 from predictors.mlp import MLP
 from zoo_data.model import Seq2Seq, greedy_success
-from zoo_data.presets import ZooConfig, problem_sets
+from zoo_data.hparams import sampled_hyperparameters
+from zoo_data.presets import VARIATIONS, ZooConfig, problem_sets
 from zoo_data.schema import HYPERPARAMETERS
 from zoo_data.task import VOCAB_SIZE
 
@@ -47,8 +52,8 @@ def monotone_head() -> nn.Module:
 
 
 class HParams(Predictor):
-    """The sampled hyperparameters (a cubic in log learning rate, log batch size) into a
-    small MLP."""
+    """Every sampled hyperparameter (and the checkpoint step) as polynomial features into
+    a small MLP (module docstring)."""
 
     name = "hparams"
     display_name = "Hyperparameters only"
@@ -57,10 +62,28 @@ class HParams(Predictor):
     cache_features = True
     standardize_features = True
 
+    def bind(self, config: ZooConfig) -> None:
+        names = sampled_hyperparameters(config)
+        if config.checkpoints is not None:
+            names = (*names, "step")
+        self.metadata_columns = names
+
     def features(self, columns, spec: Any) -> np.ndarray:
         lr = np.log(columns["learning_rate"])
         bs = np.log(columns["batch_size"])
-        return np.stack([lr, lr**2, lr**3, bs, bs**2, lr * bs], axis=1).astype(np.float32)
+        terms = [lr, lr**2, lr**3, bs, bs**2, lr * bs]
+        others = []
+        for name in self.metadata_columns:
+            if name in (*HYPERPARAMETERS, "step"):
+                continue
+            v = columns[name]
+            v = np.log(v) if VARIATIONS[name][0] == "log-uniform" else v
+            others.append(v)
+            terms += [v, v**2, v * lr]
+        if "step" in self.metadata_columns:
+            s = np.log(columns["step"])
+            terms += [s, s**2, s * lr, s * bs, *(s * v for v in others)]
+        return np.stack(terms, axis=1).astype(np.float32)
 
     def module(self, spec: Any) -> nn.Module:
         return MLP((64, 64))

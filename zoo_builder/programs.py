@@ -30,11 +30,12 @@ from zoo_builder.objective import (
     token_losses,
 )
 from zoo_builder.schedule import lr_factor
+from zoo_data.hparams import ModelHParams, training_subset
 from zoo_data.model import Seq2Seq, greedy_success
 from zoo_data.presets import ZooConfig
 from zoo_data.task import VOCAB_SIZE
 
-__all__ = ["block_size", "GroupPrograms", "group_programs"]
+__all__ = ["block_size", "GroupPrograms", "group_programs", "varied_inputs"]
 
 
 def block_size(config: ZooConfig) -> int:
@@ -56,10 +57,15 @@ class GroupPrograms:
     whatever the number of devices. So every model is computed by the same compiled
     block program on 1 device or on 8: bitwise the same weights on the same hardware.
 
-    - ``init(keys (M, 2)) -> (params, opt_state)``, blocked, leaves ``(n_blocks, b, ...)``;
-    - ``train_chunk(params, opt_state, lrs, keys, start, pool_q, pool_d, pool_a,
+    - ``init(keys (M, 2), scales (M,) | None) -> (params, opt_state)``, blocked, leaves
+      ``(n_blocks, b, ...)``; ``scales`` multiply each model's initial tensors (only for
+      configs that vary ``init_scale``);
+    - ``train_chunk(params, opt_state, lrs, keys, start, pool_q, pool_d, pool_a, varied,
       length=n)`` with blocked ``lrs (n_blocks, b)`` and ``keys (n_blocks, b, 2)`` runs
       steps ``start .. start+n-1`` -> ``(params, opt_state, losses (n_blocks, n, b))``;
+      ``varied`` holds the blocked per-model values of the config's variations
+      (:func:`varied_inputs`; empty when it varies none, which is the program of zoos
+      built before variations existed);
     - ``evaluate(params, test_q, test_d, test_a, train_q, train_d, train_a)`` ->
       per-problem test successes ``(n_blocks, b, N_test)`` and per-token test and train
       losses ``(n_blocks, b, N, T_a)``; :meth:`labels` reduces them on the host.
@@ -100,6 +106,25 @@ class GroupPrograms:
         return x.reshape(-1, *x.shape[2:])[:num_models]
 
 
+def varied_inputs(config: ZooConfig, hps: Sequence[ModelHParams],
+                  pool_size: int) -> dict[str, np.ndarray]:
+    """The per-model inputs of the training step for the config's variations, each with
+    the model axis first: ``weight_decay``, ``adam_b1``, ``clip_norm`` ``(M,)`` float32,
+    and for ``data_fraction`` the model's training subset (:func:`training_subset`)
+    as ``subset (M, pool_size)`` int32 (padded with its first entry) and
+    ``subset_size (M,)`` int32. ``init_scale`` is applied at initialisation instead."""
+    out: dict[str, np.ndarray] = {}
+    for name in ("weight_decay", "adam_b1", "clip_norm"):
+        if getattr(config, name) is not None:
+            out[name] = np.asarray([getattr(h, name) for h in hps], np.float32)
+    if config.data_fraction is not None:
+        subsets = [training_subset(config, h, pool_size) for h in hps]
+        out["subset_size"] = np.asarray([len(x) for x in subsets], np.int32)
+        out["subset"] = np.stack([np.concatenate([x, np.full(pool_size - len(x), x[0],
+                                                             np.int32)]) for x in subsets])
+    return out
+
+
 @lru_cache(maxsize=16)
 def _group_programs(config: ZooConfig, batch_size: int,
                     devices: tuple[jax.Device, ...]) -> GroupPrograms:
@@ -116,56 +141,87 @@ def _group_programs(config: ZooConfig, batch_size: int,
         params = model.init(jax.random.fold_in(key, 0), q, d)["params"]
         return params, adam_init(params)
 
-    def step_one(params, opt_state, lr, key, t, pool_q, pool_d, pool_a):
-        idx = jax.random.randint(
-            jax.random.fold_in(jax.random.fold_in(key, 1), t), (batch_size,), 0, pool_q.shape[0]
-        )
+    def step_one(params, opt_state, lr, key, t, pool_q, pool_d, pool_a, varied):
+        # every variation is a branch taken at trace time: a config that varies none
+        # compiles the exact program of zoos built before variations existed
+        batch_key = jax.random.fold_in(jax.random.fold_in(key, 1), t)
+        if "subset" in varied:
+            pick = jax.random.randint(batch_key, (batch_size,), 0, varied["subset_size"])
+            idx = varied["subset"][pick]
+        else:
+            idx = jax.random.randint(batch_key, (batch_size,), 0, pool_q.shape[0])
         loss, grads = jax.value_and_grad(sequence_loss, argnums=1)(
             logits_fn, params, pool_q[idx], pool_d[idx], pool_a[idx]
         )
+        if "clip_norm" in varied:
+            norm = jnp.sqrt(sum(jnp.sum(g * g) for g in jax.tree_util.tree_leaves(grads)))
+            scale = jnp.minimum(1.0, varied["clip_norm"] / jnp.maximum(norm, 1e-30))
+            grads = jax.tree_util.tree_map(lambda g: g * scale, grads)
         # the constant schedule keeps the exact program of zoos built before schedules
         lr_t = lr if config.lr_schedule == "constant" else \
             lr * lr_factor(config.lr_schedule, t, config.steps)
-        params, opt_state = adam_update(grads, opt_state, params, lr_t)
+        if "adam_b1" in varied:
+            params, opt_state = adam_update(grads, opt_state, params, lr_t,
+                                           b1=varied["adam_b1"])
+        else:
+            params, opt_state = adam_update(grads, opt_state, params, lr_t)
+        if "weight_decay" in varied:
+            decay = lr_t * varied["weight_decay"]
+            params = jax.tree_util.tree_map(lambda p: p - decay * p, params)
         return params, opt_state, loss
 
+    def init_scaled(key, scale):
+        params = model.init(jax.random.fold_in(key, 0), jnp.zeros((1, t_q, VOCAB_SIZE)),
+                            jnp.zeros((1, t_a, VOCAB_SIZE)))["params"]
+        params = jax.tree_util.tree_map(lambda p: p * scale, params)
+        return params, adam_init(params)
+
     init_single = jax.jit(init_one)
+    init_single_scaled = jax.jit(init_scaled)
     programs = GroupPrograms(mesh, block_size(config), None, None, None)
 
-    def init(keys):
+    def init(keys, scales=None):
         # One model at a time, then stacked: under vmap, flax's orthogonal initialiser
         # becomes a batched QR whose LAPACK kernel waits on XLA's CPU thread pool from
         # inside that pool, which deadlocks on a 2-core machine (tests/zoo_builder/
         # test_model_and_training.py::test_group_initialisation_does_not_deadlock).
-        singles = [init_single(key) for key in keys]
+        if scales is None:
+            singles = [init_single(key) for key in keys]
+        else:
+            singles = [init_single_scaled(key, np.float32(s))
+                       for key, s in zip(keys, scales, strict=True)]
         stacked = jax.tree_util.tree_map(lambda *leaves: np.stack(leaves), *singles)
         return jax.tree_util.tree_map(programs.to_blocks, stacked)
 
-    def train_blocks(params, opt_state, lrs, keys, start, pool_q, pool_d, pool_a, length):
+    def train_blocks(params, opt_state, lrs, keys, start, pool_q, pool_d, pool_a, varied,
+                     length):
         def one_block(block):
-            p, s, lr, key = block
+            p, s, lr, key, v = block
 
             def body(carry, t):
                 p, s = carry
-                p, s, loss = jax.vmap(step_one, in_axes=(0, 0, 0, 0, None, None, None, None))(
-                    p, s, lr, key, t, pool_q, pool_d, pool_a
+                p, s, loss = jax.vmap(step_one,
+                                      in_axes=(0, 0, 0, 0, None, None, None, None, 0))(
+                    p, s, lr, key, t, pool_q, pool_d, pool_a, v
                 )
                 return (p, s), loss
 
             (p, s), losses = jax.lax.scan(body, (p, s), start + jnp.arange(length))
             return p, s, losses
 
-        return jax.lax.map(one_block, (params, opt_state, lrs, keys))
+        return jax.lax.map(one_block, (params, opt_state, lrs, keys, varied))
 
     @partial(jax.jit, static_argnames=("length",))
-    def train_chunk(params, opt_state, lrs, keys, start, pool_q, pool_d, pool_a, *, length):
+    def train_chunk(params, opt_state, lrs, keys, start, pool_q, pool_d, pool_a, varied, *,
+                    length):
         sharded = jax.shard_map(
             partial(train_blocks, length=length),
             mesh=mesh,
-            in_specs=(blocks, blocks, blocks, blocks, shared, shared, shared, shared),
+            in_specs=(blocks, blocks, blocks, blocks, shared, shared, shared, shared,
+                      {name: blocks for name in varied}),
             out_specs=(blocks, blocks, blocks),
         )
-        return sharded(params, opt_state, lrs, keys, start, pool_q, pool_d, pool_a)
+        return sharded(params, opt_state, lrs, keys, start, pool_q, pool_d, pool_a, varied)
 
     def evaluate_blocks(params, test_q, test_d, test_a, train_q, train_d, train_a):
         # per problem and token only: the means are taken on the host, because XLA

@@ -13,6 +13,7 @@ import hashlib
 import os
 from dataclasses import dataclass
 from pathlib import Path
+from typing import NamedTuple
 
 import numpy as np
 import pyarrow as pa
@@ -23,15 +24,26 @@ from zoo_data.errors import TinyZooError
 from zoo_data.folder import write_sidecar
 from zoo_data.hparams import model_hparams
 from zoo_data.layout import DATA, ZooLayout
-from zoo_data.schema import METADATA_COLUMNS, rows_per_row_group, tensor_shapes, zoo_features
+from zoo_data.schema import metadata_columns, rows_per_row_group, tensor_shapes, zoo_features
 from zoo_data.trees import flatten
 
-__all__ = ["GroupResult", "write_shard"]
+__all__ = ["Checkpoint", "GroupResult", "write_shard"]
+
+
+class Checkpoint(NamedTuple):
+    """A group's weights and labels after one checkpoint step, model axis first."""
+
+    params: dict  # flax "params" tree, leaves (M, *shape), float32
+    test_sr: np.ndarray  # (M,)
+    test_loss: np.ndarray  # (M,)
+    train_loss: np.ndarray  # (M,)
 
 
 @dataclass(frozen=True)
 class GroupResult:
-    """Trained weights and labels of one group; arrays have the model axis first."""
+    """Trained weights and labels of one group (after the last step); arrays have the
+    model axis first. ``checkpoints`` holds the zoo's earlier checkpoints
+    (``config.checkpoints`` but the last), step -> :class:`Checkpoint`."""
 
     model_ids: tuple[int, ...]
     params: dict  # flax "params" tree, leaves (M, *shape), float32
@@ -39,6 +51,13 @@ class GroupResult:
     test_loss: np.ndarray  # (M,)
     train_loss: np.ndarray  # (M,)
     sr_at: dict[int, np.ndarray] = dataclasses.field(default_factory=dict)  # step -> (M,) test SR
+    checkpoints: dict[int, Checkpoint] = dataclasses.field(default_factory=dict)
+
+    def at(self, step: int) -> Checkpoint:
+        """The weights and labels after ``step`` (a checkpoint, or the last step)."""
+        if step in self.checkpoints:
+            return self.checkpoints[step]
+        return Checkpoint(self.params, self.test_sr, self.test_loss, self.train_loss)
 
 
 def _fixed_size_storage(arr: np.ndarray, arrow_type: pa.DataType) -> pa.Array:
@@ -63,12 +82,16 @@ def write_shard(
     of its Parquet file.
 
     ``result`` holds ``M`` models in the group's id order: every params leaf has shape
-    ``(M, *tensor_shape)``, the labels have shape ``(M,)``. The old sidecar (if any) is
-    removed first, then the Parquet file and then its sidecar are written atomically, so
-    a crash at any point leaves the shard incomplete, never wrong.
+    ``(M, *tensor_shape)``, the labels have shape ``(M,)``, for the last step and for each
+    earlier checkpoint of the config. Rows are run-major: model ``r``'s ``C``
+    checkpoints are rows ``model_id = r * C + k`` in step order (:mod:`zoo_data.schema`).
+    The old sidecar (if any) is removed first, then the Parquet file and then its sidecar
+    are written atomically, so a crash at any point leaves the shard incomplete, never
+    wrong.
 
     Raises:
-      ValueError: if ``result`` does not match the group or the model's tensor shapes.
+      ValueError: if ``result`` does not match the group or the model's tensor shapes, or
+        lacks one of the config's checkpoints.
       TinyZooError: if a file cannot be written.
     """
     data_dir = Path(zoo_dir) / DATA
@@ -78,30 +101,48 @@ def write_shard(
     ids = tuple(int(i) for i in result.model_ids)
     if ids != groups[group_index].model_ids:
         raise ValueError(f"result's model ids {ids} are not those of group {group_index}")
-    m = len(ids)
-
-    params = result.params
-    if set(params) == {"params"}:
-        params = params["params"]
-    flat = flatten(params)
+    steps = config.checkpoint_steps
+    missing = [s for s in steps[:-1] if s not in result.checkpoints]
+    if missing:
+        raise ValueError(f"result lacks the weights of checkpoint step {missing[0]}")
+    m, c = len(ids), len(steps)
     shapes = tensor_shapes(config)
-    if set(flat) != set(shapes):
-        raise ValueError(
-            f"result's tensors {sorted(flat)} differ from the model's {sorted(shapes)}"
-        )
+    flat_at, labels_at = [], []
+    for step in steps:
+        ckpt = result.at(step)
+        params = ckpt.params["params"] if set(ckpt.params) == {"params"} else ckpt.params
+        flat = flatten(params)
+        if set(flat) != set(shapes):
+            raise ValueError(
+                f"result's tensors {sorted(flat)} differ from the model's {sorted(shapes)}"
+            )
+        flat_at.append(flat)
+        for label in ("test_sr", "test_loss", "train_loss"):
+            value = np.asarray(getattr(ckpt, label), np.float32)
+            if value.shape != (m,):
+                raise ValueError(f"result.{label} has shape {value.shape}, not ({m},)")
+        labels_at.append(ckpt)
+
+    def rows(per_step: list[np.ndarray]) -> np.ndarray:
+        """``C`` arrays ``(M, ...)`` -> ``(M * C, ...)``, run-major."""
+        return np.stack(per_step, axis=1).reshape(m * c, *per_step[0].shape[1:])
+
     hps = [model_hparams(config, i) for i in ids]
+    run = np.repeat(np.asarray(ids, np.int64), c)
     columns: dict[str, np.ndarray] = {
-        "model_id": np.asarray(ids, np.int64),
-        "group": np.full(m, group_index, np.int32),
-        "learning_rate": np.asarray([h.learning_rate for h in hps], np.float64),
-        "batch_size": np.asarray([h.batch_size for h in hps], np.int32),
-        "steps": np.full(m, config.steps, np.int32),
-        "seed": np.full(m, config.seed, np.int64),
+        "model_id": run * c + np.tile(np.arange(c, dtype=np.int64), m),
+        "group": np.full(m * c, group_index, np.int32),
+        "learning_rate": np.repeat(np.asarray([h.learning_rate for h in hps], np.float64), c),
+        "batch_size": np.repeat(np.asarray([h.batch_size for h in hps], np.int32), c),
+        "steps": np.full(m * c, config.steps, np.int32),
+        "seed": np.full(m * c, config.seed, np.int64),
+        "run_id": run,
+        "step": np.tile(np.asarray(steps, np.int32), m),
     }
+    for name in config.varied:
+        columns[name] = np.repeat(np.asarray([getattr(h, name) for h in hps], np.float64), c)
     for label in ("test_sr", "test_loss", "train_loss"):
-        columns[label] = np.asarray(getattr(result, label), np.float32)
-        if columns[label].shape != (m,):
-            raise ValueError(f"result.{label} has shape {columns[label].shape}, not ({m},)")
+        columns[label] = rows([np.asarray(getattr(x, label), np.float32) for x in labels_at])
 
     schema = zoo_features(config).arrow_schema
     arrays = []
@@ -109,12 +150,12 @@ def write_shard(
         if field.name in columns:
             arrays.append(pa.array(columns[field.name], type=field.type))
             continue
-        leaf = np.asarray(flat[field.name])
-        if leaf.shape != (m, *shapes[field.name]):
-            raise ValueError(
-                f"result tensor {field.name} has shape {leaf.shape}, "
-                f"not {(m, *shapes[field.name])}"
-            )
+        per_step = [np.asarray(flat[field.name]) for flat in flat_at]
+        for leaf in per_step:
+            if leaf.shape != (m, *shapes[field.name]):
+                raise ValueError(f"result tensor {field.name} has shape {leaf.shape}, "
+                                 f"not {(m, *shapes[field.name])}")
+        leaf = rows(per_step)
         if isinstance(field.type, pa.ExtensionType):
             arrays.append(_array2d(leaf, field.type))
         else:
@@ -125,7 +166,7 @@ def write_shard(
     # no dictionary encoding for the float tensors: their values are all distinct, and
     # the dictionary page written before the fallback to PLAIN costs ~45% more bytes
     pq.write_table(table, sink, row_group_size=rows_per_row_group(config),
-                   use_dictionary=list(METADATA_COLUMNS))
+                   use_dictionary=list(metadata_columns(config)))
     blob = memoryview(sink.getvalue())
     sha = hashlib.sha256(blob).hexdigest()
 

@@ -17,8 +17,8 @@ import jax
 import jax.numpy as jnp
 import numpy as np
 
-from zoo_builder.programs import group_programs
-from zoo_builder.shards import GroupResult
+from zoo_builder.programs import group_programs, varied_inputs
+from zoo_builder.shards import Checkpoint, GroupResult
 from zoo_data.hparams import model_hparams
 from zoo_data.layout import TrainingGroup
 from zoo_data.presets import TRAINER_REVISION, ZooConfig, problem_sets
@@ -43,14 +43,15 @@ def train_group(
     """Train and evaluate every model of ``group``.
 
     Args:
-      config: the zoo config.
+      config: the zoo config. With ``config.checkpoints``, the weights and labels after
+        each checkpoint step are kept too (``result.checkpoints[step]``), read from the
+        one run: chunks end there, which changes nothing in the weights.
       group: one of the zoo's training groups (:class:`zoo_data.layout.ZooLayout`), or
         any models sharing a batch size (for calibration).
       chunk_steps: steps per compiled scan; ``on_steps(n)`` is called after each chunk
         with the number of steps just done (for progress bars).
       evaluate_at: step counts below ``config.steps`` after which the test SR is also
-        measured (``result.sr_at[step]``; for calibration). Chunks end there too, which
-        changes nothing in the weights.
+        measured (``result.sr_at[step]``; for calibration).
       devices: the devices the group's blocks are spread over (default: every local
         device); the result is the same for any choice (see :class:`GroupPrograms`).
     """
@@ -60,6 +61,7 @@ def train_group(
     stops = sorted({int(s) for s in evaluate_at})
     if stops and not 0 < stops[0] <= stops[-1] < config.steps:
         raise ValueError(f"evaluate_at {stops}: steps must lie in 1..{config.steps - 1}")
+    kept = set(config.checkpoint_steps[:-1])
     programs = group_programs(config, group.batch_size, devices)
     m = len(group.model_ids)
     test, pool = problem_sets(config)
@@ -73,21 +75,29 @@ def train_group(
         *(jnp.asarray(a, jnp.int32) for a in (test.question, test.decoder_input, test.answer)),
         *(a[:k] for a in pool_arrays),
     )
-    params, opt_state = programs.init(keys)
+    scales = None if config.init_scale is None else [h.init_scale for h in hps]
+    params, opt_state = programs.init(keys, scales)
     block_keys, block_lrs = programs.to_blocks(keys), programs.to_blocks(lrs)
-    sr_at = {}
+    varied = {name: programs.to_blocks(x)
+              for name, x in varied_inputs(config, hps, len(pool)).items()}
+    sr_at, checkpoints = {}, {}
     done = 0
-    for stop in [*stops, config.steps]:
+    for stop in sorted({*stops, *kept, config.steps}):
         while done < stop:
             n = min(chunk_steps, stop - done)
             params, opt_state, _ = programs.train_chunk(
-                params, opt_state, block_lrs, block_keys, done, *pool_arrays, length=n
+                params, opt_state, block_lrs, block_keys, done, *pool_arrays, varied, length=n
             )
             done += n
             if on_steps is not None:
                 on_steps(n)
         if stop < config.steps:
-            sr_at[stop] = programs.labels(programs.evaluate(params, *eval_arrays), m)[0]
+            labels = programs.labels(programs.evaluate(params, *eval_arrays), m)
+            sr_at[stop] = labels[0]
+            if stop in kept:
+                checkpoints[stop] = Checkpoint(
+                    jax.tree_util.tree_map(lambda x: programs.from_blocks(x, m), params),
+                    *labels)
     sr, test_loss, train_loss = programs.labels(programs.evaluate(params, *eval_arrays), m)
     return GroupResult(
         model_ids=group.model_ids,
@@ -95,5 +105,6 @@ def train_group(
         test_sr=sr,
         test_loss=test_loss,
         train_loss=train_loss,
-        sr_at=sr_at,
+        sr_at={s: sr_at[s] for s in stops},
+        checkpoints=checkpoints,
     )

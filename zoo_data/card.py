@@ -7,7 +7,7 @@ then the task, model, hyperparameter distributions, columns and labels in prose.
 
 from __future__ import annotations
 
-from zoo_data.presets import ZooConfig
+from zoo_data.presets import VARIATIONS, ZooConfig
 from zoo_data.schema import tensor_shapes
 from zoo_data.task import VOCAB, VOCAB_SIZE, digit_probabilities
 
@@ -36,6 +36,40 @@ def _size_category(n: int) -> str:
         if n < bound:
             return name
     return "100K<n<1M"
+
+
+_VARIATION_MEANING = {
+    "init_scale": "every initial tensor multiplied by it",
+    "weight_decay": "decoupled weight decay, p <- p - lr_t * wd * p after each Adam step",
+    "data_fraction": "fraction of the training pool the model trains on (its own random "
+                     "subset)",
+    "adam_b1": "Adam's first-moment decay b1",
+    "clip_norm": "gradients clipped to this global L2 norm",
+}
+
+
+def _rows_rule(c: ZooConfig) -> str:
+    if c.checkpoints is None:
+        return "one row per model"
+    return f"one row per model and checkpoint ({c.num_rows:,} rows)"
+
+
+def _variation_meaning(name: str, bounds: tuple[float, float]) -> str:
+    distribution = VARIATIONS[name][0]
+    return f"{_VARIATION_MEANING[name]}; {distribution} on [{bounds[0]:g}, {bounds[1]:g}]"
+
+
+def _recipe_lines(c: ZooConfig) -> str:
+    """Card lines for the checkpoints and variations (none for zoos without them)."""
+    lines = [f"- {name}: {_variation_meaning(name, getattr(c, name))} (per model);"
+             for name in c.varied]
+    if c.checkpoints is not None:
+        lines.append(f"- checkpoints: every model is archived after steps "
+                     f"{', '.join(map(str, c.checkpoints))} of its one run (one row each, "
+                     "with its own labels; all rows of a model share its split);")
+    if c.recipe != 1:
+        lines.append(f"- recipe: version {c.recipe} of the `{c.preset}` preset's design.")
+    return "".join("\n" + line for line in lines)
 
 
 def dataset_card(config: ZooConfig) -> str:
@@ -76,6 +110,16 @@ def dataset_card(config: ZooConfig) -> str:
         ("train_loss", "float32", f"final loss on the first {min(c.n_train_eval, c.n_train_pool)}"
          " training-pool problems"),
     ]
+    if c.checkpoints is not None:
+        k = len(c.checkpoints)
+        meta_rows[0] = ("model_id", "int64", f"row id, 0 .. {c.num_rows - 1}: run_id * {k} + "
+                        "checkpoint index")
+        meta_rows += [("run_id", "int64", f"the trained model (run), 0 .. {c.num_models - 1}; "
+                       "its hyperparameters and split"),
+                      ("step", "int32", "the checkpoint: Adam steps done, one of "
+                       + ", ".join(map(str, c.checkpoints)))]
+    meta_rows += [(name, "float64", _variation_meaning(name, getattr(c, name)))
+                  for name in c.varied]
     tensor_rows = [
         (path, f"float32 {shape}", _tensor_meaning(path)) for path, shape in shapes.items()
     ]
@@ -107,7 +151,7 @@ configs:
     body = f"""
 # Tiny RNN Zoo ({c.preset} preset)
 
-{c.num_models:,} trained seq2seq GRU models, one row per model: its hyperparameters, its
+{c.num_models:,} trained seq2seq GRU models, {_rows_rule(c)}: its hyperparameters, its
 test success rate and losses, and its {len(shapes)} weight tensors. Built by `tinyzoo`
 from the `{c.preset}` preset (config fingerprint `{c.fingerprint()}`, zoo seed {c.seed});
 `manifest.json` holds the full config, the library versions and every shard's sha256.
@@ -147,7 +191,7 @@ from `=`. Each cell follows flax: `r = sigmoid(x W_ir + b_ir + h W_hr)`,
 - learning rate: log-uniform on [{c.lr_min}, {c.lr_max}]{schedule_rule};
 - batch size: uniform on {{{", ".join(map(str, c.batch_sizes))}}};
 - initialisation: flax defaults; model i's initialisation, batches and hyperparameters
-  derive from (zoo seed {c.seed}, i) only.
+  derive from (zoo seed {c.seed}, i) only.{_recipe_lines(c)}
 
 ## Columns
 

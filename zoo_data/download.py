@@ -49,7 +49,7 @@ def max_shard_bytes(layout: ZooLayout, group_index: int) -> int:
     plus metadata columns and Parquet overhead). A body past it is refused."""
     from zoo_data.schema import model_nbytes
 
-    rows = len(layout.groups[group_index].model_ids)
+    rows = layout.rows(group_index)
     return 2 * rows * model_nbytes(layout.config) + (16 << 20)
 
 

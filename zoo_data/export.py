@@ -15,7 +15,12 @@ at a time (uncompressed, zip64), so memory stays at one chunk of one tensor.
 **safetensors**: ``OUT/model-<id:05d>.safetensors`` per model with its 22 tensors (same
 keys and shapes as in the zoo, float32) and string metadata: ``model_id``, ``split``,
 ``test_sr``, ``test_loss``, ``train_loss``, ``learning_rate``, ``batch_size``,
-``steps``, ``seed``, ``preset``, ``config_fingerprint``, ``zoo_manifest_sha256``.
+``steps``, ``seed``, ``run_id``, ``step``, the zoo's varied hyperparameters,
+``preset``, ``config_fingerprint``, ``zoo_manifest_sha256``.
+
+Both work on rows: in a zoo with checkpoints every checkpoint is one entry of the
+``.npz`` arrays (a model's checkpoints next to each other, in step order) and one
+safetensors file.
 """
 
 from __future__ import annotations
@@ -29,7 +34,7 @@ from tqdm.auto import tqdm
 
 from zoo_data.atomic import atomic_target, atomic_write
 from zoo_data.errors import TinyZooError
-from zoo_data.splits import SPLITS, split_ids, split_of
+from zoo_data.splits import SPLITS, split_of_rows, split_rows
 from zoo_data.trees import flatten
 from zoo_data.zoo import Zoo, open_local_zoo
 
@@ -42,9 +47,9 @@ _NPZ_CHUNK_MODELS = 256
 
 
 def npz_order(zoo: Zoo) -> np.ndarray:
-    """The model ids in the order of the ``.npz`` file: train, val, test."""
-    n = zoo.config.num_models
-    return np.concatenate([split_ids(n, name) for name in SPLITS])
+    """The rows (``model_id``) in the order of the ``.npz`` file: train, val, test (each
+    model's checkpoints together, in step order)."""
+    return np.concatenate([split_rows(zoo.config, name) for name in SPLITS])
 
 
 def export_npz(zoo: Zoo, out: str | os.PathLike, progress: bool = True) -> Path:
@@ -104,7 +109,7 @@ def export_safetensors(
     if not os.access(out_dir, os.W_OK | os.X_OK):
         raise TinyZooError(f"{out_dir}: directory is not writable")
     meta = zoo.metadata
-    splits = split_of(zoo.config.num_models, zoo.model_ids)
+    splits = split_of_rows(zoo.config, zoo.model_ids)
     split_by_id = dict(zip(zoo.model_ids.tolist(), splits.tolist(), strict=True))
     common = {
         "preset": zoo.config.preset,
@@ -129,6 +134,9 @@ def export_safetensors(
                     "batch_size": str(int(row["batch_size"])),
                     "steps": str(int(row["steps"])),
                     "seed": str(int(row["seed"])),
+                    "run_id": str(int(row["run_id"])),
+                    "step": str(int(row["step"])),
+                    **{name: repr(float(row[name])) for name in zoo.config.varied},
                 })
                 tensors = {p: np.ascontiguousarray(a[k]) for p, a in flat.items()}
                 path = out_dir / f"model-{model_id:05d}.safetensors"

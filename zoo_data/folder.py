@@ -119,7 +119,7 @@ def write_sidecar(zoo_dir: str | os.PathLike, layout: ZooLayout, group_index: in
     sidecar = {
         "group": group_index,
         "model_ids": list(group.model_ids),
-        "rows": len(group.model_ids),
+        "rows": layout.rows(group_index),
         "sha256": sha,
         "config_fingerprint": layout.config.fingerprint(),
     }
@@ -142,7 +142,7 @@ def complete_shard(zoo_dir: str | os.PathLike, layout: ZooLayout,
         meta.get("config_fingerprint") != layout.config.fingerprint()
         or meta.get("group") != group.index
         or tuple(meta.get("model_ids") or ()) != group.model_ids
-        or meta.get("rows") != len(group.model_ids)
+        or meta.get("rows") != layout.rows(group.index)
     ):
         return None
     try:
@@ -193,7 +193,7 @@ def finalize(zoo_dir: str | os.PathLike, layout: ZooLayout) -> None:
     check_no_stray_files(zoo_dir, layout)
     shards = {
         layout.shard_name(g.index): {
-            "group": g.index, "rows": len(g.model_ids), "sha256": done[g.index]
+            "group": g.index, "rows": layout.rows(g.index), "sha256": done[g.index]
         }
         for g in groups
     }

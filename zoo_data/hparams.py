@@ -1,7 +1,21 @@
 """Per-model hyperparameters and random keys, derived from ``(zoo seed, model id)`` only.
 
-- learning rate: log-uniform on ``[lr_min, lr_max]``;
-- batch size: uniform on ``batch_sizes``;
+- learning rate: log-uniform on ``[lr_min, lr_max]``; batch size: uniform on
+  ``batch_sizes`` (both from ``numpy.random.default_rng([seed, id, 0x4B9])``);
+- the optional variations of :data:`zoo_data.presets.VARIATIONS`, each from a generator
+  of its own, ``default_rng([seed, id, 0x4B9, k])`` with ``k`` its position in that
+  table, so adding or removing one variation never changes another's values:
+
+  - ``init_scale`` ``s``: every initial parameter tensor (flax's initialisers) is
+    multiplied by ``s``;
+  - ``weight_decay`` ``λ``: decoupled (AdamW) decay after each Adam update,
+    ``p ← p − lr_t λ p`` with ``lr_t`` the scheduled learning rate;
+  - ``data_fraction`` ``f``: the model trains on its own subset of the training pool,
+    the first ``max(1, round(f · pool))`` problems of a permutation of the pool drawn
+    from ``default_rng([seed, id, 0xDA7A])`` (:func:`training_subset`);
+  - ``adam_b1``: Adam's first-moment decay;
+  - ``clip_norm`` ``c``: gradients are scaled by ``min(1, c / ‖g‖₂)`` (global norm over
+    every tensor) before Adam;
 - initialisation and batch keys: ``fold_in(PRNGKey(seed), model_id)``
   (:func:`zoo_builder.train.model_key`).
 
@@ -11,20 +25,35 @@ can be built separately.
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+import math
+from dataclasses import dataclass, field
 
 import numpy as np
 
-from zoo_data.presets import ZooConfig
+from zoo_data.presets import VARIATIONS, ZooConfig
 
-__all__ = ["ModelHParams", "model_hparams"]
+__all__ = ["ModelHParams", "model_hparams", "sampled_hyperparameters", "training_subset"]
 
 
 @dataclass(frozen=True)
 class ModelHParams:
+    """One model's hyperparameters; the variations hold their defaults when the zoo does
+    not vary them (``clip_norm`` ``inf``: no clipping)."""
+
     model_id: int
     learning_rate: float
     batch_size: int
+    init_scale: float = 1.0
+    weight_decay: float = 0.0
+    data_fraction: float = 1.0
+    adam_b1: float = 0.9
+    clip_norm: float = field(default=math.inf)
+
+
+def _draw(distribution: str, low: float, high: float, rng: np.random.Generator) -> float:
+    if distribution == "log-uniform":
+        return float(np.exp(rng.uniform(np.log(low), np.log(high))))
+    return float(rng.uniform(low, high))
 
 
 def model_hparams(config: ZooConfig, model_id: int) -> ModelHParams:
@@ -34,5 +63,29 @@ def model_hparams(config: ZooConfig, model_id: int) -> ModelHParams:
     rng = np.random.default_rng([config.seed, model_id, 0x4B9])
     log_lr = rng.uniform(np.log(config.lr_min), np.log(config.lr_max))
     batch = int(rng.choice(np.asarray(config.batch_sizes)))
-    return ModelHParams(model_id, float(np.exp(log_lr)), batch)
+    extra = {}
+    for k, (name, (distribution, _, _, _)) in enumerate(VARIATIONS.items()):
+        bounds = getattr(config, name)
+        if bounds is not None:
+            extra[name] = _draw(distribution, *bounds,
+                                np.random.default_rng([config.seed, model_id, 0x4B9, k]))
+    return ModelHParams(model_id, float(np.exp(log_lr)), batch, **extra)
 
+
+def sampled_hyperparameters(config: ZooConfig) -> tuple[str, ...]:
+    """The names of the hyperparameters the zoo samples per model (its metadata columns):
+    ``learning_rate``, ``batch_size``, then the varied :data:`VARIATIONS` in table
+    order."""
+    return ("learning_rate", "batch_size", *config.varied)
+
+
+def training_subset(config: ZooConfig, hparams: ModelHParams, pool_size: int) -> np.ndarray:
+    """The pool indices model ``hparams.model_id`` trains on, ``(n,)`` int32 with
+    ``n = max(1, round(data_fraction · pool_size))``: a prefix of a permutation of the
+    pool drawn from ``default_rng([seed, id, 0xDA7A])``. The whole pool, in order, when
+    the zoo does not vary ``data_fraction``."""
+    if config.data_fraction is None:
+        return np.arange(pool_size, dtype=np.int32)
+    n = max(1, int(round(hparams.data_fraction * pool_size)))
+    perm = np.random.default_rng([config.seed, hparams.model_id, 0xDA7A]).permutation(pool_size)
+    return perm[:n].astype(np.int32)

@@ -14,7 +14,7 @@ import numpy as np
 
 from zoo_data.atomic import atomic_target
 from zoo_data.errors import TinyZooError
-from zoo_data.splits import SPLITS, split_of
+from zoo_data.splits import SPLITS, split_of_rows
 from zoo_data.verify import verify_zoo
 from zoo_data.zoo import Zoo, open_local_zoo
 
@@ -44,7 +44,7 @@ def zoo_summary(zoo: Zoo, check: bool = True) -> dict:
     (:func:`~zoo_data.verify.verify_zoo`) for the checksum status."""
     zoo = zoo.with_split(None)
     meta = zoo.metadata
-    splits = split_of(zoo.config.num_models, zoo.model_ids)
+    splits = split_of_rows(zoo.config, zoo.model_ids)
     summary = {
         "path": str(zoo.path),
         "preset": zoo.config.preset,
@@ -129,7 +129,7 @@ def write_sr_histogram(zoo: Zoo, out: str | os.PathLike, bins: int = 20) -> Path
 
     zoo = zoo.with_split(None)
     sr = zoo.labels
-    splits = split_of(zoo.config.num_models, zoo.model_ids)
+    splits = split_of_rows(zoo.config, zoo.model_ids)
     fig, ax = plt.subplots(figsize=(6, 3.6), dpi=120)
     edges = np.linspace(0.0, 1.0, bins + 1)
     ax.hist([sr[splits == name] for name in SPLITS], bins=edges, stacked=True,

@@ -94,6 +94,11 @@ class ZooLayout:
     def shard_name(self, group_index: int) -> str:
         return shard_name(group_index, len(self.groups))
 
+    def rows(self, group_index: int) -> int:
+        """Rows of group ``group_index``'s shard: its models times the checkpoints per
+        model (:attr:`zoo_data.presets.ZooConfig.rows_per_model`)."""
+        return len(self.groups[group_index].model_ids) * self.config.rows_per_model
+
     def sidecar_name(self, group_index: int) -> str:
         return sidecar_name(group_index, len(self.groups))
 

@@ -206,10 +206,10 @@ def check_manifest(manifest: object, where: str) -> dict:
         group = groups.get(name)
         if group is None:
             raise TinyZooError(f"{where}: lists unknown shard {name}")
-        if entry["group"] != group.index or entry["rows"] != len(group.model_ids):
+        if entry["group"] != group.index or entry["rows"] != layout.rows(group.index):
             raise TinyZooError(f"{where}: shards.{name}: group {entry['group']}, rows "
                                f"{entry['rows']}; the config's group {group.index} has "
-                               f"{len(group.model_ids)} models")
+                               f"{layout.rows(group.index)} rows")
     return manifest
 
 

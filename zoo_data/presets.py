@@ -24,8 +24,8 @@ from zoo_data.task import (
     problem_space_size,
 )
 
-__all__ = ["ZooConfig", "PRESETS", "SCHEDULES", "TRAINER_REVISION", "get_preset",
-           "problem_sets", "check_config", "MAX_MODELS", "MAX_GROUPS"]
+__all__ = ["ZooConfig", "PRESETS", "SCHEDULES", "TRAINER_REVISION", "VARIATIONS", "get_preset",
+           "problem_sets", "check_config", "MAX_MODELS", "MAX_GROUPS", "MAX_CHECKPOINTS"]
 
 #: Learning-rate schedules a config may name (their factors: :mod:`zoo_builder.schedule`).
 SCHEDULES = ("constant", "cosine")
@@ -51,6 +51,22 @@ MAX_TRAIN_PROBLEMS = 1_000_000
 MAX_BATCH_SIZE = 65_536
 MAX_BATCH_SIZES = 16
 MAX_LEARNING_RATE = 10.0
+MAX_CHECKPOINTS = 16
+MAX_RECIPE = 1000
+
+#: Hyperparameters a config may vary per model besides the learning rate and the batch
+#: size: field name -> (distribution of a value on the config's ``(low, high)``, the
+#: smallest and largest allowed bound, the value every model gets when the field is
+#: ``None``). ``"log-uniform"``: ``exp(uniform(log low, log high))``; ``"uniform"``:
+#: ``uniform(low, high)``. What each one does to training: :mod:`zoo_data.hparams`.
+VARIATIONS: dict[str, tuple[str, float, float, float]] = {
+    "init_scale": ("log-uniform", 1e-3, 1e3, 1.0),
+    "weight_decay": ("log-uniform", 1e-8, 10.0, 0.0),
+    "data_fraction": ("uniform", 1e-4, 1.0, 1.0),
+    "adam_b1": ("uniform", 0.0, 0.999, 0.9),
+    "clip_norm": ("log-uniform", 1e-4, 1e4, float("inf")),
+}
+
 #: A preset name: a known preset or a slug (it becomes part of file names).
 PRESET_NAME = r"[A-Za-z0-9][A-Za-z0-9_-]{0,39}"
 
@@ -85,10 +101,22 @@ class ZooConfig:
 
       trainer_revision: the training program's revision (:data:`TRAINER_REVISION`);
         this builder trains only its own revision.
+      recipe: the version of a preset's design (its fields' values), recorded so that
+        zoos of an older design of a preset stay identifiable; 1 for every zoo built
+        before the field existed.
+      checkpoints: the steps (increasing, the last ``steps``) after which every model is
+        archived: one row per model and checkpoint, each with its own labels and
+        ``step``; ``None``: one row per model, after ``steps``. The learning-rate
+        schedule always spans ``steps``; checkpoints only read the run.
+      init_scale, weight_decay, data_fraction, adam_b1, clip_norm: ``(low, high)``
+        ranges of hyperparameters sampled per model (:data:`VARIATIONS`,
+        :mod:`zoo_data.hparams`), or ``None``: not varied (every model gets the
+        default: scale 1, no decay, the whole pool, b1 0.9, no clipping).
 
     ``operands`` and ``lr_schedule`` are left out of :meth:`to_dict` at their defaults,
-    and ``trainer_revision`` at 1, so the manifests of zoos built before these fields
-    existed still match their fingerprints (and read as revision 1).
+    ``trainer_revision`` and ``recipe`` at 1, the checkpoints and variations at ``None``,
+    so the manifests of zoos built before these fields existed still match their
+    fingerprints (and read as revision 1).
     """
 
     preset: str
@@ -109,17 +137,48 @@ class ZooConfig:
     operands: str = "uniform-lengths"
     lr_schedule: str = "constant"
     trainer_revision: int = TRAINER_REVISION
+    recipe: int = 1
+    checkpoints: tuple[int, ...] | None = None
+    init_scale: tuple[float, float] | None = None
+    weight_decay: tuple[float, float] | None = None
+    data_fraction: tuple[float, float] | None = None
+    adam_b1: tuple[float, float] | None = None
+    clip_norm: tuple[float, float] | None = None
 
     def __post_init__(self) -> None:
         check_config(self)
+
+    @property
+    def varied(self) -> tuple[str, ...]:
+        """The :data:`VARIATIONS` this config samples per model, in table order."""
+        return tuple(name for name in VARIATIONS if getattr(self, name) is not None)
+
+    @property
+    def checkpoint_steps(self) -> tuple[int, ...]:
+        """The steps at which every model is archived (``(steps,)`` without checkpoints)."""
+        return self.checkpoints or (self.steps,)
+
+    @property
+    def rows_per_model(self) -> int:
+        """Archive rows per model: its number of checkpoints (1 without)."""
+        return len(self.checkpoint_steps)
+
+    @property
+    def num_rows(self) -> int:
+        """Rows in the zoo's archive: ``num_models * rows_per_model``."""
+        return self.num_models * self.rows_per_model
 
     def to_dict(self) -> dict:
         d = dataclasses.asdict(self)
         d["batch_sizes"] = list(self.batch_sizes)
         if self.digit_weights is not None:
             d["digit_weights"] = list(self.digit_weights)
+        for name in ("checkpoints", *VARIATIONS):
+            if d[name] is not None:
+                d[name] = list(d[name])
         for name, default in (("operands", "uniform-lengths"), ("lr_schedule", "constant"),
-                              ("trainer_revision", 1)):
+                              ("trainer_revision", 1), ("recipe", 1), ("checkpoints", None),
+                              *((v, None) for v in VARIATIONS)):
             if d[name] == default:
                 del d[name]  # the default: keeps the fingerprints of older configs
         return d
@@ -149,6 +208,12 @@ class ZooConfig:
         if d.get("digit_weights") is not None:
             d["digit_weights"] = fields.number_list("digit_weights", d["digit_weights"], 0.0,
                                                     1e6, MAX_DIGITS)
+        if d.get("checkpoints") is not None:
+            d["checkpoints"] = fields.int_list("checkpoints", d["checkpoints"], 1, MAX_STEPS,
+                                               MAX_CHECKPOINTS, unique=True)
+        for name, (_, lo, hi, _) in VARIATIONS.items():
+            if d.get(name) is not None:
+                d[name] = fields.number_list(name, d[name], lo, hi, 2)
         return cls(**d)
 
     def fingerprint(self) -> str:
@@ -195,6 +260,25 @@ def check_config(c: ZooConfig) -> None:
     fields.one_of("operands", c.operands, OPERAND_SCHEMES)
     fields.one_of("lr_schedule", c.lr_schedule, SCHEDULES)
     fields.integer("trainer_revision", c.trainer_revision, 1, TRAINER_REVISION)
+    fields.integer("recipe", c.recipe, 1, MAX_RECIPE)
+    if c.checkpoints is not None:
+        if not isinstance(c.checkpoints, tuple):
+            raise TinyZooError(f"checkpoints {fields.show(c.checkpoints)}: need a tuple of "
+                               "steps")
+        steps = fields.int_list("checkpoints", c.checkpoints, 1, c.steps, MAX_CHECKPOINTS,
+                                unique=True)
+        if list(steps) != sorted(steps) or steps[-1] != c.steps:
+            raise TinyZooError(f"checkpoints {list(steps)}: need increasing steps ending at "
+                               f"steps ({c.steps})")
+    for name, (_, lo, hi, _) in VARIATIONS.items():
+        bounds = getattr(c, name)
+        if bounds is None:
+            continue
+        if not isinstance(bounds, tuple) or len(bounds) != 2:
+            raise TinyZooError(f"{name} {fields.show(bounds)}: need a (low, high) pair")
+        low, high = fields.number_list(name, bounds, lo, hi, 2)
+        if low > high:
+            raise TinyZooError(f"{name} {list(bounds)}: need low <= high")
     groups = -(-c.num_models // c.group_size) + len(c.batch_sizes) - 1
     if groups > MAX_GROUPS:
         raise TinyZooError(f"group_size {c.group_size}: {c.num_models} models would make up "

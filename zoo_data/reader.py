@@ -24,7 +24,7 @@ import pyarrow.parquet as pq
 from zoo_data.errors import TinyZooError
 from zoo_data.layout import DATA
 from zoo_data.presets import ZooConfig
-from zoo_data.schema import LABEL_COLUMNS, METADATA_COLUMNS, tensor_shapes
+from zoo_data.schema import LABEL_COLUMNS, ROW_COLUMNS, metadata_columns, tensor_shapes
 from zoo_data.seal import test_labels_sealed
 from zoo_data.splits import split_ranges
 
@@ -65,7 +65,9 @@ class ShardReader:
 
     Attributes:
       metadata: a ``pandas.DataFrame`` indexed by ``model_id`` (ascending) with the
-        :data:`~zoo_data.schema.METADATA_COLUMNS`, one row per model.
+        zoo's :func:`~zoo_data.schema.metadata_columns`, one row per model (per model
+        and checkpoint), always with ``run_id`` and ``step`` (filled as ``model_id``
+        and ``steps`` for zoos without checkpoints).
       shapes: ``{tensor path: shape}`` of one model.
     """
 
@@ -93,13 +95,14 @@ class ShardReader:
         self._cached_bytes = 0
 
         tables, locations = [], []
+        meta_columns = list(metadata_columns(config))
         for s, path in enumerate(self._paths):
             pf = self._file(s)
             names = set(pf.schema_arrow.names)
-            missing = [c for c in (*METADATA_COLUMNS, *self.shapes) if c not in names]
+            missing = [c for c in (*meta_columns, *self.shapes) if c not in names]
             if missing:
                 raise TinyZooError(f"{path}: not a shard of this zoo (no column {missing[0]})")
-            table = pf.read(columns=list(METADATA_COLUMNS))
+            table = pf.read(columns=meta_columns)
             tables.append(table)
             rg_rows = [pf.metadata.row_group(i).num_rows for i in range(pf.num_row_groups)]
             rg = np.repeat(np.arange(len(rg_rows)), rg_rows)
@@ -113,9 +116,13 @@ class ShardReader:
         if len(ids) and (np.any(ids[1:] == ids[:-1])):
             dup = int(ids[1:][ids[1:] == ids[:-1]][0])
             raise TinyZooError(f"{data_dir}: model {dup} appears in two shards")
+        if "run_id" not in frame:  # a zoo without checkpoints: one row per model
+            frame["run_id"] = frame["model_id"].astype(ROW_COLUMNS["run_id"])
+            frame["step"] = np.full(len(frame), config.steps, ROW_COLUMNS["step"])
         if test_labels_sealed():  # zoo_data.seal: no test label enters this process
             lo, hi = split_ranges(config.num_models)["test"]
-            test = (ids >= lo) & (ids < hi)
+            runs = frame["run_id"].to_numpy()
+            test = (runs >= lo) & (runs < hi)
             for column in LABEL_COLUMNS:
                 frame[column] = frame[column].where(~test)
         self.metadata = frame.set_index("model_id")

@@ -1,5 +1,14 @@
-"""The schema of a zoo's rows: one row per model, metadata columns then one column per
-weight tensor, all of fixed shape.
+"""The schema of a zoo's rows: one row per model (per model and checkpoint when the zoo
+archives checkpoints), metadata columns then one column per weight tensor, all of fixed
+shape.
+
+Rows and models: ``model_id`` identifies a row, a set of weights. In a zoo without
+checkpoints it is the id of the trained model (``run_id``, from which its
+hyperparameters derive) and each model is one row. In a zoo with ``C`` checkpoints
+(``config.checkpoints``) run ``r`` is archived as the ``C`` rows
+``model_id = r * C + k``, ``k = 0 .. C-1``, with its weights and labels after step
+``config.checkpoints[k]`` in column ``step``; splits go by run (:mod:`zoo_data.splits`),
+so all rows of a run share its split.
 
 Shapes (``V = 14`` the vocabulary, ``H = config.hidden``): input kernels ``(V, H)``,
 hidden kernels ``(H, H)``, GRU biases ``(H,)``, readout kernel ``(H, V)`` and bias
@@ -20,7 +29,9 @@ __all__ = [
     "LABEL_COLUMNS",
     "HYPERPARAMETERS",
     "METADATA_COLUMNS",
+    "ROW_COLUMNS",
     "ROW_GROUP_BYTES",
+    "metadata_columns",
     "tensor_shapes",
     "zoo_features",
     "model_nbytes",
@@ -40,6 +51,12 @@ METADATA_COLUMNS: dict[str, str] = {
     "train_loss": "float32",
 }
 
+#: The columns of a zoo with checkpoints that place a row in its run: ``run_id`` (the
+#: trained model whose hyperparameters the row holds) and ``step`` (the checkpoint).
+#: Zoos without checkpoints do not store them; their readers fill ``run_id = model_id``
+#: and ``step = steps``.
+ROW_COLUMNS: dict[str, str] = {"run_id": "int64", "step": "int32"}
+
 #: The column holding a model's label: its success rate on the held-out test problems.
 LABEL = "test_sr"
 
@@ -47,13 +64,25 @@ LABEL = "test_sr"
 #: no predictor may declare them.
 LABEL_COLUMNS = ("test_sr", "test_loss")
 
-#: The sampled hyperparameters of each model (every preset's); a metadata predictor
-#: that declares them reads everything the zoo's design varied on purpose.
+#: The hyperparameters every zoo samples per model; a zoo may vary more
+#: (:func:`zoo_data.hparams.sampled_hyperparameters`).
 HYPERPARAMETERS = ("learning_rate", "batch_size")
 
 #: Target size of one Parquet row group: small enough that reading one model for a
 #: shuffled batch decodes little besides it, large enough to keep metadata negligible.
 ROW_GROUP_BYTES = 1 << 20
+
+
+def metadata_columns(config: ZooConfig) -> dict[str, str]:
+    """The metadata columns of ``config``'s rows, name -> ``datasets`` dtype:
+    :data:`METADATA_COLUMNS`, then :data:`ROW_COLUMNS` if the zoo has checkpoints, then
+    one float64 column per varied hyperparameter (``config.varied``). A zoo that uses
+    neither has exactly the columns of zoos built before they existed."""
+    columns = dict(METADATA_COLUMNS)
+    if config.checkpoints is not None:
+        columns.update(ROW_COLUMNS)
+    columns.update({name: "float64" for name in config.varied})
+    return columns
 
 
 def tensor_shapes(config: ZooConfig) -> dict[str, tuple[int, ...]]:
@@ -66,11 +95,14 @@ def tensor_shapes(config: ZooConfig) -> dict[str, tuple[int, ...]]:
 
 
 def zoo_features(config: ZooConfig):
-    """The explicit ``datasets.Features`` of a zoo's rows (one row per model).
+    """The explicit ``datasets.Features`` of a zoo's rows (one row per model and
+    checkpoint).
 
-    Columns, in order: :data:`METADATA_COLUMNS` (``model_id`` int64, ``group`` int32,
+    Columns, in order: :func:`metadata_columns` (``model_id`` int64, ``group`` int32,
     ``learning_rate`` float64, ``batch_size`` int32, ``steps`` int32, ``seed`` int64,
-    ``test_sr``, ``test_loss``, ``train_loss`` float32), then one float32 column per
+    ``test_sr``, ``test_loss``, ``train_loss`` float32; with checkpoints ``run_id``
+    int64 and ``step`` int32; a float64 column per varied hyperparameter), then one
+    float32 column per
     parameter tensor in the order of :func:`tensor_shapes`: a 2-D tensor of shape
     ``(r, c)`` as ``Array2D(shape=(r, c))``, a 1-D tensor of length ``n`` as a
     fixed-length ``List(Value("float32"), length=n)``. (``datasets`` is imported here,
@@ -78,7 +110,8 @@ def zoo_features(config: ZooConfig):
     """
     import datasets
 
-    features: dict = {name: datasets.Value(dtype) for name, dtype in METADATA_COLUMNS.items()}
+    features: dict = {name: datasets.Value(dtype)
+                      for name, dtype in metadata_columns(config).items()}
     for path, shape in tensor_shapes(config).items():
         if len(shape) == 2:
             features[path] = datasets.Array2D(shape=shape, dtype="float32")

@@ -12,6 +12,10 @@ unbiased random split here: model ``i``'s hyperparameters, initialisation and ba
 are drawn independently from ``(zoo seed, i)``, and its weights and labels do not depend
 on which models it was trained with. The split is a function of the model count only,
 is written to every zoo's ``manifest.json`` and, per preset, to ``data/splits/``.
+
+A zoo that archives checkpoints holds several rows per model; the split is still by
+model (the training run), so every checkpoint of a model is in its model's split
+(:func:`split_rows`).
 """
 
 from __future__ import annotations
@@ -20,7 +24,8 @@ import numpy as np
 
 from zoo_data.presets import ZooConfig
 
-__all__ = ["SPLITS", "split_sizes", "split_ranges", "split_ids", "split_record", "split_of"]
+__all__ = ["SPLITS", "split_sizes", "split_ranges", "split_ids", "split_rows", "split_of_rows", "split_record",
+           "split_of"]
 
 #: The split names, in id order.
 SPLITS: tuple[str, ...] = ("train", "val", "test")
@@ -57,6 +62,23 @@ def split_ids(num_models: int, name: str) -> np.ndarray:
         raise ValueError(f"unknown split {name!r}; choose one of {', '.join(SPLITS)}")
     start, stop = split_ranges(num_models)[name]
     return np.arange(start, stop, dtype=np.int64)
+
+
+def split_rows(config: ZooConfig, name: str) -> np.ndarray:
+    """The archive rows (``model_id`` column) of split ``name``: every checkpoint of every
+    model in it, ``r * C + k`` for its models ``r`` and ``k < C = config.rows_per_model``
+    (:mod:`zoo_data.schema`); the model ids themselves when the zoo has no checkpoints."""
+    c = config.rows_per_model
+    start, stop = split_ranges(config.num_models)[name] if name in SPLITS else (None, None)
+    if start is None:
+        raise ValueError(f"unknown split {name!r}; choose one of {', '.join(SPLITS)}")
+    return np.arange(start * c, stop * c, dtype=np.int64)
+
+
+def split_of_rows(config: ZooConfig, rows: np.ndarray) -> np.ndarray:
+    """The split name of every archive row in ``rows`` (``model_id`` column values): its
+    model's split (:func:`split_of` of ``rows // config.rows_per_model``)."""
+    return split_of(config.num_models, np.asarray(rows) // config.rows_per_model)
 
 
 def split_of(num_models: int, model_ids: np.ndarray) -> np.ndarray:

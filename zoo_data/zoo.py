@@ -40,7 +40,7 @@ from zoo_data.remote import cache_folder_for, is_remote
 from zoo_data.schema import LABEL, LABEL_COLUMNS
 from zoo_data.seal import refuse_if_sealed
 from zoo_data.spec import seq2seq_spec, symmetry_spec
-from zoo_data.splits import SPLITS, split_ids, split_ranges, split_record
+from zoo_data.splits import SPLITS, split_ranges, split_record, split_rows
 from zoo_data.trees import nest
 from zoo_data.verify import check_shards, verification_wanted
 
@@ -102,7 +102,7 @@ class Zoo:
         self._reader = reader
         ids = reader.model_ids
         if split is not None:
-            ids = split_ids(config.num_models, split)
+            ids = split_rows(config, split)
             missing = np.setdiff1d(ids, reader.model_ids)
             if len(missing):
                 raise TinyZooError(
@@ -143,7 +143,8 @@ class Zoo:
     @cached_property
     def _holds_test_models(self) -> bool:
         lo, hi = split_ranges(self.config.num_models)["test"]
-        return bool(np.any((self._ids >= lo) & (self._ids < hi)))
+        c = self.config.rows_per_model
+        return bool(np.any((self._ids >= lo * c) & (self._ids < hi * c)))
 
     def columns(self, names: Sequence[str], model_ids: np.ndarray | None = None,
                 reader: str = "predictor") -> Columns:
@@ -345,10 +346,11 @@ def open_local_zoo(path: str | os.PathLike, split: str | None = None, *,
     if verification_wanted(verify):
         check_shards(zoo_dir, manifest["shards"])
     reader = ShardReader(zoo_dir, config, names)
-    if len(reader) != config.num_models:
+    if len(reader) != config.num_rows:
         raise TinyZooError(
-            f"{zoo_dir / DATA}: {len(reader)} models in the shards, the manifest says "
-            f"{config.num_models}"
+            f"{zoo_dir / DATA}: {len(reader)} rows in the shards, the manifest says "
+            f"{config.num_rows} ({config.num_models} models x {config.rows_per_model} "
+            "checkpoints)"
         )
     return Zoo(zoo_dir, manifest, config, split, reader)
 

@@ -95,10 +95,10 @@ def group_throughput(config: ZooConfig, batch_size: int, steps: int, workers: in
     keys = programs.to_blocks(keys)
     train_chunk = programs.train_chunk
     t0 = time.perf_counter()
-    jax.block_until_ready(train_chunk(params, opt, lrs, keys, 0, *pool_arrays, length=steps))
+    jax.block_until_ready(train_chunk(params, opt, lrs, keys, 0, *pool_arrays, {}, length=steps))
     first_call = time.perf_counter() - t0
     def run(start: int) -> None:
-        out = train_chunk(params, opt, lrs, keys, start, *pool_arrays, length=steps)
+        out = train_chunk(params, opt, lrs, keys, start, *pool_arrays, {}, length=steps)
         jax.block_until_ready(out)
 
     best = float("inf")

@@ -83,7 +83,7 @@ def probe(config: ZooConfig, batch_size: int, lrs: list[float], checkpoints: lis
         while done < stop:
             n = min(500, stop - done)
             params, opt, _ = programs.train_chunk(params, opt, block_lrs, block_keys, done,
-                                                  *pool_arrays, length=n)
+                                                  *pool_arrays, {}, length=n)
             done += n
         sr = programs.labels(programs.evaluate(params, *eval_arrays), len(lrs))[0]
         curves[str(stop)] = sr.tolist()

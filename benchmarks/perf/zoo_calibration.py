@@ -26,13 +26,14 @@ from zoo_builder.train import train_group
 from zoo_data.atomic import atomic_write, json_bytes
 from zoo_data.hparams import model_hparams
 from zoo_data.layout import training_groups
-from zoo_data.presets import ZooConfig, get_preset
+from zoo_data.presets import VARIATIONS, ZooConfig, get_preset
 from zoo_data.spread import sr_spread
 
 
 def override(config: ZooConfig, assignments: list[str]) -> ZooConfig:
     """``config`` with ``FIELD=VALUE`` assignments applied (ints and floats;
-    ``digit_weights=w1,w2,...``; ``operands=small-addend``)."""
+    ``digit_weights=w1,w2,...``; ``operands=small-addend``; ``checkpoints=s1,s2,...``;
+    a variation's range ``weight_decay=low,high`` or ``weight_decay=none``)."""
     fields = {f.name for f in dataclasses.fields(ZooConfig)}
     changes = {}
     for item in assignments:
@@ -40,8 +41,12 @@ def override(config: ZooConfig, assignments: list[str]) -> ZooConfig:
         if not sep or key not in fields or key in ("preset", "batch_sizes"):
             raise SystemExit(f"--set {item}: expected FIELD=VALUE with a config field")
         current = getattr(config, key)
-        if key == "digit_weights":
+        if value == "none" and key in ("checkpoints", "digit_weights", *VARIATIONS):
+            changes[key] = None
+        elif key in ("digit_weights", *VARIATIONS):
             changes[key] = tuple(float(w) for w in value.split(","))
+        elif key == "checkpoints":
+            changes[key] = tuple(int(w) for w in value.split(","))
         elif key in ("operands", "lr_schedule"):
             changes[key] = value
         else:
