@@ -33,8 +33,8 @@ import numpy as np
 
 from predictors.base import Predictor
 from predictors.mlp import MLP
-from zoo_data.model import Seq2Seq, greedy_success
 from zoo_data.hparams import sampled_hyperparameters
+from zoo_data.model import Seq2Seq, greedy_success
 from zoo_data.presets import VARIATIONS, ZooConfig, problem_sets
 from zoo_data.schema import HYPERPARAMETERS
 from zoo_data.task import VOCAB_SIZE

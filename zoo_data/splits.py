@@ -24,8 +24,8 @@ import numpy as np
 
 from zoo_data.presets import ZooConfig
 
-__all__ = ["SPLITS", "split_sizes", "split_ranges", "split_ids", "split_rows", "split_of_rows", "split_record",
-           "split_of"]
+__all__ = ["SPLITS", "split_sizes", "split_ranges", "split_ids", "split_rows", "split_of_rows",
+           "split_record", "split_of"]
 
 #: The split names, in id order.
 SPLITS: tuple[str, ...] = ("train", "val", "test")
