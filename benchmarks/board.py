@@ -16,7 +16,7 @@ import math
 import numpy as np
 import pandas as pd
 
-from benchmarks.results import result_filename, zoo_key
+from benchmarks.results import result_filename, test_clusters, zoo_key
 from benchmarks.significance import compare
 from zoo_data.presets import PRESETS
 
@@ -165,7 +165,7 @@ def _compare(a: dict, b: dict) -> tuple[float, float, float, bool] | None:
     pa, pb = _test_predictions(a), _test_predictions(b)
     if pa is None or pb is None or pa[2] != pb[2] or not np.array_equal(pa[1], pb[1]):
         return None
-    result = compare(pa[0], pb[0], pa[1])
+    result = compare(pa[0], pb[0], pa[1], clusters=test_clusters(a["zoo"], pa[2]))
     if result is None:
         return None
     return result.difference, result.low, result.high, result.significant

@@ -86,16 +86,30 @@ def result_filename(record: dict) -> str:
 
 def zoo_info(zoo) -> dict:
     """The ``zoo`` block of a record, from a :class:`zoo_data.zoo.Zoo` (any split):
-    preset, config fingerprint, manifest sha256, model count and split sizes."""
+    preset, config fingerprint, manifest sha256, model count and split sizes (in models),
+    and for a zoo with checkpoints ``rows_per_model`` (test rows ``model_id`` belong to
+    model ``model_id // rows_per_model``, the unit of the bootstrap)."""
     from zoo_data.splits import split_sizes
 
-    return {
+    info = {
         "preset": zoo.config.preset,
         "config_fingerprint": zoo.config.fingerprint(),
         "manifest_sha256": zoo.manifest_sha256,
         "num_models": int(zoo.config.num_models),
         "splits": split_sizes(zoo.config.num_models),
     }
+    if zoo.config.rows_per_model > 1:
+        info["rows_per_model"] = zoo.config.rows_per_model
+    return info
+
+
+def test_clusters(record_zoo: dict, model_ids) -> np.ndarray | None:
+    """The model of each test row (``model_id // rows_per_model``) for a zoo with
+    checkpoints, the bootstrap's unit; ``None`` when every row is a model."""
+    per_model = record_zoo.get("rows_per_model", 1)
+    if per_model == 1:
+        return None
+    return np.asarray(model_ids, np.int64) // per_model
 
 
 # --------------------------------------------------------------------------- building
@@ -214,7 +228,7 @@ def build_record(
         "seeds": list(seeds),
         "runs": runs,
         "summary": summarize(runs),
-        "test_tau_ci": test_tau_ci(predictions),
+        "test_tau_ci": test_tau_ci(predictions, test_clusters(zoo, predictions["model_id"])),
         "param_count": param_count,
         "wall_time_s": wall_time_s,
         "audit": audit,
@@ -224,22 +238,26 @@ def build_record(
     })
 
 
-def test_tau_ci(predictions: dict) -> dict | None:
+def test_tau_ci(predictions: dict, clusters: np.ndarray | None = None) -> dict | None:
     """The ``test_tau_ci`` block of a record's ``predictions`` (module docstring):
     ``{"level", "low", "high", "resamples", "method"}``, or ``None`` when the test tau
-    is undefined."""
+    is undefined. ``clusters`` (:func:`test_clusters`) resamples models, not rows."""
     if not predictions["model_id"]:
         return None
     interval = tau_interval(np.asarray(predictions["predicted_sr"], np.float64),
-                            np.asarray(predictions["actual_sr"], np.float64))
+                            np.asarray(predictions["actual_sr"], np.float64),
+                            clusters=clusters)
     if interval is None:
         return None
     return {"level": LEVEL, "low": interval[0], "high": interval[1], "resamples": RESAMPLES,
-            "method": CI_METHOD}
+            "method": CI_METHOD if clusters is None else CI_METHOD_CLUSTERED}
 
 
 #: How ``test_tau_ci`` is computed, as stored in records.
 CI_METHOD = "percentile bootstrap over test models, pooled over seeds (scipy.stats.bootstrap)"
+#: The same for a zoo with checkpoints: models are drawn with all their rows.
+CI_METHOD_CLUSTERED = ("percentile bootstrap over test models, each with all its checkpoint "
+                       "rows, pooled over seeds (scipy.stats.bootstrap)")
 
 #: Keys that describe one measurement rather than the result: a re-run that reproduces
 #: everything else keeps the record as it was (:func:`write_result`).

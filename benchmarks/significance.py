@@ -18,6 +18,12 @@ definition, duplicates tied in both) is::
 A matrix product per seed and batch of resamples instead of one O(n log n) call per
 resample and seed; float32 is exact here (integer sums below 2^24 for n <= 4,096).
 
+In a zoo with checkpoints a test model contributes several rows (its checkpoints), which
+are not independent draws: the resampled unit is then the model, not the row
+(``clusters``: each row's model). A resample draws ``m`` of the ``m`` test models with
+replacement and every row of a drawn model gets its model's count, so the count vector
+above is ``c_row = c_model[cluster(row)]``: a cluster bootstrap, otherwise unchanged.
+
 - :func:`tau_interval`: the 95% interval of one method's mean test tau.
 - :func:`compare`: the paired difference ``tau(A) - tau(B)`` on the same resamples of
   the same test models, its 95% interval, and whether it excludes 0 (significant at 5%).
@@ -45,11 +51,15 @@ class TauResampler:
     """The mean over seeds of tau-b on resamples of the test models (module docstring).
 
     Args:
-      predicted: ``(S, n)`` predictions of ``S`` seeds on the ``n`` test models.
+      predicted: ``(S, n)`` predictions of ``S`` seeds on the ``n`` test rows.
       actual: ``(n,)`` the test labels.
+      clusters: ``(n,)`` the resampled unit of each row (its model, in a zoo with
+        checkpoints), any integer labels; ``None``: every row is its own unit. Resample
+        indices then index the ``units`` distinct labels in ascending order.
     """
 
-    def __init__(self, predicted: np.ndarray, actual: np.ndarray) -> None:
+    def __init__(self, predicted: np.ndarray, actual: np.ndarray,
+                 clusters: np.ndarray | None = None) -> None:
         predicted = np.atleast_2d(np.asarray(predicted, np.float64))
         actual = np.asarray(actual, np.float64)
         if predicted.shape[1] != actual.shape[0] or actual.ndim != 1:
@@ -66,16 +76,29 @@ class TauResampler:
             self._s.append((sp * sa).astype(np.float32))
             self._zp.append((sp == 0).astype(np.float32))
         self.n = actual.size
+        if clusters is None:
+            self._unit_of_row = None
+            self.units = self.n
+        else:
+            clusters = np.asarray(clusters)
+            if clusters.shape != actual.shape:
+                raise ValueError(f"clusters {clusters.shape} do not match labels "
+                                 f"{actual.shape}")
+            _, self._unit_of_row = np.unique(clusters, return_inverse=True)
+            self.units = int(self._unit_of_row.max()) + 1
 
     def __call__(self, idx: np.ndarray, axis: int = -1) -> np.ndarray:
-        """Mean tau over seeds for each resample ``idx (..., m)`` of test-model indices
-        (any ``m``); ``NaN`` where a seed's resampled predictions or labels are constant."""
+        """Mean tau over seeds for each resample ``idx (..., m)`` of unit indices in
+        ``0 .. units-1`` (test rows, or models with ``clusters``; any ``m``); ``NaN``
+        where a seed's resampled predictions or labels are constant."""
         idx = np.moveaxis(np.asarray(idx), axis, -1)
         lead = idx.shape[:-1]
         flat = idx.reshape(-1, idx.shape[-1])
-        counts = np.zeros((flat.shape[0], self.n), np.float32)
+        counts = np.zeros((flat.shape[0], self.units), np.float32)
         np.add.at(counts, (np.repeat(np.arange(flat.shape[0]), flat.shape[1]), flat.ravel()),
                   1.0)
+        if self._unit_of_row is not None:
+            counts = counts[:, self._unit_of_row]
         total = counts.sum(axis=1).astype(np.float64) ** 2
         untied_a = total - np.einsum("rn,rn->r", counts @ self._za, counts)
         taus = []
@@ -106,17 +129,21 @@ def _bootstrap(statistic, n: int, resamples: int) -> tuple[float, float] | None:
 
 
 def tau_interval(predicted: np.ndarray, actual: np.ndarray,
-                 resamples: int = RESAMPLES) -> tuple[float, float] | None:
+                 resamples: int = RESAMPLES,
+                 clusters: np.ndarray | None = None) -> tuple[float, float] | None:
     """The 95% percentile-bootstrap interval ``(low, high)`` of the mean test tau of
-    ``predicted (S, n)`` against ``actual (n,)``; ``None`` when tau is undefined (a
-    constant prediction) or fewer than 3 test models."""
+    ``predicted (S, n)`` against ``actual (n,)``, resampling ``clusters`` (each row's
+    model) when given; ``None`` when tau is undefined (a constant prediction) or fewer
+    than 3 test units."""
     if np.asarray(actual).size < 3:
         return None
-    resampler = TauResampler(predicted, actual)
-    full = resampler(np.arange(resampler.n)[None])[0]
+    resampler = TauResampler(predicted, actual, clusters)
+    if resampler.units < 3:
+        return None
+    full = resampler(np.arange(resampler.units)[None])[0]
     if not np.isfinite(full):
         return None
-    return _bootstrap(resampler, resampler.n, resamples)
+    return _bootstrap(resampler, resampler.units, resamples)
 
 
 @dataclass(frozen=True)
@@ -134,14 +161,19 @@ class Comparison:
 
 
 def compare(predicted_a: np.ndarray, predicted_b: np.ndarray, actual: np.ndarray,
-            resamples: int = RESAMPLES) -> Comparison | None:
+            resamples: int = RESAMPLES,
+            clusters: np.ndarray | None = None) -> Comparison | None:
     """The paired comparison of methods A and B (``(S_a, n)``, ``(S_b, n)`` predictions
-    on the same ``n`` test models, in the same order) by bootstrap over the test models;
-    ``None`` if either tau is undefined or fewer than 3 test models."""
+    on the same ``n`` test rows, in the same order) by bootstrap over the test models
+    (``clusters``: each row's model, when a model has several rows); ``None`` if either
+    tau is undefined or fewer than 3 test units."""
     if np.asarray(actual).size < 3:
         return None
-    a, b = TauResampler(predicted_a, actual), TauResampler(predicted_b, actual)
-    everything = np.arange(a.n)[None]
+    a, b = TauResampler(predicted_a, actual, clusters), TauResampler(predicted_b, actual,
+                                                                     clusters)
+    if a.units < 3:
+        return None
+    everything = np.arange(a.units)[None]
     difference = float(a(everything)[0] - b(everything)[0])
     if not np.isfinite(difference):
         return None
@@ -149,7 +181,7 @@ def compare(predicted_a: np.ndarray, predicted_b: np.ndarray, actual: np.ndarray
     def statistic(idx, axis=-1):
         return a(idx, axis) - b(idx, axis)
 
-    interval = _bootstrap(statistic, a.n, resamples)
+    interval = _bootstrap(statistic, a.units, resamples)
     if interval is None:
         return None
     return Comparison(difference, *interval)

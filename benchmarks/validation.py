@@ -154,7 +154,9 @@ def validate_record(record: Any, where: str = "result record") -> dict:
     if record["reads"] not in READS_VALUES:
         c.fail("reads", f"{_short(record['reads'])}: expected one of {', '.join(READS_VALUES)}")
 
-    zoo = c.obj(record["zoo"], "zoo", _ZOO_KEYS)
+    zoo = c.obj(record["zoo"], "zoo", _ZOO_KEYS, optional=("rows_per_model",))
+    if "rows_per_model" in zoo:
+        c.integer(zoo["rows_per_model"], "zoo.rows_per_model", minimum=1)
     c.text(zoo["preset"], "zoo.preset")
     if not SLUG_PATTERN.fullmatch(zoo["preset"]):
         c.fail("zoo.preset", f"{zoo['preset']!r} is not a slug ([A-Za-z0-9._-]+)")

@@ -55,3 +55,24 @@ def test_undefined_taus_have_no_interval():
     actual = np.linspace(0, 1, 10)
     assert tau_interval(np.full((2, 10), 0.3), actual) is None
     assert compare(np.full((1, 10), 0.3), actual[None], actual) is None
+
+
+def test_rows_of_one_model_are_resampled_together():
+    """Each model's checkpoints as identical rows: resampling models gives exactly the
+    interval of the models themselves (tau-b is unchanged by duplicating every
+    observation), while resampling rows would pretend to 4 times the data."""
+    rng = np.random.default_rng(5)
+    actual = rng.uniform(size=40)
+    predicted = actual + rng.normal(scale=0.3, size=(3, 40))
+    dup_actual, dup_predicted = np.repeat(actual, 4), np.repeat(predicted, 4, axis=1)
+    clusters = np.repeat(np.arange(100, 140), 4)
+    plain = tau_interval(predicted, actual)
+    clustered = tau_interval(dup_predicted, dup_actual, clusters=clusters)
+    rows = tau_interval(dup_predicted, dup_actual)
+    np.testing.assert_allclose(clustered, plain, atol=1e-6)
+    assert rows[1] - rows[0] < 0.75 * (plain[1] - plain[0])
+    other = predicted[::-1] + 0.1
+    a = compare(predicted, other, actual)
+    b = compare(dup_predicted, np.repeat(other, 4, axis=1), dup_actual, clusters=clusters)
+    np.testing.assert_allclose([b.difference, b.low, b.high], [a.difference, a.low, a.high],
+                               atol=1e-6)
