@@ -16,7 +16,7 @@ from pathlib import Path
 import numpy as np
 from tqdm.auto import tqdm
 
-from zoo_builder.shards import GroupResult, write_shard
+from zoo_builder.shards import Checkpoint, GroupResult, write_shard
 from zoo_data.folder import complete_shards, finalize, prepare_zoo_dir
 from zoo_data.layout import ZooLayout
 from zoo_data.presets import ZooConfig
@@ -38,8 +38,15 @@ def synthetic_result(layout: ZooLayout, group_index: int, seed: int = 0) -> Grou
     }
     sr = rng.integers(0, config.n_test + 1, m) / config.n_test
     test_loss, train_loss = rng.exponential(1.0, (2, m))
+    checkpoints = {}
+    for step in config.checkpoint_steps[:-1]:  # earlier checkpoints: drawn after the last
+        weights = {path: rng.standard_normal(x.shape, np.float32) for path, x in flat.items()}
+        labels = rng.integers(0, config.n_test + 1, m) / config.n_test
+        losses = rng.exponential(1.0, (2, m)).astype(np.float32)
+        checkpoints[step] = Checkpoint(nest(weights), labels.astype(np.float32), *losses)
     return GroupResult(group.model_ids, nest(flat), sr.astype(np.float32),
-                       test_loss.astype(np.float32), train_loss.astype(np.float32))
+                       test_loss.astype(np.float32), train_loss.astype(np.float32),
+                       checkpoints=checkpoints)
 
 
 def write_synthetic_zoo(

@@ -14,6 +14,7 @@ import numpy as np
 
 from zoo_data.atomic import atomic_target
 from zoo_data.errors import TinyZooError
+from zoo_data.presets import VARIATIONS
 from zoo_data.splits import SPLITS, split_of_rows
 from zoo_data.verify import verify_zoo
 from zoo_data.zoo import Zoo, open_local_zoo
@@ -50,6 +51,9 @@ def zoo_summary(zoo: Zoo, check: bool = True) -> dict:
         "preset": zoo.config.preset,
         "config_fingerprint": zoo.config.fingerprint(),
         "num_models": len(zoo),
+        "models_trained": zoo.config.num_models,
+        "checkpoints": list(zoo.config.checkpoint_steps),
+        "recipe": zoo.config.recipe,
         "splits": {name: int(np.sum(splits == name)) for name in SPLITS},
         "sr": sr_statistics(meta["test_sr"].to_numpy()),
         "sr_by_split": {
@@ -62,6 +66,8 @@ def zoo_summary(zoo: Zoo, check: bool = True) -> dict:
                            sorted(meta["batch_size"].value_counts().items())},
             "steps": sorted(int(s) for s in meta["steps"].unique()),
             "lr_schedule": zoo.config.lr_schedule,
+            **{name: [float(meta[name].min()), float(meta[name].max())]
+               for name in zoo.config.varied},
         },
         "model": {"hidden": zoo.config.hidden, "max_digits": zoo.config.max_digits,
                   "operands": zoo.config.operands, "tensors": len(zoo.tensor_shapes)},
@@ -92,7 +98,10 @@ def format_summary(summary: dict) -> str:
         f"preset:         {summary['preset']} (config {summary['config_fingerprint']}, "
         f"hidden {summary['model']['hidden']}, operands up to "
         f"{summary['model']['max_digits']} digits, {summary['model']['operands']})",
-        f"models:         {summary['num_models']:,}",
+        f"models:         {summary['num_models']:,}" + (
+            "" if len(summary["checkpoints"]) == 1 else
+            f" rows: {summary['models_trained']:,} trained models x checkpoints after "
+            + ", ".join(map(str, summary["checkpoints"])) + " steps"),
         "splits:         " + ", ".join(f"{k} {v:,}" for k, v in summary["splits"].items()),
         "test SR:        mean {:.3f}; quantiles ".format(sr["mean"])
         + " ".join(f"q{k}={v:.3f}" for k, v in q.items()),
@@ -104,6 +113,8 @@ def format_summary(summary: dict) -> str:
         "batch sizes:    " + ", ".join(f"{k}: {v}" for k, v in hp["batch_size"].items()),
         "steps:          " + ", ".join(map(str, hp["steps"]))
         + f" ({hp['lr_schedule']} learning rate)",
+        *(f"{name + ':':16s}{lo:.3g} .. {hi:.3g}" for name, (lo, hi) in hp.items()
+          if name in VARIATIONS),
         f"builder:        tiny-rnn-zoo {summary['builder_version']}, trainer revision "
         f"{summary['trainer_revision']} (jax "
         f"{summary['versions'].get('jax', '?')}, flax {summary['versions'].get('flax', '?')})",

@@ -179,3 +179,21 @@ def test_the_hparams_reference_reads_every_sampled_hyperparameter_and_the_step(c
     plain = HParams()
     plain.bind(get_preset("small"))
     assert plain.metadata_columns == ("learning_rate", "batch_size")
+
+
+def test_a_benchmark_on_a_zoo_with_checkpoints_records_rows_and_resamples_models(tmp_path):
+    from benchmarks.bench import run_benchmark
+    from benchmarks.protocol_config import ProtocolConfig
+    from benchmarks.results import CI_METHOD_CLUSTERED
+    from zoo_builder.synthetic import write_synthetic_zoo
+
+    config = dataclasses.replace(CKPT, num_models=50, hidden=4, group_size=10, block_size=5)
+    zoo_dir = write_synthetic_zoo(tmp_path / "zoo", config)
+    record, _ = run_benchmark("hparams", zoo_dir, seeds=1, config=ProtocolConfig(epochs=2),
+                              results_dir=tmp_path / "results", progress=False, audit=False,
+                              log=lambda *a: None)
+    assert record["zoo"]["rows_per_model"] == 4 and record["zoo"]["num_models"] == 50
+    test_rows = load_zoo(zoo_dir, split="test").model_ids
+    np.testing.assert_array_equal(test_rows, np.arange(45 * 4, 50 * 4))
+    assert record["predictions"]["model_id"] == test_rows.tolist()
+    assert record["test_tau_ci"]["method"] == CI_METHOD_CLUSTERED
