@@ -3,8 +3,10 @@
 - learning rate: log-uniform on ``[lr_min, lr_max]``; batch size: uniform on
   ``batch_sizes`` (both from ``numpy.random.default_rng([seed, id, 0x4B9])``);
 - the optional variations of :data:`zoo_data.presets.VARIATIONS`, each from a generator
-  of its own, ``default_rng([seed, id, 0x4B9, k])`` with ``k`` its position in that
-  table, so adding or removing one variation never changes another's values:
+  of its own, ``default_rng([seed, id, 0x4BA + k])`` with ``k`` its position in that
+  table, so adding or removing one variation never changes another's values (not
+  ``[seed, id, 0x4B9, k]``: numpy's ``SeedSequence`` ignores trailing zero words, so
+  ``k = 0`` would replay the learning rate's generator):
 
   - ``init_scale`` ``s``: every initial parameter tensor (flax's initialisers) is
     multiplied by ``s``;
@@ -68,7 +70,7 @@ def model_hparams(config: ZooConfig, model_id: int) -> ModelHParams:
         bounds = getattr(config, name)
         if bounds is not None:
             extra[name] = _draw(distribution, *bounds,
-                                np.random.default_rng([config.seed, model_id, 0x4B9, k]))
+                                np.random.default_rng([config.seed, model_id, 0x4BA + k]))
     return ModelHParams(model_id, float(np.exp(log_lr)), batch, **extra)
 
 
