@@ -307,12 +307,26 @@ PRESETS: dict[str, ZooConfig] = {
     # 8 accelerators share a group
     "paper": ZooConfig("paper", 10_000, 128, 5, 8000, 1000, 200_000, 1000, block_size=125,
                        operands="small-addend", lr_schedule="cosine"),
+    # the CPU benchmark zoo of recipe 2 (docs/ZOO.md, "small-v2"): the paper's operands and
+    # cosine decay at two digits (5,050 distinct problems: 1,000 held out, 4,000 to train
+    # on), three checkpoints per model and five more hyperparameters sampled per model, so
+    # that what happened in training is not all in the hyperparameters
+    "small-v2": ZooConfig("small-v2", 1_000, 32, 2, 5000, 1000, 4000, 100, block_size=25,
+                          lr_max=2e-2, operands="small-addend", lr_schedule="cosine",
+                          recipe=2, checkpoints=(2500, 3750, 5000), init_scale=(0.5, 2.0),
+                          weight_decay=(1e-4, 1.0), data_fraction=(0.25, 1.0),
+                          adam_b1=(0.5, 0.99), clip_norm=(0.1, 10.0)),
     # two-digit addition (all 10,000 problems: 1,000 held out, 9,000 to train on)
     # (blocks of 25 models train fastest on a 2-core CPU: docs/BENCHMARKS.md)
     "small": ZooConfig("small", 2_000, 32, 2, 4400, 1000, 9_000, 100, block_size=25),
-    # one-digit addition (100 problems: 20 held out, 80 to train on); calibrated in
-    # docs/ZOO.md
-    "mini": ZooConfig("mini", 300, 32, 1, 800, 20, 80, 50, block_size=25),
+    # one-digit addition (100 problems: 20 held out, 80 to train on), recipe 2 at the
+    # README's size: two checkpoints and four of the variations in narrower ranges (with
+    # 80 training problems a smaller share of the pool leaves too few models above 0.5:
+    # docs/ZOO.md)
+    "mini": ZooConfig("mini", 200, 32, 1, 1000, 20, 80, 50, block_size=25, recipe=2,
+                      checkpoints=(750, 1000), init_scale=(0.8, 1.25),
+                      weight_decay=(1e-4, 1e-2), adam_b1=(0.85, 0.95),
+                      clip_norm=(1.0, 30.0)),
     "tiny": ZooConfig("tiny", 24, 32, 1, 600, 20, 80, 8, block_size=4),
 }
 

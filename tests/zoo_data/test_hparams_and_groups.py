@@ -100,7 +100,7 @@ def test_model_ranges_parse():
 
 
 def test_presets():
-    assert set(PRESETS) == {"paper", "small", "mini", "tiny"}
+    assert set(PRESETS) == {"paper", "small-v2", "small", "mini", "tiny"}
     paper = get_preset("paper")
     assert (paper.num_models, paper.hidden, paper.max_digits) == (10_000, 128, 5)
     assert (paper.lr_min, paper.lr_max, paper.batch_sizes) == (1e-4, 1e-2, (64, 128, 256))
