@@ -65,7 +65,8 @@ def position_report(preds: np.ndarray, answer: np.ndarray) -> dict:
 def probe(config: ZooConfig, batch_size: int, lrs: list[float], checkpoints: list[int]) -> dict:
     """Train ``len(lrs)`` models (one block) for ``max(checkpoints)`` steps; see module."""
     config = dataclasses.replace(config, num_models=len(lrs), group_size=len(lrs),
-                                 block_size=len(lrs), steps=max(checkpoints))
+                                 block_size=len(lrs), steps=max(checkpoints),
+                                 checkpoints=None)
     programs = group_programs(config, batch_size, jax.local_devices()[:1])
     test, pool = problem_sets(config)
     keys = np.stack([np.asarray(model_key(config, i)) for i in range(len(lrs))])

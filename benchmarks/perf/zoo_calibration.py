@@ -66,7 +66,9 @@ def calibrate(config: ZooConfig, checkpoints: list[int], partial: Path | None = 
         # and not what a zoo of that many steps would hold
         raise ValueError(f"lr_schedule {config.lr_schedule!r}: one checkpoint per run "
                          f"(got {checkpoints})")
-    config = dataclasses.replace(config, steps=max(checkpoints))
+    # the zoo's own checkpoints are not archived here: every step of ``checkpoints`` is
+    # evaluated in the one run instead
+    config = dataclasses.replace(config, steps=max(checkpoints), checkpoints=None)
     key = {"config": config.to_dict(), "checkpoints": checkpoints}
     saved = {"key": key, "groups": {}, "wall_s": 0.0}
     if partial is not None and partial.exists():

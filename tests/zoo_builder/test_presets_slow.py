@@ -31,6 +31,6 @@ def test_mini_zoo_builds_and_its_srs_are_spread(tmp_path):
     manifest = read_manifest(zoo_dir)
     assert manifest["complete"] is True
     rows = load_rows(zoo_dir).with_format("numpy")[:]
-    assert rows["model_id"].tolist() == list(range(get_preset("mini").num_models))
+    assert rows["model_id"].tolist() == list(range(get_preset("mini").num_rows))
     report = sr_spread(rows["test_sr"])
     assert report.ok, report.summary()

@@ -135,7 +135,7 @@ def test_a_mini_group_trained_on_two_host_devices_is_bitwise_the_same(tmp_path):
 
     from zoo_builder.train import train_group
 
-    config = dataclasses.replace(get_preset("mini"), steps=100)
+    config = dataclasses.replace(get_preset("mini"), steps=100, checkpoints=(50, 100))
     group = training_groups(config)[0]
     assert len(group.model_ids) == 50
     script = f"""
@@ -143,7 +143,7 @@ import dataclasses, numpy as np, jax
 from zoo_data.presets import get_preset
 from zoo_builder.train import train_group
 from zoo_data.layout import training_groups
-config = dataclasses.replace(get_preset("mini"), steps=100)
+config = dataclasses.replace(get_preset("mini"), steps=100, checkpoints=(50, 100))
 r = train_group(config, training_groups(config)[0])
 np.savez({str(tmp_path / "two.npz")!r}, sr=r.test_sr, test_loss=r.test_loss,
          train_loss=r.train_loss, *jax.tree_util.tree_leaves(r.params))
