@@ -171,9 +171,7 @@ def _group_programs(config: ZooConfig, batch_size: int,
         return params, opt_state, loss
 
     def init_scaled(key, scale):
-        params = model.init(jax.random.fold_in(key, 0), jnp.zeros((1, t_q, VOCAB_SIZE)),
-                            jnp.zeros((1, t_a, VOCAB_SIZE)))["params"]
-        params = jax.tree_util.tree_map(lambda p: p * scale, params)
+        params = jax.tree_util.tree_map(lambda p: p * scale, init_one(key)[0])
         return params, adam_init(params)
 
     init_single = jax.jit(init_one)
