@@ -98,10 +98,10 @@ def format_summary(summary: dict) -> str:
         f"preset:         {summary['preset']} (config {summary['config_fingerprint']}, "
         f"hidden {summary['model']['hidden']}, operands up to "
         f"{summary['model']['max_digits']} digits, {summary['model']['operands']})",
-        f"models:         {summary['num_models']:,}" + (
-            "" if len(summary["checkpoints"]) == 1 else
-            f" rows: {summary['models_trained']:,} trained models x checkpoints after "
-            + ", ".join(map(str, summary["checkpoints"])) + " steps"),
+        f"models:         {summary['num_models']:,}" if len(summary["checkpoints"]) == 1 else
+        f"models:         {summary['models_trained']:,} x {len(summary['checkpoints'])} "
+        f"checkpoints (after {', '.join(map(str, summary['checkpoints']))} steps) = "
+        f"{summary['num_models']:,} rows",
         "splits:         " + ", ".join(f"{k} {v:,}" for k, v in summary["splits"].items()),
         "test SR:        mean {:.3f}; quantiles ".format(sr["mean"])
         + " ".join(f"q{k}={v:.3f}" for k, v in q.items()),
@@ -113,8 +113,8 @@ def format_summary(summary: dict) -> str:
         "batch sizes:    " + ", ".join(f"{k}: {v}" for k, v in hp["batch_size"].items()),
         "steps:          " + ", ".join(map(str, hp["steps"]))
         + f" ({hp['lr_schedule']} learning rate)",
-        *(f"{name + ':':16s}{lo:.3g} .. {hi:.3g}" for name, (lo, hi) in hp.items()
-          if name in VARIATIONS),
+        *(f"{name + ':':16s}{hp[name][0]:.3g} .. {hp[name][1]:.3g}" for name in VARIATIONS
+          if name in hp),
         f"builder:        tiny-rnn-zoo {summary['builder_version']}, trainer revision "
         f"{summary['trainer_revision']} (jax "
         f"{summary['versions'].get('jax', '?')}, flax {summary['versions'].get('flax', '?')})",
