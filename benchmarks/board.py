@@ -41,7 +41,8 @@ SECTIONS = {"weights": "weight-space", "unknown": "weight-space",
             "metadata": "references", "function": "references"}
 
 CSV_COLUMNS: tuple[str, ...] = (
-    "zoo", "preset", "manifest_sha256", "older_zoo", "num_models", "num_test", "section",
+    "zoo", "preset", "manifest_sha256", "older_zoo", "num_models", "num_test",
+    "rows_per_model", "section",
     "rank", "method", "display_name", "kind", "reads", "test_tau_mean", "test_tau_std",
     "test_tau_n", "test_tau_ci_low", "test_tau_ci_high", "vs_above_diff", "vs_above_low",
     "vs_above_high", "vs_above_significant", "gain_over_metadata_diff",
@@ -86,7 +87,9 @@ def leaderboard_frame(records: list[dict]) -> pd.DataFrame:
             "zoo": zoo_key(zoo), "preset": zoo["preset"],
             "manifest_sha256": zoo["manifest_sha256"], "older_zoo": _older_zoo(zoo),
             "num_models": zoo["num_models"],
-            "num_test": zoo["splits"]["test"], "section": SECTIONS[record["reads"]],
+            "num_test": zoo["splits"]["test"],
+            "rows_per_model": zoo.get("rows_per_model", 1),
+            "section": SECTIONS[record["reads"]],
             "method": record["method"],
             "display_name": record["display_name"], "kind": record["kind"],
             "reads": record["reads"],
@@ -114,7 +117,8 @@ def leaderboard_frame(records: list[dict]) -> pd.DataFrame:
         for name, (mean, std) in PAPER_TABLE1.items():
             rows.append({
                 **{key: first[key] for key in ("zoo", "preset", "manifest_sha256",
-                                               "older_zoo", "num_models", "num_test")},
+                                               "older_zoo", "num_models", "num_test",
+                                               "rows_per_model")},
                 "section": "paper", "reads": "weights",
                 "method": "paper-" + name.lower().replace(" ", "-"), "display_name": name,
                 "kind": REFERENCE_KIND,
@@ -139,7 +143,8 @@ def leaderboard_frame(records: list[dict]) -> pd.DataFrame:
                                      frame["section"]])
                      .rank(method="min", ascending=False).astype("Int64"))
     _add_comparisons(frame, {result_filename(r): r for r in records})
-    for column in ("num_models", "num_test", "test_tau_n", "seeds", "param_count",
+    for column in ("num_models", "num_test", "rows_per_model", "test_tau_n", "seeds",
+                   "param_count",
                    "audit_num_permutations"):
         frame[column] = frame[column].astype("Int64")
     for column in ("audit_max_abs_diff", "wall_time_s"):

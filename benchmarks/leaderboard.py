@@ -177,10 +177,13 @@ def render_markdown(frame: pd.DataFrame, results_dir: str | os.PathLike) -> str:
                 "results cannot be reproduced with this code and are kept apart.", "",
             ]
         older = " (older zoo: not the current preset's config)" if first["older_zoo"] else ""
-        lines += [
-            f"## {first['preset']}: {int(first['num_models']):,} models "
-            f"({int(first['num_test']):,} test), manifest sha256 `{sha[:8]}`{older}", "",
-        ]
+        per_model = int(first["rows_per_model"])
+        size = (f"{int(first['num_models']):,} models ({int(first['num_test']):,} test)"
+                if per_model == 1 else
+                f"{int(first['num_models']):,} models x {per_model} checkpoints "
+                f"({int(first['num_test']):,} test models, "
+                f"{int(first['num_test']) * per_model:,} test rows)")
+        lines += [f"## {first['preset']}: {size}, manifest sha256 `{sha[:8]}`{older}", ""]
         for section, title in (("weight-space", None),
                                ("references", REFERENCES_TITLE), ("paper", None)):
             rows = group[group["section"] == section]
