@@ -95,7 +95,7 @@ def test_a_huge_num_models_is_refused_before_anything_is_planned(tmp_path):
     (lambda m: m.update(format_version=2), "zoo format version 2"),
     (lambda m: m["shards"].update({"../evil.parquet": m["shards"][SHARDS[0]]}),
      "shards key '../evil.parquet': need a shard name"),
-    (lambda m: m["shards"][SHARDS[0]].update(rows=5), "group 0 has 4 models"),
+    (lambda m: m["shards"][SHARDS[0]].update(rows=5), "group 0 has 4 rows"),
     (lambda m: m["shards"][SHARDS[0]].update(rows=-1), "rows -1: need 1 <= "),
     (lambda m: m["shards"][SHARDS[0]].update(url="http://x"), "unknown key 'url'"),
     (lambda m: m["shards"].update({"train-00099-of-00099.parquet":
