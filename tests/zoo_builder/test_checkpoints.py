@@ -211,3 +211,20 @@ def test_each_hyperparameter_has_a_draw_of_its_own():
     corr = np.corrcoef(ranks.T)
     off_diagonal = corr[~np.eye(len(names), dtype=bool)]
     assert np.abs(off_diagonal).max() < 0.25, dict(zip(names, corr[0], strict=True))
+
+
+def test_a_zoo_without_checkpoints_loads_with_one_row_per_model(synthetic_zoo):
+    """Zoos built before checkpoints (no run_id or step column) load as before; their
+    rows are their models."""
+    import pyarrow.parquet as pq
+
+    shard = next((synthetic_zoo / "data").glob("train-*.parquet"))
+    assert {"run_id", "step"}.isdisjoint(pq.read_schema(shard).names)
+    zoo = load_zoo(synthetic_zoo)
+    meta = zoo.metadata
+    np.testing.assert_array_equal(meta["run_id"], meta.index)
+    assert (meta["step"] == zoo.config.steps).all()
+    assert zoo.config.rows_per_model == 1 and len(zoo) == zoo.config.num_models
+    test = load_zoo(synthetic_zoo, split="test")
+    lo, hi = split_ranges(zoo.config.num_models)["test"]
+    np.testing.assert_array_equal(test.model_ids, np.arange(lo, hi))
