@@ -146,8 +146,11 @@ def write_sr_histogram(zoo: Zoo, out: str | os.PathLike, bins: int = 20) -> Path
     ax.hist([sr[splits == name] for name in SPLITS], bins=edges, stacked=True,
             label=[f"{name} ({int(np.sum(splits == name))})" for name in SPLITS])
     ax.set_xlabel("test success rate")
-    ax.set_ylabel("models")
-    ax.set_title(f"Tiny RNN Zoo ({zoo.config.preset}): {len(sr):,} models")
+    c = zoo.config
+    ax.set_ylabel("models" if c.rows_per_model == 1 else "rows (model checkpoints)")
+    ax.set_title(f"Tiny RNN Zoo ({c.preset}): {len(sr):,} models" if c.rows_per_model == 1
+                 else f"Tiny RNN Zoo ({c.preset}): {c.num_models:,} models x "
+                      f"{c.rows_per_model} checkpoints")
     ax.legend(frameon=False)
     fig.tight_layout()
     out = Path(out)
