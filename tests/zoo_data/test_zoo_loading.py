@@ -30,7 +30,8 @@ REPO = Path(__file__).resolve().parents[2]
 
 
 @pytest.mark.parametrize("preset, sizes", [
-    ("paper", (8000, 1000, 1000)), ("small", (1600, 200, 200)), ("mini", (160, 20, 20)), ("small-v2", (800, 100, 100)),
+    ("paper", (8000, 1000, 1000)), ("small", (1600, 200, 200)), ("mini", (160, 20, 20)),
+    ("small-v2", (800, 100, 100)),
     ("tiny", (19, 2, 3)),
 ])
 def test_preset_split_sizes(preset, sizes):
