@@ -25,8 +25,10 @@ from zoo_data.zoo import load_zoo
 
 #: 12 models of hidden 8, 4 checkpoints, every variation, a cosine schedule (so that a
 #: checkpoint read with the schedule of a shorter run would differ).
+#: One batch size: one compiled program for the whole zoo keeps the module fast.
 CKPT = ZooConfig("ckpt-test", num_models=12, hidden=8, max_digits=1, steps=80, n_test=20,
                  n_train_pool=60, group_size=6, block_size=3, lr_min=3e-3, lr_max=3e-2,
+                 batch_sizes=(64,),
                  lr_schedule="cosine", checkpoints=(20, 40, 60, 80),
                  init_scale=(0.5, 2.0), weight_decay=(1e-3, 1.0), data_fraction=(0.3, 1.0),
                  adam_b1=(0.5, 0.95), clip_norm=(0.1, 10.0), recipe=2)
@@ -161,10 +163,16 @@ def test_bad_checkpoints_and_ranges_are_refused(change, message):
 
 
 def test_a_half_built_zoo_of_the_config_without_checkpoints_is_refused(tmp_path):
-    plain = dataclasses.replace(CKPT, preset="ckpt-test", checkpoints=None)
-    build_zoo(tmp_path / "zoo", plain, shard=(0, 2), progress=False)
+    from zoo_builder.shards import write_shard
+    from zoo_builder.synthetic import synthetic_result
+    from zoo_data.folder import prepare_zoo_dir
+    from zoo_data.layout import ZooLayout
+
+    plain = ZooLayout.of(dataclasses.replace(CKPT, checkpoints=None))
+    zoo_dir = prepare_zoo_dir(tmp_path / "zoo", plain)
+    write_shard(zoo_dir, plain, 0, synthetic_result(plain, 0))  # one shard of two
     with pytest.raises(TinyZooError, match="another"):
-        build_zoo(tmp_path / "zoo", CKPT, progress=False)
+        build_zoo(zoo_dir, CKPT, progress=False)
 
 
 def test_the_hparams_reference_reads_every_sampled_hyperparameter_and_the_step(ckpt_zoo):
