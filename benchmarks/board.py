@@ -153,7 +153,7 @@ def leaderboard_frame(records: list[dict]) -> pd.DataFrame:
         drop=True)
 
 
-def _test_predictions(record: dict) -> tuple[np.ndarray, np.ndarray, tuple] | None:
+def record_test_predictions(record: dict) -> tuple[np.ndarray, np.ndarray, tuple] | None:
     """``(predicted (S, n), actual (n,), model ids)`` of a record, ids sorted."""
     p = record["predictions"]
     if not p["model_id"]:
@@ -167,7 +167,7 @@ def _test_predictions(record: dict) -> tuple[np.ndarray, np.ndarray, tuple] | No
 def _compare(a: dict, b: dict) -> tuple[float, float, float, bool] | None:
     """Paired comparison of records ``a`` and ``b`` (A minus B) on their common test set;
     ``None`` if they were scored on other test models or a tau is undefined."""
-    pa, pb = _test_predictions(a), _test_predictions(b)
+    pa, pb = record_test_predictions(a), record_test_predictions(b)
     if pa is None or pb is None or pa[2] != pb[2] or not np.array_equal(pa[1], pb[1]):
         return None
     result = compare(pa[0], pb[0], pa[1], clusters=test_clusters(a["zoo"], pa[2]))
