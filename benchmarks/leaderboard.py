@@ -23,9 +23,12 @@
   ``"paper (reference)"``, no rank) with full-precision numbers, one table for all zoos.
 - ``plots/<preset>-<sha8>__<method>.png``: predicted against actual success rate on the
   test split (first seed) of each record, with its tau in the title.
+- ``index.html``: the same tables as one static, self-contained web page with sortable
+  columns (:mod:`benchmarks.web_board`), linking the plots by relative path.
 
-Every file is written atomically. An empty or missing results folder gives a
-``LEADERBOARD.md`` saying there are no results yet.
+Every file is written atomically, and only once every record has been read and every
+text rendered: a malformed record changes no output file. An empty or missing results
+folder gives a ``LEADERBOARD.md`` (and ``index.html``) saying there are no results yet.
 """
 
 from __future__ import annotations
@@ -47,6 +50,7 @@ from benchmarks.board import (
     plot_name,
 )
 from benchmarks.results import read_results, zoo_key
+from benchmarks.web_board import HTML, render_html
 from zoo_data.atomic import atomic_write
 from zoo_data.errors import TinyZooError
 
@@ -63,6 +67,7 @@ class LeaderboardReport:
 
     markdown: Path
     csv: Path
+    html: Path
     plots: list[Path]
     num_results: int
     num_zoos: int
@@ -263,11 +268,14 @@ def plot_predictions(record: dict, out: str | os.PathLike) -> Path:
 def write_leaderboard(
     results_dir: str | os.PathLike, out_dir: str | os.PathLike
 ) -> LeaderboardReport:
-    """Read every record of ``results_dir`` (a malformed one is a ``TinyZooError``) and
-    write ``LEADERBOARD.md``, ``leaderboard.csv`` and ``plots/*.png`` into ``out_dir``
-    (created if missing)."""
+    """Read every record of ``results_dir`` (a malformed one is a ``TinyZooError``,
+    raised before any file is written) and write ``LEADERBOARD.md``, ``leaderboard.csv``,
+    ``index.html`` and ``plots/*.png`` into ``out_dir`` (created if missing)."""
     records = read_results(results_dir)
     frame = leaderboard_frame(records)
+    texts = {MARKDOWN: render_markdown(frame, results_dir).encode(),
+             CSV: frame.to_csv(index=False).encode(),
+             HTML: render_html(frame, results_dir).encode()}
     out_dir = Path(out_dir)
     plots_dir = out_dir / PLOTS
     try:
@@ -279,9 +287,8 @@ def write_leaderboard(
                            f"({exc.strerror or exc})") from None
     plots = [plot_predictions(record, plots_dir / plot_name(record))
              for record in records if record["predictions"]["model_id"]]
-    markdown = out_dir / MARKDOWN
-    atomic_write(markdown, render_markdown(frame, results_dir).encode())
-    csv = out_dir / CSV
-    atomic_write(csv, frame.to_csv(index=False).encode())
+    for name, data in texts.items():
+        atomic_write(out_dir / name, data)
     num_zoos = len({zoo_key(r["zoo"]) + r["zoo"]["manifest_sha256"] for r in records})
-    return LeaderboardReport(markdown, csv, plots, len(records), num_zoos)
+    return LeaderboardReport(out_dir / MARKDOWN, out_dir / CSV, out_dir / HTML, plots,
+                             len(records), num_zoos)

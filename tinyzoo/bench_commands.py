@@ -40,12 +40,12 @@ def submit_command(
     typer.echo(f"wrote {report.path}{replaced}")
 
 
-@app.command("leaderboard", help="Render LEADERBOARD.md, leaderboard.csv and prediction "
-             "plots from the result records.")
+@app.command("leaderboard", help="Render LEADERBOARD.md, leaderboard.csv, index.html and "
+             "prediction plots from the result records.")
 def leaderboard_command(
     results_dir: str = typer.Option("leaderboard/results", help="Folder of result records."),
     out: str = typer.Option("leaderboard", help="Folder to write LEADERBOARD.md, "
-                            "leaderboard.csv and plots/ into."),
+                            "leaderboard.csv, index.html and plots/ into."),
 ) -> None:
     from benchmarks.leaderboard import write_leaderboard
 
@@ -56,7 +56,8 @@ def leaderboard_command(
     typer.echo(
         f"{report.markdown}: {report.num_results} result"
         f"{'s' if report.num_results != 1 else ''} on {report.num_zoos} zoo"
-        f"{'s' if report.num_zoos != 1 else ''}; {report.csv}; {len(report.plots)} plot"
+        f"{'s' if report.num_zoos != 1 else ''}; {report.csv}; {report.html}; "
+        f"{len(report.plots)} plot"
         f"{'s' if len(report.plots) != 1 else ''} in {report.markdown.parent / 'plots'}"
     )
 
