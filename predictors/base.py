@@ -8,21 +8,28 @@ Subclass :class:`Predictor` and implement :meth:`Predictor.module`; optionally
 override :meth:`Predictor.features`::
 
     import flax.linen as nn
+    import jax
+    import numpy as np
     from predictors.base import Predictor
 
-    class MeanAbs(Predictor):
-        name = "mean-abs"
+    class TensorScales(Predictor):
+        name = "tensor-scales"
         cache_features = True          # features are small: computed once per split
+        standardize_features = True    # with the train split's mean and std
 
         def features(self, params, spec):
             # params: {path: (B, *shape, 1) float32 numpy} (flax "params" tree, nested)
-            leaves = jax.tree_util.tree_leaves(params)
-            return np.stack([np.abs(x).mean(axis=tuple(range(1, x.ndim))) for x in leaves], 1)
+            columns = []
+            for w in jax.tree_util.tree_leaves(params):  # 22 tensors, sorted by path
+                a = np.abs(w).reshape(len(w), -1)
+                columns += [np.log(a.mean(axis=1) + 1e-12), np.log(a.max(axis=1) + 1e-12)]
+            return np.stack(columns, axis=1)             # (B, 44)
 
         def module(self, spec):
-            return nn.Dense(1)         # (B, 22) -> (B, 1)
+            # (B, 44) -> (B, 1); zero weights: every seed starts from the same model
+            return nn.Dense(1, kernel_init=nn.initializers.zeros)
 
-    # tinyzoo bench path/to/file.py:MeanAbs --zoo data/zoos/mini
+    # tinyzoo bench predictors/examples/tensor_scales.py:TensorScales --zoo data/zoos/mini
 
 Shapes: ``features`` receives the nested parameter dict of the zoo's model with leaves
 ``(B, *tensor_shape, 1)`` (numpy float32; the trailing axis is the channel axis of

@@ -38,18 +38,33 @@ def test_load_zoo_example(mini_zoo_here):
 def test_predictor_example_trains(mini_zoo_here):
     from benchmarks import ProtocolConfig, run_protocol
 
-    (block,) = python_blocks("class MeanAbs")
+    (block,) = python_blocks("class TensorScales")
     namespace: dict = {}
     exec(compile(block, "README.md", "exec"), namespace)
-    result = run_protocol(namespace["MeanAbs"](), "data/zoos/mini", 0,
+    result = run_protocol(namespace["TensorScales"](), "data/zoos/mini", 0,
                           ProtocolConfig(epochs=1))
     assert result.test["n"] == 40 and np.isfinite(result.test["mae"])  # 20 models x 2
 
 
 def test_predictor_example_is_the_shipped_file():
-    (block,) = python_blocks("class MeanAbs")
-    shipped = (README.parent / "predictors" / "examples" / "mean_abs.py").read_text()
+    (block,) = python_blocks("class TensorScales")
+    shipped = (README.parent / "predictors" / "examples" / "tensor_scales.py").read_text()
     assert shipped.endswith(block)
+
+
+def test_torch_example(mini_zoo_here, monkeypatch):
+    pytest.importorskip("torch")
+    import datasets
+
+    monkeypatch.setattr(datasets.config, "HF_DATASETS_CACHE", mini_zoo_here / "hf")
+    (block,) = python_blocks("torch_loaders(")
+    namespace: dict = {}
+    exec(compile(block, "README.md", "exec"), namespace)
+    batch = namespace["batch"]
+    assert tuple(batch["GRUCell_0/hn/kernel"].shape) == (32, 32, 32)  # as the README says
+    assert tuple(batch["test_sr"].shape) == (32,)
+    assert len(namespace["loaders"]["val"].dataset) == 40  # 20 models x 2 checkpoints
+    assert next(iter(namespace["flat"]))["weights"].shape[1] == 9_550  # mini's parameters
 
 
 def test_submission_example_is_accepted(mini_zoo_here, capsys):
