@@ -10,18 +10,25 @@ result of other protocol settings or another zoo is not reused). The final recor
 
 Built-ins run in this process; a code submission runs in a sealed child process and is
 scored here (:mod:`benchmarks.sealed`).
+
+Progress (:func:`zoo_data.progress.progress_bar`, on stderr): one display per method
+over seeds x epochs, described by the seed being trained, and one line per finished
+seed, e.g. ``statnn seed 2 (3/5): test tau 0.6841, best epoch 7, 31 s``.
 """
 
 from __future__ import annotations
 
 import json
 import os
+import time
 from pathlib import Path
 
+from benchmarks.formatting import fmt_tau, run_tau_text
 from benchmarks.protocol_config import ProtocolConfig
 from benchmarks.results import build_record, to_jsonable, write_result, zoo_info, zoo_key
 from zoo_data.atomic import atomic_write
 from zoo_data.errors import TinyZooError
+from zoo_data.progress import Progress, progress_bar
 from zoo_data.zoo import open_local_zoo
 
 __all__ = ["run_benchmark"]
@@ -56,7 +63,10 @@ def run_benchmark(
 
     A built-in runs in this process. A code submission (``file.py:Class``) runs in a
     sealed child process that never sees the test labels, and this process scores it
-    (:mod:`benchmarks.sealed`); its file is never imported here."""
+    (:mod:`benchmarks.sealed`); its file is never imported here.
+
+    ``progress``: the display and per-seed lines of the module docstring, on stderr.
+    Without it, the per-seed lines go to ``log`` (``None``: nowhere)."""
     if seeds < 1:
         raise TinyZooError(f"seeds {seeds}: need at least 1")
     config = config or ProtocolConfig()
@@ -69,23 +79,25 @@ def run_benchmark(
         predictor, kind = load_predictor(method)
         about = {"name": predictor.name, "reads": predictor.reads,
                  "title": predictor.title(), "kind": kind}
-        return _benchmark(method, about, opened, seeds, config, results_dir, log,
-                          lambda todo: _in_process(predictor, opened, todo, config,
-                                                   progress, audit))
+        return _benchmark(method, about, opened, seeds, config, results_dir, progress, log,
+                          lambda todo, bar: _in_process(predictor, opened, todo, config,
+                                                        bar, audit))
     from benchmarks.sealed import SealedRun
 
     with SealedRun(method, opened.path, config, progress, audit) as sealed:
         return _benchmark(method, sealed.predictor, opened, seeds, config, results_dir,
-                          log, lambda todo: _scored(sealed.run(todo), opened))
+                          progress, log,
+                          lambda todo, bar: _scored(sealed.run(todo, bar), opened))
 
 
-def _in_process(predictor, opened, todo: list[int], config, progress, audit):
-    """``(RunResult, audit or None)`` per seed of ``todo``, run in this process."""
+def _in_process(predictor, opened, todo: list[int], config, bar: Progress, audit):
+    """``(RunResult, audit or None)`` per seed of ``todo``, run in this process (each
+    epoch advances ``bar``)."""
     from benchmarks.audit import audit_predictor
     from benchmarks.protocol import run_protocol
 
     for seed in todo:
-        result = run_protocol(predictor, opened, seed, config, progress)
+        result = run_protocol(predictor, opened, seed, config, bar)
         audited = None
         if seed == 0 and audit and predictor.reads != "metadata":  # no weights: no audit
             audited = audit_predictor(result.trained, opened.with_split("test"))
@@ -101,8 +113,10 @@ def _scored(runs, opened):
         yield score_run(RunResult(**run, trained=None), test), audited
 
 
-def _benchmark(method, about, opened, seeds, config, results_dir, log, compute):
-    """Resume from the saved seeds, ``compute(todo)`` the others, write the record."""
+def _benchmark(method, about, opened, seeds, config, results_dir, progress, log,
+               compute):
+    """Resume from the saved seeds, ``compute(todo, bar)`` the others, write the
+    record."""
     zoo = zoo_info(opened)
     results_dir = Path(results_dir)
     partial = _partial_dir(results_dir, zoo, about["name"])
@@ -115,11 +129,29 @@ def _benchmark(method, about, opened, seeds, config, results_dir, log, compute):
             todo.append(seed)
         else:
             saved_by_seed[seed] = saved
-            log(f"{about['name']} seed {seed}: done before (test tau "
-                f"{saved['run']['test']['kendall_tau']})")
-    if todo:
-        for result, audited in compute(todo):
-            seed = result.seed
+    name = about["name"]
+    epochs = config.epochs
+    bar = progress_bar(seeds * epochs, f"{name}, {seeds} seeds x {epochs} epochs", "epoch",
+                       enabled=progress,
+                       initial=(seeds - len(todo)) * epochs, line_every=None)
+    say = bar.write if progress else (log or (lambda line: None))
+
+    def tau_text(saved: dict) -> str:
+        tau = saved["run"]["test"]["kendall_tau"]
+        actual = (saved_by_seed.get(0, saved).get("predictions") or {}).get("actual_sr")
+        if actual is None:  # the labels are saved with seed 0
+            return fmt_tau(tau)
+        return run_tau_text(tau, saved["test_predicted"], actual)
+
+    with bar:
+        for done, seed in enumerate(sorted(saved_by_seed), 1):
+            say(f"{name} seed {seed} ({done}/{seeds}): done before, test tau "
+                f"{tau_text(saved_by_seed[seed])}")
+        runs = iter(compute(todo, bar)) if todo else iter(())
+        for done, seed in enumerate(todo, len(saved_by_seed) + 1):
+            bar.set_description(f"{name} seed {seed} ({done}/{seeds})")
+            t0 = time.monotonic()
+            result, audited = next(runs)
             saved = {"context": context, "run": result.to_record(),
                      "test_predicted": result.test_predicted}
             if seed == 0:
@@ -131,9 +163,12 @@ def _benchmark(method, about, opened, seeds, config, results_dir, log, compute):
             partial.mkdir(parents=True, exist_ok=True)
             atomic_write(path, json.dumps(to_jsonable(saved), indent=2).encode())
             saved_by_seed[seed] = json.loads(path.read_text())
-            log(f"{about['name']} seed {seed}: test tau "
-                f"{saved_by_seed[seed]['run']['test']['kendall_tau']}, best epoch "
-                f"{result.best_epoch}, {result.wall_time_s:.0f} s")
+            eta = bar.eta()
+            say(f"{name} seed {seed} ({done}/{seeds}): test tau "
+                f"{tau_text(saved_by_seed[seed])}, best epoch {result.best_epoch}, "
+                f"{time.monotonic() - t0:.0f} s" + (f", ETA {eta}" if eta else ""))
+        for _ in runs:  # a sealed run's closing message
+            pass
     runs = [saved_by_seed[s]["run"] for s in range(seeds)]
     by_seed = [saved_by_seed[s]["test_predicted"] for s in range(seeds)]
     predictions = saved_by_seed[0]["predictions"]

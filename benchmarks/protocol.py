@@ -36,13 +36,13 @@ import jax
 import jax.numpy as jnp
 import numpy as np
 import optax
-from tqdm.auto import tqdm
 
 from benchmarks.metrics import all_metrics, kendall_tau
 from benchmarks.protocol_config import ProtocolConfig
 from predictors.base import READS, Predictor
 from predictors.unf import permute_each
 from zoo_data.errors import TinyZooError
+from zoo_data.progress import Progress, progress_bar
 from zoo_data.zoo import Zoo, open_local_zoo
 
 __all__ = ["RunResult", "TrainedPredictor", "run_protocol", "score_run",
@@ -203,7 +203,7 @@ def run_protocol(
     zoo: Zoo | str | os.PathLike,
     seed: int = 0,
     config: ProtocolConfig | None = None,
-    progress: bool = False,
+    progress: bool | Progress = False,
     after_epoch: Callable[[int, TrainedPredictor], None] | None = None,
     score: bool = True,
 ) -> RunResult:
@@ -215,6 +215,11 @@ def run_protocol(
     predictor as it stands then (for analyses outside the protocol, such as
     ``benchmarks.perf.running_max``; the protocol itself never looks at test labels
     before the end).
+
+    ``progress``: ``True`` for a display of this run's epochs of its own
+    (:func:`zoo_data.progress.progress_bar`), or a :class:`~zoo_data.progress.Progress`
+    to advance by one per epoch (a benchmark's display over seeds x epochs); either
+    shows the last epoch's val tau and train loss.
 
     ``score=False`` stops before the test labels are read: the result's ``test`` is
     empty and ``test_actual`` ``None``, for :func:`score_run` elsewhere (a code
@@ -285,26 +290,32 @@ def run_protocol(
 
     best_tau, best_epoch, best_variables = -np.inf, 0, variables
     taus, losses = [], []
-    bar = tqdm(range(config.epochs), desc=f"{predictor.name} seed {seed}", unit="epoch",
-               disable=not progress)
-    for epoch in bar:
-        total, count = 0.0, 0
-        for feats, labels in train_batches(np.random.default_rng([seed, epoch])):
-            variables, opt_state, loss = step(variables, opt_state, feats, labels)
-            total += float(loss) * len(labels)
-            count += len(labels)
-        trained.variables = variables
-        tau = kendall_tau(predict_val(), val_labels) if len(val) > 1 else float("nan")
-        taus.append(float(tau))
-        losses.append(total / max(count, 1))
-        if np.isfinite(tau) and tau > best_tau:
-            best_tau, best_epoch, best_variables = tau, epoch + 1, variables
-        elif not np.isfinite(best_tau) and not any(np.isfinite(taus)):
-            best_epoch, best_variables = epoch + 1, variables
-        bar.set_postfix(val_tau=f"{tau:.4f}", loss=f"{losses[-1]:.4f}")
-        if after_epoch is not None:
-            after_epoch(epoch + 1, trained)
-
+    own = not isinstance(progress, Progress)
+    bar = (progress_bar(config.epochs, f"{predictor.name} seed {seed}", "epoch",
+                        enabled=bool(progress), line_every=None)
+           if own else progress)
+    try:
+        for epoch in range(config.epochs):
+            total, count = 0.0, 0
+            for feats, labels in train_batches(np.random.default_rng([seed, epoch])):
+                variables, opt_state, loss = step(variables, opt_state, feats, labels)
+                total += float(loss) * len(labels)
+                count += len(labels)
+            trained.variables = variables
+            tau = kendall_tau(predict_val(), val_labels) if len(val) > 1 else float("nan")
+            taus.append(float(tau))
+            losses.append(total / max(count, 1))
+            if np.isfinite(tau) and tau > best_tau:
+                best_tau, best_epoch, best_variables = tau, epoch + 1, variables
+            elif not np.isfinite(best_tau) and not any(np.isfinite(taus)):
+                best_epoch, best_variables = epoch + 1, variables
+            bar.set_postfix(val_tau=f"{tau:.4f}", loss=f"{losses[-1]:.4f}")
+            bar.update(1)
+            if after_epoch is not None:
+                after_epoch(epoch + 1, trained)
+    finally:
+        if own:
+            bar.close()
     trained.variables = best_variables
     val_pred = predict_val()
     test_pred = trained.predict_zoo(test)

@@ -29,10 +29,26 @@ import numpy as np
 
 from benchmarks.protocol_config import ProtocolConfig
 from zoo_data.errors import TinyZooError
+from zoo_data.progress import Progress
 
 __all__ = ["SealedRun"]
 
 _POLL_S = 0.5
+
+
+class _EpochRelay(Progress):
+    """The child's progress: each epoch goes to the parent as ``("epoch", (n,
+    postfix))``, where the parent's display shows it."""
+
+    def __init__(self, conn) -> None:
+        super().__init__()
+        self._conn, self._postfix = conn, {}
+
+    def set_postfix(self, **values) -> None:
+        self._postfix = values
+
+    def update(self, n: float = 1) -> None:
+        self._conn.send(("epoch", (n, self._postfix)))
 
 
 def _child(conn, method: str, zoo_dir: str, config: ProtocolConfig, progress: bool,
@@ -54,7 +70,8 @@ def _child(conn, method: str, zoo_dir: str, config: ProtocolConfig, progress: bo
         seeds = conn.recv()
         zoo = open_local_zoo(zoo_dir, verify=False)  # the parent verified the shards
         for seed in seeds:
-            result = run_protocol(predictor, zoo, seed, config, progress, score=False)
+            relay = _EpochRelay(conn) if progress else False
+            result = run_protocol(predictor, zoo, seed, config, relay, score=False)
             audited = None
             if seed == 0 and audit and predictor.reads != "metadata":
                 audited = audit_predictor(result.trained, zoo.with_split("test"))
@@ -101,17 +118,25 @@ class SealedRun:
             self._process.kill()
             self._process.join()
 
-    def _receive(self, expected: str):
-        while not self._conn.poll(_POLL_S):
-            if not self._process.is_alive():
+    def _receive(self, expected: str, bar: Progress | None = None):
+        """The payload of the next message, which must be ``expected``; ``epoch``
+        messages before it advance ``bar``."""
+        while True:
+            while not self._conn.poll(_POLL_S):
+                if not self._process.is_alive():
+                    break
+            try:
+                kind, payload = self._conn.recv()
+            except (EOFError, OSError):
+                self._process.join(timeout=5)
+                raise TinyZooError(
+                    f"{self.method}: the predictor's process ended without a result (exit "
+                    f"code {self._process.exitcode})") from None
+            if kind != "epoch":
                 break
-        try:
-            kind, payload = self._conn.recv()
-        except (EOFError, OSError):
-            self._process.join(timeout=5)
-            raise TinyZooError(
-                f"{self.method}: the predictor's process ended without a result (exit "
-                f"code {self._process.exitcode})") from None
+            if bar is not None:
+                bar.set_postfix(**payload[1])
+                bar.update(payload[0])
         if kind == "error":
             raise TinyZooError(payload)
         if kind != expected:
@@ -119,12 +144,14 @@ class SealedRun:
                                f"where {expected!r} was due")
         return payload
 
-    def run(self, seeds: list[int]) -> Iterator[tuple[dict, dict | None]]:
+    def run(self, seeds: list[int], bar: Progress | None = None
+            ) -> Iterator[tuple[dict, dict | None]]:
         """For each of ``seeds`` in order: ``(run, audit)``, where ``run`` holds the
-        :class:`~benchmarks.protocol.RunResult` fields but ``trained``, unscored."""
+        :class:`~benchmarks.protocol.RunResult` fields but ``trained``, unscored; the
+        child's epochs advance ``bar`` (if it was started with ``progress``)."""
         self._conn.send(list(seeds))
         for _ in seeds:
-            run, audited = self._receive("seed")
+            run, audited = self._receive("seed", bar)
             run["test_model_ids"] = np.asarray(run["test_model_ids"])
             yield run, audited
         self._receive("done")

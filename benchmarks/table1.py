@@ -13,6 +13,7 @@ from __future__ import annotations
 import os
 from pathlib import Path
 
+from benchmarks.formatting import fmt_tau_pm, record_tau_reason, text_table
 from benchmarks.protocol_config import ProtocolConfig
 from zoo_builder.request import BuildRequest
 from zoo_data.errors import TinyZooError
@@ -62,7 +63,13 @@ def reproduce_table1(
     log=print,
 ) -> list[dict]:
     """Run Table 1 (module docstring); returns rows ``{"method", "display_name",
-    "mean", "std", "n", "paper_mean", "paper_std", "param_count", "audit"}``."""
+    "mean", "std", "n", "undefined_reason", "paper_mean", "paper_std", "param_count",
+    "audit", "result_file"}`` (``mean`` ``None`` when tau is undefined, with
+    ``undefined_reason`` saying why; :func:`benchmarks.formatting.record_tau_reason`).
+
+    ``progress``: the build's display, then one per method over seeds x epochs with a
+    line per finished seed (:func:`benchmarks.bench.run_benchmark`), on stderr; ``log``
+    receives the other messages (the build's start)."""
     zoo_config = get_preset(preset)
     if seeds < 1:
         raise TinyZooError(f"seeds {seeds}: need at least 1")
@@ -84,11 +91,12 @@ def reproduce_table1(
     rows = []
     for method in methods:
         record, path = run_benchmark(method, zoo_path, seeds, config, results_dir,
-                                     progress=progress, log=log)
+                                     progress=progress, log=None)
         tau = record["summary"]["test_kendall_tau"]
         paper = paper_figures.get(method, (None, None))
         rows.append({"method": method, "display_name": record["display_name"],
                      "mean": tau["mean"], "std": tau["std"], "n": tau["n"],
+                     "undefined_reason": record_tau_reason(record),
                      "paper_mean": paper[0], "paper_std": paper[1],
                      "param_count": record["param_count"], "audit": record["audit"],
                      "result_file": str(path)})
@@ -97,18 +105,15 @@ def reproduce_table1(
 
 
 def format_table1(rows: list[dict], preset: str) -> str:
-    """Rows as a text table: method, our test tau (mean ± std, seeds), the paper's."""
-
-    def pm(mean, std):
-        if mean is None:
-            return "undefined"
-        return f"{mean:.4f}" + (f" ± {std:.4f}" if std is not None else "")
-
+    """Rows as an aligned text table: method, our test tau (mean ± std over the seeds,
+    4 decimals, or ``undefined (<reason>)``), seeds, the paper's figure, parameters."""
     head = f"Table 1, test Kendall's tau ({preset} zoo; paper: paper-preset zoo)"
-    width = max([len("method"), *(len(r["display_name"]) for r in rows)]) + 2
-    lines = [head, f"{'method':<{width}}{'ours':>22}{'seeds':>7}{'paper':>20}{'params':>12}"]
-    for r in rows:
-        paper = pm(r["paper_mean"], r["paper_std"]) if r["paper_mean"] is not None else "—"
-        lines.append(f"{r['display_name']:<{width}}{pm(r['mean'], r['std']):>22}{r['n']:>7}"
-                     f"{paper:>20}{r['param_count']:>12,}")
-    return "\n".join(lines)
+    body = [[r["display_name"], fmt_tau_pm(r["mean"], r["std"], r.get("undefined_reason")),
+             r["n"],
+             fmt_tau_pm(r["paper_mean"], r["paper_std"]) if r["paper_mean"] is not None
+             else "—",
+             f"{r['param_count']:,}" if r["param_count"] is not None else "—"]
+            for r in rows]
+    table = text_table(["method", "ours", "seeds", "paper", "params"], body,
+                       right=(2, 4))
+    return head + "\n" + table

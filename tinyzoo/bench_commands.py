@@ -7,10 +7,7 @@ from __future__ import annotations
 import typer
 
 from tinyzoo.app import NO_VERIFY, PROG_NAME, app, reproduce_app, skip_verification
-
-
-def _fmt(value: float | None) -> str:
-    return "undefined" if value is None else f"{value:.4f}"
+from tinyzoo.output import echo_err, echo_json
 
 
 @app.command("submit", help="Score a CSV of predicted success rates (model_id,predicted_sr) "
@@ -23,18 +20,17 @@ def submit_command(
     name: str = typer.Option(..., help="Method name on the leaderboard ([A-Za-z0-9._-]+)."),
     results_dir: str = typer.Option("leaderboard/results", help="Folder of result records."),
 ) -> None:
+    from benchmarks.formatting import fmt_tau, record_tau_reason
     from benchmarks.results import zoo_key
     from benchmarks.submit import submit
 
     report = submit(predictions, zoo, name, results_dir)
     test = report.record["runs"][0]["test"]
-    tau = _fmt(test["kendall_tau"])
-    if test["kendall_tau"] is None:
-        tau += " (constant predictions rank nothing)"
+    tau = fmt_tau(test["kendall_tau"], record_tau_reason(report.record))
     typer.echo(
         f"{name}: test Kendall's tau {tau} on {test['n']} test models of zoo "
-        f"{zoo_key(report.record['zoo'])} (Spearman {_fmt(test['spearman'])}, "
-        f"R² {_fmt(test['r2'])}, MAE {_fmt(test['mae'])})"
+        f"{zoo_key(report.record['zoo'])} (Spearman {fmt_tau(test['spearman'])}, "
+        f"R² {fmt_tau(test['r2'])}, MAE {fmt_tau(test['mae'])})"
     )
     replaced = " (replacing an earlier submission of that name)" if report.replaced else ""
     typer.echo(f"wrote {report.path}{replaced}")
@@ -94,8 +90,12 @@ _AUGMENT = typer.Option(False, "--augment", help="Train on randomly permuted cop
                         "(hidden-unit permutations, the GRU's true symmetry).")
 
 
+_QUIET = typer.Option(False, "--quiet", help="No progress (bars or lines) on stderr.")
+
+
 @app.command("bench", help="Benchmark a predictor on a zoo: the protocol for N seeds, a "
-             "symmetry audit, one result file in leaderboard/results/; resumable.")
+             "symmetry audit, one result file in leaderboard/results/; resumable. Progress "
+             "(a bar on a terminal, else one line per finished seed) goes to stderr.")
 def bench_command(
     method: str = typer.Argument(..., help="unf, statnn, deep-sets, linear-stats, constant, "
                                  "or path/to/file.py:ClassName."),
@@ -106,21 +106,31 @@ def bench_command(
     lr: float = _LR,
     augment: bool = _AUGMENT,
     results_dir: str = typer.Option("leaderboard/results", help="Where result files go."),
-    quiet: bool = typer.Option(False, "--quiet", help="No progress bars."),
+    quiet: bool = _QUIET,
+    as_json: bool = typer.Option(
+        False, "--json", help="Print one JSON document to stdout instead of text: the "
+        "result record (leaderboard/README.md) without its per-model 'predictions', plus "
+        "'result_file' and 'test_kendall_tau_undefined_reason' (null, or why the mean "
+        "test tau, summary.test_kendall_tau.mean, is null). Full precision."),
     no_verify: bool = NO_VERIFY,
 ) -> None:
+    """``tinyzoo bench``; with ``--json`` stdout holds the record (see ``--json``)."""
     skip_verification(no_verify)
     config = _protocol(epochs, batch_size, lr, augment)
     from benchmarks.bench import run_benchmark
+    from benchmarks.formatting import fmt_tau_pm, record_tau_reason
 
     record, path = run_benchmark(method, zoo, seeds, config, results_dir,
-                                 progress=not quiet, log=typer.echo)
+                                 progress=not quiet, log=None)
+    reason = record_tau_reason(record)
+    if as_json:
+        echo_json({**{k: v for k, v in record.items() if k != "predictions"},
+                   "test_kendall_tau_undefined_reason": reason, "result_file": str(path)})
+        return
     tau = record["summary"]["test_kendall_tau"]
-    value = _fmt(tau["mean"])
-    if tau["std"] is not None:
-        value += f" ± {tau['std']:.4f}"
-    typer.echo(f"{record['display_name']}: test Kendall tau {value} over {tau['n']} seeds; "
-               f"wrote {path}")
+    typer.echo(f"{record['display_name']}: test Kendall tau "
+               f"{fmt_tau_pm(tau['mean'], tau['std'], reason)} over {tau['n']} seed"
+               f"{'s' if tau['n'] != 1 else ''}; wrote {path}")
 
 
 @app.command("audit", help="Symmetry audit: train a predictor (one seed) and compare its "
@@ -152,10 +162,12 @@ def audit_command(
 
 
 @reproduce_app.command("table1", help="Table 1: Kendall's tau of every built-in predictor "
-                       "on a zoo (built if missing), all seeds, beside the paper's figures.")
+                       "on a zoo (built if missing), all seeds, beside the paper's figures. "
+                       "Progress (the build, then one bar per method; lines when stderr is "
+                       "not a terminal) goes to stderr, the table to stdout.")
 def table1_command(
     preset: str = typer.Option(..., help="Zoo preset: mini, small or paper (tiny for tests)."),
-    zoo: str | None = typer.Option(None, help="Zoo folder [default: data/zoos/PRESET]."),
+    zoo: str | None = typer.Option(None, help="Zoo folder (default: data/zoos/PRESET)."),
     seeds: int = typer.Option(5, help="Seeds per method."),
     methods: str | None = typer.Option(None, help="Comma-separated subset of the built-ins."),
     epochs: int = _EPOCHS,
@@ -164,15 +176,37 @@ def table1_command(
     workers: int = typer.Option(2, help="Training groups built at once if the zoo is built."),
     results_dir: str = typer.Option("leaderboard/results", help="Where result files go."),
     leaderboard_dir: str = typer.Option("leaderboard", help="Where the tables go."),
-    quiet: bool = typer.Option(False, "--quiet", help="No progress bars."),
+    quiet: bool = _QUIET,
+    as_json: bool = typer.Option(
+        False, "--json", help="Print one JSON document to stdout instead of the table: "
+        "{preset, seeds, protocol, rows: [{method, display_name, mean, std, n, "
+        "undefined_reason, paper_mean, paper_std, param_count, audit, result_file}], "
+        "results_dir, leaderboard, wall_time_s}; mean/std null when undefined. Full "
+        "precision."),
     no_verify: bool = NO_VERIFY,
 ) -> None:
+    """``tinyzoo reproduce table1``; with ``--json`` stdout holds one document (see
+    ``--json``), and every message goes to stderr."""
+    import time
+
     skip_verification(no_verify)
     config = _protocol(epochs, batch_size, lr, False)
     from benchmarks.table1 import format_table1, reproduce_table1
+    from zoo_data.progress import format_seconds
 
+    t0 = time.monotonic()
     chosen = [m.strip() for m in methods.split(",") if m.strip()] if methods else None
     rows = reproduce_table1(preset, zoo, seeds, chosen, config, results_dir, leaderboard_dir,
-                            workers, progress=not quiet, log=typer.echo)
+                            workers, progress=not quiet,
+                            log=(lambda line: None) if quiet else echo_err)
+    wall = time.monotonic() - t0
+    board = f"{leaderboard_dir}/LEADERBOARD.md"
+    if as_json:
+        echo_json({"preset": preset, "seeds": seeds, "protocol": config.to_dict(),
+                   "rows": rows, "results_dir": results_dir, "leaderboard": board,
+                   "wall_time_s": wall})
+        return
     typer.echo(format_table1(rows, preset))
-    typer.echo(f"leaderboard: {leaderboard_dir}/LEADERBOARD.md")
+    typer.echo(f"leaderboard: {board}")
+    typer.echo(f"done: {len(rows)} method{'s' if len(rows) != 1 else ''} x {seeds} seed"
+               f"{'s' if seeds != 1 else ''} in {format_seconds(wall)}")

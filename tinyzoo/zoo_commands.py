@@ -5,8 +5,6 @@ heavy modules are imported inside the command, after the arguments are parsed, s
 
 from __future__ import annotations
 
-import json
-
 import typer
 
 from tinyzoo.app import NO_VERIFY, app, skip_verification
@@ -105,9 +103,16 @@ def verify_command(
 def info_command(
     zoo_dir: str = typer.Argument(..., help="Zoo folder."),
     png: str | None = typer.Option(
-        None, help="Where to write the SR histogram [default: ZOO_DIR/sr_histogram.png]."
+        None, help="Where to write the SR histogram (default: ZOO_DIR/sr_histogram.png)."
     ),
-    as_json: bool = typer.Option(False, "--json", help="Print the summary as JSON."),
+    as_json: bool = typer.Option(
+        False, "--json", help="Print one JSON document to stdout instead of text: {path, "
+        "preset, config_fingerprint, num_models, models_trained, checkpoints, recipe, "
+        "splits: {train, val, test}, sr and sr_by_split.{train,val,test}: {count, mean, "
+        "quantiles, most_common_share, share_above_0.5, share_below_0.1}, "
+        "hyperparameters, model, trainer_revision, builder_version, versions, "
+        "manifest_sha256, checksums: {status, shards_checked, problems}, histogram_png}. "
+        "Full precision."),
     no_verify: bool = typer.Option(False, "--no-verify", "--no-check",
                                    help="Trust the shards without checking their sha256."),
 ) -> None:
@@ -115,7 +120,9 @@ def info_command(
 
     summary = describe_zoo(zoo_dir, png, check=not no_verify)
     if as_json:
-        typer.echo(json.dumps(summary, indent=2))
+        from tinyzoo.output import echo_json
+
+        echo_json(summary)
     else:
         typer.echo(format_summary(summary))
         typer.echo(f"histogram:      {summary['histogram_png']}")

@@ -14,13 +14,14 @@ from dataclasses import dataclass
 from pathlib import Path
 
 import filelock
-from tqdm.auto import tqdm
 
 from zoo_builder.request import BuildRequest
 from zoo_data.errors import TinyZooError
 from zoo_data.folder import complete_shards, finalize, prepare_zoo_dir
 from zoo_data.layout import TrainingGroup, ZooLayout
 from zoo_data.presets import ZooConfig
+from zoo_data.progress import Progress
+from zoo_data.progress import progress_bar as _progress
 
 __all__ = ["BuildReport", "select_groups", "progress_bar", "BuildPlan", "plan_build",
            "finish_build", "LOCK_DIR"]
@@ -61,14 +62,13 @@ def select_groups(
 
 
 def progress_bar(config: ZooConfig, total: int, initial: float, enabled: bool,
-                 suffix: str = "") -> tqdm:
-    """The build's progress bar: models done (fractions count steps), models/s, ETA."""
-    return tqdm(
-        total=total,
+                 suffix: str = "") -> Progress:
+    """The build's progress (:func:`zoo_data.progress.progress_bar`): models done
+    (fractions count steps), models/s, ETA; a bar on a terminal, otherwise a line at
+    every tenth of the zoo and at least once a minute."""
+    return _progress(
+        total, f"building {config.preset} zoo{suffix}", "model", enabled=enabled,
         initial=initial,
-        unit="model",
-        desc=f"building {config.preset} zoo{suffix}",
-        disable=not enabled,
         bar_format="{desc}: {percentage:3.0f}%|{bar}| {n:.0f}/{total} models "
         "[{elapsed}<{remaining}, {rate_fmt}]",
     )

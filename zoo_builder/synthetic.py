@@ -14,12 +14,12 @@ import os
 from pathlib import Path
 
 import numpy as np
-from tqdm.auto import tqdm
 
 from zoo_builder.shards import Checkpoint, GroupResult, write_shard
 from zoo_data.folder import complete_shards, finalize, prepare_zoo_dir
 from zoo_data.layout import ZooLayout
 from zoo_data.presets import ZooConfig
+from zoo_data.progress import progress_bar
 from zoo_data.schema import tensor_shapes
 from zoo_data.trees import nest
 
@@ -57,9 +57,12 @@ def write_synthetic_zoo(
     layout = ZooLayout.of(config)
     zoo_dir = prepare_zoo_dir(out, layout)
     done = complete_shards(zoo_dir, layout)
-    for group in tqdm(layout.groups, desc="writing synthetic zoo", unit="shard",
-                      disable=not progress):
-        if group.index not in done:
-            write_shard(zoo_dir, layout, group.index, synthetic_result(layout, group.index, seed))
+    with progress_bar(len(layout.groups), "writing synthetic zoo", "shard",
+                      enabled=progress) as bar:
+        for group in layout.groups:
+            if group.index not in done:
+                write_shard(zoo_dir, layout, group.index,
+                            synthetic_result(layout, group.index, seed))
+            bar.update(1)
     finalize(zoo_dir, layout)
     return zoo_dir

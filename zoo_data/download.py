@@ -25,14 +25,13 @@ import re
 from dataclasses import dataclass
 from pathlib import Path
 
-from tqdm.auto import tqdm
-
 from zoo_data.atomic import atomic_write, json_bytes, sha256_file
 from zoo_data.card import dataset_card
 from zoo_data.errors import TinyZooError
 from zoo_data.folder import check_no_stray_files, complete_shards, prepare_zoo_dir, write_sidecar
 from zoo_data.layout import CARD, DATA, MANIFEST, ZooLayout
 from zoo_data.manifest import MAX_MANIFEST_BYTES, manifest_config, parse_manifest
+from zoo_data.progress import progress_bar
 from zoo_data.remote import open_remote
 from zoo_data.splits import split_record
 from zoo_data.verify import verify_zoo
@@ -151,8 +150,7 @@ def download_zoo(
             continue
         todo.append((group.index, name, want))
 
-    bar = tqdm(total=None, unit="B", unit_scale=True, unit_divisor=1024,
-               desc=f"downloading {len(todo)} shards", disable=not progress)
+    bar = progress_bar(None, f"downloading {len(todo)} shards", "B", enabled=progress)
     downloaded = 0
 
     def on_bytes(n: int) -> None:

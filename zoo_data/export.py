@@ -30,10 +30,10 @@ import zipfile
 from pathlib import Path
 
 import numpy as np
-from tqdm.auto import tqdm
 
 from zoo_data.atomic import atomic_target, atomic_write
 from zoo_data.errors import TinyZooError
+from zoo_data.progress import progress_bar
 from zoo_data.splits import SPLITS, split_of_rows, split_rows
 from zoo_data.trees import flatten
 from zoo_data.zoo import Zoo, open_local_zoo
@@ -61,8 +61,8 @@ def export_npz(zoo: Zoo, out: str | os.PathLike, progress: bool = True) -> Path:
         zoo = zoo.with_split(None)
     ids = npz_order(zoo)
     shapes = zoo.tensor_shapes
-    bar = tqdm(total=len(shapes) * len(ids), unit="tensor", unit_scale=True,
-               desc=f"exporting {out.name}", disable=not progress)
+    bar = progress_bar(len(shapes) * len(ids), f"exporting {out.name}", "tensor",
+                       enabled=progress)
     with bar, atomic_target(out) as tmp, zipfile.ZipFile(
             tmp, "w", compression=zipfile.ZIP_STORED, allowZip64=True) as zf:
         for path, shape in shapes.items():
@@ -117,8 +117,8 @@ def export_safetensors(
         "zoo_manifest_sha256": zoo.manifest_sha256,
     }
     written = []
-    with tqdm(total=len(zoo), unit="model", desc=f"exporting to {out_dir}",
-              disable=not progress) as bar:
+    with progress_bar(len(zoo), f"exporting to {out_dir}", "model",
+                      enabled=progress) as bar:
         for batch in zoo.batches(batch_size):
             flat = flatten(batch.params)
             for k, model_id in enumerate(batch.model_id.tolist()):

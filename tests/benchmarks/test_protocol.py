@@ -144,9 +144,10 @@ def test_user_predictor_file_end_to_end_with_resume_and_leaderboard(tiny_zoo, us
     assert record["audit"]["max_abs_diff"] > 1e-3  # flagged: not invariant
     assert len(record["predictions"]["model_id"]) == 3
 
-    code, out, err = cli(capsys, *args, "--seeds", "3")  # resumes: seeds 0, 1 kept
+    loud = [a for a in args if a != "--quiet"]  # progress lines on stderr
+    code, out, err = cli(capsys, *loud, "--seeds", "3")  # resumes: seeds 0, 1 kept
     assert code == 0, err
-    assert out.count("done before") == 2 and "seed 2: test tau" in out
+    assert err.count("done before") == 2 and "seed 2 (3/3): test tau" in err
     (record,) = read_results(results)
     assert record["seeds"] == [0, 1, 2] and record["summary"]["test_kendall_tau"]["n"] == 3
 
