@@ -1,13 +1,13 @@
-"""Build a zoo across machines with Ray: one Ray task per training group (one shard).
+"""Build a zoo across machines with Ray: one Ray task per training group (its shards).
 
 The driver (the process running ``tinyzoo build --backend ray``) prepares the output
 folder, submits one task for every training group of the selection whose shard is not
 complete yet, shows the overall progress, and writes the final manifest once every
 shard of the zoo is complete and its sha256 verified. Each task trains its group with
-:func:`zoo_builder.train.train_group` (on every device Ray gives it) and writes the shard
-and its sidecar atomically into the output folder itself, so the folder must be one that
+:func:`zoo_builder.train.train_group` (on every device Ray gives it) and writes the shards
+and their sidecars atomically into the output folder itself, so the folder must be one that
 every node sees at the same path (local disk for a one-machine cluster, a shared
-filesystem otherwise); nothing but a sha256 travels back to the driver.
+filesystem otherwise); nothing but the files' sha256 travels back to the driver.
 
 Failures:
 
@@ -38,7 +38,7 @@ from zoo_builder.request import BuildRequest
 from zoo_builder.shards import write_shard
 from zoo_builder.train import train_group
 from zoo_data.errors import TinyZooError
-from zoo_data.folder import complete_shard
+from zoo_data.folder import complete_group
 from zoo_data.layout import ZooLayout
 from zoo_data.presets import ZooConfig
 
@@ -79,17 +79,17 @@ class GroupProgress:
 
 
 def build_group_task(zoo_dir: str, config_dict: dict, group_index: int,
-                     progress=None) -> tuple[int, str]:
-    """Train group ``group_index`` of the zoo ``config_dict`` and write its shard into
-    ``zoo_dir`` (skipped if already complete) -> ``(group_index, shard sha256)``.
+                     progress=None) -> tuple[int, dict[str, str]]:
+    """Train group ``group_index`` of the zoo ``config_dict`` and write its shards into
+    ``zoo_dir`` (skipped if already complete) -> ``(group_index, {file name: sha256})``.
 
     Runs inside a Ray worker (as the task ``build_group_task``); ``progress`` is a
     :class:`GroupProgress` actor handle or ``None``."""
     config = ZooConfig.from_dict(config_dict)
     layout = ZooLayout.of(config)
-    sha = complete_shard(zoo_dir, layout, group_index)
-    if sha is not None:
-        return group_index, sha
+    shas = complete_group(zoo_dir, layout, group_index)
+    if shas is not None:
+        return group_index, shas
     group = layout.groups[group_index]
     on_steps = None
     if progress is not None:

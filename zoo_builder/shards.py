@@ -1,30 +1,26 @@
-"""Writing a trained group's models as one shard of the archive.
+"""Writing a trained group's models as its shards of the archive.
 
-A shard is one Parquet file per training group (:mod:`zoo_data.layout`), one row per
-model in the group's id order, with the explicit schema of
-:func:`zoo_data.schema.zoo_features`; the sidecar written after it marks it complete
-(:mod:`zoo_data.folder`).
+A group's rows (one per model, or per model and checkpoint, in the group's id order)
+form one table with the explicit schema of :func:`zoo_data.schema.zoo_features`;
+:func:`zoo_data.shard_files.write_group` writes it as the group's Parquet files (format 2:
+one per split, :mod:`zoo_data.layout`), each followed by the sidecar that marks it
+complete (:mod:`zoo_data.folder`).
 """
 
 from __future__ import annotations
 
 import dataclasses
-import hashlib
 import os
 from dataclasses import dataclass
-from pathlib import Path
 from typing import NamedTuple
 
 import numpy as np
 import pyarrow as pa
-import pyarrow.parquet as pq
 
-from zoo_data.atomic import atomic_write
-from zoo_data.errors import TinyZooError
-from zoo_data.folder import write_sidecar
 from zoo_data.hparams import model_hparams
-from zoo_data.layout import DATA, ZooLayout
-from zoo_data.schema import metadata_columns, rows_per_row_group, tensor_shapes, zoo_features
+from zoo_data.layout import ZooLayout
+from zoo_data.schema import tensor_shapes, zoo_features
+from zoo_data.shard_files import write_group
 from zoo_data.trees import flatten
 
 __all__ = ["Checkpoint", "GroupResult", "write_shard"]
@@ -77,24 +73,24 @@ def _array2d(arr: np.ndarray, arrow_type: pa.ExtensionType) -> pa.Array:
 
 def write_shard(
     zoo_dir: str | os.PathLike, layout: ZooLayout, group_index: int, result: GroupResult
-) -> str:
-    """Write training group ``group_index``'s models as a complete shard; returns the sha256
-    of its Parquet file.
+) -> dict[str, str]:
+    """Write training group ``group_index``'s models as its complete shards; returns
+    ``{file name: sha256}`` of its Parquet files (format 2: one per split it has models
+    of).
 
     ``result`` holds ``M`` models in the group's id order: every params leaf has shape
     ``(M, *tensor_shape)``, the labels have shape ``(M,)``, for the last step and for each
     earlier checkpoint of the config. Rows are run-major: model ``r``'s ``C``
     checkpoints are rows ``model_id = r * C + k`` in step order (:mod:`zoo_data.schema`).
-    The old sidecar (if any) is removed first, then the Parquet file and then its sidecar
-    are written atomically, so a crash at any point leaves the shard incomplete, never
-    wrong.
+    The group's old sidecars (if any) are removed first, then each Parquet file and its
+    sidecar are written atomically (:func:`zoo_data.shard_files.write_group`), so a crash
+    at any point leaves the group incomplete, never wrong.
 
     Raises:
       ValueError: if ``result`` does not match the group or the model's tensor shapes, or
         lacks one of the config's checkpoints.
       TinyZooError: if a file cannot be written.
     """
-    data_dir = Path(zoo_dir) / DATA
     config, groups = layout.config, layout.groups
     if not 0 <= group_index < len(groups):
         raise ValueError(f"group index {group_index} outside 0..{len(groups) - 1}")
@@ -161,21 +157,4 @@ def write_shard(
         else:
             arrays.append(_fixed_size_storage(leaf, field.type))
     table = pa.Table.from_arrays(arrays, schema=schema)
-
-    sink = pa.BufferOutputStream()
-    # no dictionary encoding for the float tensors: their values are all distinct, and
-    # the dictionary page written before the fallback to PLAIN costs ~45% more bytes
-    pq.write_table(table, sink, row_group_size=rows_per_row_group(config),
-                   use_dictionary=list(metadata_columns(config)))
-    blob = memoryview(sink.getvalue())
-    sha = hashlib.sha256(blob).hexdigest()
-
-    parquet_path = data_dir / layout.shard_name(group_index)
-    sidecar_path = data_dir / layout.sidecar_name(group_index)
-    try:
-        sidecar_path.unlink(missing_ok=True)
-    except OSError as e:
-        raise TinyZooError(f"{sidecar_path}: cannot remove ({e.strerror or e})") from e
-    atomic_write(parquet_path, blob)
-    write_sidecar(zoo_dir, layout, group_index, sha)
-    return sha
+    return write_group(zoo_dir, layout, group_index, table)

@@ -1,14 +1,20 @@
-"""The dataset card of a zoo: its ``README.md``, generated from the config.
+"""The dataset card of a zoo: its ``README.md``, generated from the config and the
+archive format.
 
-YAML front matter for the Hub and ``datasets`` (``configs`` pointing at
-``data/train-*.parquet``, license, task categories, tags, pretty name, size category),
-then the task, model, hyperparameter distributions, columns and labels in prose.
+YAML front matter for the Hub and ``datasets`` (``configs``: in format 2 the ``default``
+config with a ``train``, ``validation`` and ``test`` split, each pointing at its files
+``data/{split}-*.parquet``; in format 1 one ``train`` split of every file; license, task
+categories, tags, pretty name, size category), then how to load it, the splits and
+files (what the Hub's viewer shows), the task, model, hyperparameter distributions,
+columns and labels in prose.
 """
 
 from __future__ import annotations
 
+from zoo_data.layout import FORMAT_VERSION, HUB_SPLITS, ZooLayout
 from zoo_data.presets import VARIATIONS, ZooConfig
 from zoo_data.schema import tensor_shapes
+from zoo_data.splits import SPLITS, split_ranges
 from zoo_data.task import VOCAB, VOCAB_SIZE, digit_probabilities
 
 __all__ = ["dataset_card"]
@@ -72,11 +78,89 @@ def _recipe_lines(c: ZooConfig) -> str:
     return "".join("\n" + line for line in lines)
 
 
-def dataset_card(config: ZooConfig) -> str:
-    """The zoo's ``README.md``: YAML front matter (``configs`` pointing ``datasets`` and the
-    Hub at ``data/train-*.parquet``, license, task categories, tags, pretty name, size
-    category), then the task, model, hyperparameters, columns and labels, from ``config``.
+def _data_files(format_version: int) -> str:
+    """The ``configs`` entry of the front matter: one split per Hub split keyword in
+    format 2, one ``train`` split of every file in format 1."""
+    splits = ["train"] if format_version == 1 else list(HUB_SPLITS.values())
+    return "".join(f"\n  - split: {s}\n    path: data/{s}-*.parquet" for s in splits)
+
+
+def _usage(format_version: int) -> str:
+    """The card's code block: how ``datasets`` loads the folder."""
+    if format_version == 1:
+        return """```python
+import datasets
+zoo = datasets.load_dataset("path/to/this/folder", split="train")  # or the Hub repo id
+# or: datasets.load_dataset("parquet", data_dir="path/to/this/folder", split="train")
+zoo = zoo.sort("model_id").with_format("numpy")  # tensor columns as arrays of their shapes
+```"""
+    return """```python
+import datasets
+zoo = datasets.load_dataset("path/to/this/folder")  # or the Hub repo id
+# or: datasets.load_dataset("parquet", data_dir="path/to/this/folder")
+# -> DatasetDict with the splits train, validation and test (see "Splits and files")
+train = zoo["train"].sort("model_id").with_format("numpy")  # tensors as arrays
+```"""
+
+
+def _splits_section(layout: ZooLayout) -> str:
+    """The card's ``Splits and files`` section: the split's id ranges and row counts,
+    the file names, and what ``datasets`` and the Hub's viewer make of them."""
+    c = layout.config
+    per = c.rows_per_model
+    ranges = split_ranges(c.num_models)
+    files = {s: sum(1 for f in layout.files if f.split == s) for s in SPLITS}
+    v2 = layout.format_version == 2
+    rows = "\n".join(
+        f"| `{HUB_SPLITS[s]}` | {lo} .. {hi - 1} | {hi - lo:,} | {(hi - lo) * per:,} |"
+        + (f" {files[s]} |" if v2 else "") for s, (lo, hi) in ranges.items())
+    g = len(layout.groups)
+    table = ("| split | model ids | models | rows |" + (" files |" if v2 else "")
+             + "\n|---|---|---|---|" + ("---|" if v2 else "") + "\n" + rows)
+    rule = ("The split is fixed: contiguous model-id ranges, 80/10/10, the same for every\n"
+            "build of this config" + ("; every checkpoint row of a model is in its model's\n"
+                                      "split" if per > 1 else "") + ".")
+    if layout.format_version == 1:
+        return f"""## Splits and files
+
+{rule}
+
+{table}
+
+This zoo is in **archive format 1**: each of its {g} training groups (models of one batch
+size trained together) is one file `data/train-{{g:05d}}-of-{g:05d}.parquet` holding that
+group's train, validation and test rows together. So `datasets.load_dataset` on this
+folder (and the Hub's viewer) gives a single `train` split with all {c.num_rows:,} rows;
+select a split by `model_id` with the ranges above. `tinyzoo migrate <this folder>`
+converts the folder in place to format 2, one file per split, after which
+`load_dataset` returns the `train`, `validation` and `test` splits.
+"""
+    return f"""## Splits and files
+
+{rule}
+
+{table}
+
+Each of the {g} training groups (models of one batch size trained together) is stored as
+one file per split it has models of, `data/{{split}}-{{g:05d}}-of-{g:05d}.parquet`
+with `{{split}}` one of `train`, `validation`, `test` (the Hub's split names), holding
+the group's rows of that split. A group has files only for the splits its models fall
+in, so a split's file numbers have gaps. The `configs` entry above maps each split to
+its files, so `datasets.load_dataset` (local folder or Hub repo) and the Hub's dataset
+viewer show three splits, `train`, `validation` and `test`, with the row counts above.
+Within a split, rows come file by file (group by group); sort by `model_id` for id
+order. The hidden `data/.*.json` files are the build's per-file checksums;
+`manifest.json` lists every file with its split, row count and sha256.
+"""
+
+
+def dataset_card(config: ZooConfig, format_version: int = FORMAT_VERSION) -> str:
+    """The zoo's ``README.md`` for archive format ``format_version``: YAML front matter
+    (``configs`` pointing ``datasets`` and the Hub at the files of each split, license,
+    task categories, tags, pretty name, size category), then how to load it, its splits
+    and files, the task, model, hyperparameters, columns and labels, from ``config``.
     """
+    layout = ZooLayout.of(config, format_version)
     shapes = tensor_shapes(config)
     c = config
     d = c.max_digits
@@ -99,7 +183,8 @@ def dataset_card(config: ZooConfig) -> str:
     vocab = ", ".join(f"`{ch}`" for ch in VOCAB[:10]) + ", `+`, `=`, `<EOS>`, `<PAD>`"
     meta_rows = [
         ("model_id", "int64", f"model id, 0 .. {c.num_models - 1}"),
-        ("group", "int32", "training group (models trained together; shard number)"),
+        ("group", "int32", "training group (models trained together; the `g` of its "
+         "files' names)"),
         ("learning_rate", "float64", f"Adam learning rate, log-uniform on [{c.lr_min}, "
          f"{c.lr_max}]"),
         ("batch_size", "int32", f"batch size, uniform on {{{', '.join(map(str, c.batch_sizes))}}}"),
@@ -143,9 +228,7 @@ size_categories:
 - {_size_category(c.num_models)}
 configs:
 - config_name: default
-  data_files:
-  - split: train
-    path: data/train-*.parquet
+  data_files:{_data_files(format_version)}
 ---
 """
     body = f"""
@@ -156,13 +239,9 @@ test success rate and losses, and its {len(shapes)} weight tensors. Built by `ti
 from the `{c.preset}` preset (config fingerprint `{c.fingerprint()}`, zoo seed {c.seed});
 `manifest.json` holds the full config, the library versions and every shard's sha256.
 
-```python
-import datasets
-zoo = datasets.load_dataset("path/to/this/folder", split="train")  # or the Hub repo id
-# or: datasets.load_dataset("parquet", data_dir="path/to/this/folder", split="train")
-zoo = zoo.sort("model_id").with_format("numpy")  # tensor columns as arrays of their shapes
-```
+{_usage(format_version)}
 
+{_splits_section(layout)}
 ## Task
 
 Character-level addition: `"15+20="` is completed as `"35<EOS>"`. {operand_rule} The

@@ -1,13 +1,14 @@
 """Download a published zoo, resumably, verifying every shard.
 
 :func:`download_zoo` fetches ``manifest.json`` from a remote (:mod:`zoo_data.remote`)
-first and checks it (valid JSON, complete, config matching its fingerprint, one shard
-per training group with a sha256), then every shard that is not already present and
-correct. A shard is downloaded to the hidden ``data/.NAME.part`` (resumed with an HTTP
-``Range`` request after an interruption), hashed, and moved into place only if its
-sha256 equals the manifest's. The manifest is written last: until then the local
-folder's manifest says ``"complete": false``, so a failed or interrupted download never
-leaves a zoo marked complete, and running the same command again resumes it.
+first and checks it (valid JSON, complete, config matching its fingerprint, every shard
+of the layout of its archive format with a sha256; format 1 and 2 zoos both download),
+then every shard that is not already present and correct. A shard is downloaded to the
+hidden ``data/.NAME.part`` (resumed with an HTTP ``Range`` request after an
+interruption), hashed, and moved into place only if its sha256 equals the manifest's.
+The manifest is written last: until then the local folder's manifest says
+``"complete": false``, so a failed or interrupted download never leaves a zoo marked
+complete, and running the same command again resumes it.
 
 The local manifest is the published one plus a ``provenance`` record: the source, every
 host that served a byte (a redirect to another host is also reported through ``log``
@@ -28,8 +29,8 @@ from pathlib import Path
 from zoo_data.atomic import atomic_write, json_bytes, sha256_file
 from zoo_data.card import dataset_card
 from zoo_data.errors import TinyZooError
-from zoo_data.folder import check_no_stray_files, complete_shards, prepare_zoo_dir, write_sidecar
-from zoo_data.layout import CARD, DATA, MANIFEST, ZooLayout
+from zoo_data.folder import check_no_stray_files, complete_files, prepare_zoo_dir, write_sidecar
+from zoo_data.layout import CARD, DATA, MANIFEST, ShardFile, ZooLayout
 from zoo_data.manifest import MAX_MANIFEST_BYTES, manifest_config, parse_manifest
 from zoo_data.progress import progress_bar
 from zoo_data.remote import open_remote
@@ -42,14 +43,13 @@ _SHA256 = re.compile(r"^[0-9a-f]{64}$")
 _MAX_CARD_BYTES = 1 << 20
 
 
-def max_shard_bytes(layout: ZooLayout, group_index: int) -> int:
-    """The most bytes a shard of ``group_index`` may have:
-    ``2 * rows * model_nbytes + 16 MiB`` (float32 weights stored at most twice over,
-    plus metadata columns and Parquet overhead). A body past it is refused."""
+def max_shard_bytes(layout: ZooLayout, file: ShardFile) -> int:
+    """The most bytes shard ``file`` may have: ``2 * rows * model_nbytes + 16 MiB``
+    (float32 weights stored at most twice over, plus metadata columns and Parquet
+    overhead). A body past it is refused."""
     from zoo_data.schema import model_nbytes
 
-    rows = layout.rows(group_index)
-    return 2 * rows * model_nbytes(layout.config) + (16 << 20)
+    return 2 * file.rows * model_nbytes(layout.config) + (16 << 20)
 
 
 def published_manifest(manifest: dict) -> dict:
@@ -67,13 +67,14 @@ class DownloadReport:
 
 
 def _check_remote_manifest(manifest: dict, where: str) -> ZooLayout:
-    """The layout of a remote manifest's zoo, after checking it describes a complete zoo."""
+    """The layout of a remote manifest's zoo (in its archive format), after checking it
+    describes a complete zoo."""
     config = manifest_config(manifest, where)
     if manifest.get("complete") is not True:
         raise TinyZooError(f"{where}: the published zoo is not complete")
     if manifest.get("splits") != split_record(config):
         raise TinyZooError(f"{where}: its split differs from zoo_data.splits'")
-    layout = ZooLayout.of(config)
+    layout = ZooLayout.of(config, manifest["format_version"])
     expected = layout.shard_names
     shards = manifest["shards"]
     if sorted(shards) != sorted(expected):
@@ -137,18 +138,18 @@ def download_zoo(
         atomic_write(local_manifest, json_bytes(incomplete))
 
     data_dir = zoo_dir / DATA
-    present = complete_shards(zoo_dir, layout)
+    present = complete_files(zoo_dir, layout)
     names = layout.shard_names
     todo = []
-    for group, name in zip(layout.groups, names, strict=True):
-        want = manifest["shards"][name]["sha256"]
-        if present.get(group.index) == want:
+    for file in layout.files:
+        want = manifest["shards"][file.name]["sha256"]
+        if present.get(file.name) == want:
             continue
-        path = data_dir / name
+        path = data_dir / file.name
         if path.is_file() and sha256_file(path) == want:  # e.g. a lost sidecar
-            write_sidecar(zoo_dir, layout, group.index, want)
+            write_sidecar(zoo_dir, layout, file, want)
             continue
-        todo.append((group.index, name, want))
+        todo.append((file, want))
 
     bar = progress_bar(None, f"downloading {len(todo)} shards", "B", enabled=progress)
     downloaded = 0
@@ -159,10 +160,11 @@ def download_zoo(
         bar.update(n)
 
     with bar:
-        for index, name, want in todo:
+        for file, want in todo:
+            name = file.name
             part = data_dir / f".{name}.part"
             remote.fetch(f"{DATA}/{name}", part, on_bytes,
-                         limit=max_shard_bytes(layout, index))
+                         limit=max_shard_bytes(layout, file))
             got = sha256_file(part)
             if got != want:
                 with contextlib.suppress(OSError):
@@ -172,13 +174,13 @@ def download_zoo(
                     f"{want[:12]}..., downloaded {got[:12]}...): corrupted shard, not kept"
                 )
             with contextlib.suppress(FileNotFoundError):
-                (data_dir / layout.sidecar_name(index)).unlink()
+                (data_dir / file.sidecar).unlink()
             os.replace(part, data_dir / name)
-            write_sidecar(zoo_dir, layout, index, want)
+            write_sidecar(zoo_dir, layout, file, want)
 
     card = remote.read_bytes(CARD, missing_ok=True, limit=_MAX_CARD_BYTES)
-    atomic_write(zoo_dir / CARD,
-                 card if card is not None else dataset_card(layout.config).encode())
+    atomic_write(zoo_dir / CARD, card if card is not None
+                 else dataset_card(layout.config, layout.format_version).encode())
     check_no_stray_files(zoo_dir, layout)  # every shard was hashed above
     provenance = {"source": source, "hosts": remote.hosts[:16],
                   "manifest_sha256": raw_sha256}

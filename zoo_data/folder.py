@@ -1,10 +1,14 @@
 """A zoo folder being filled: prepared for one config, shards marked complete one by one
 by their sidecars, then finalised by the manifest.
 
-- ``data/.train-*.json``, a shard's sidecar ``{"group", "model_ids", "rows", "sha256",
-  "config_fingerprint"}``, is written after the shard's Parquet file. A shard is
-  *complete* iff both files exist and the Parquet file's sha256 equals the sidecar's; a
-  Parquet file without a valid sidecar is an interrupted write, ignored and overwritten.
+- ``data/.{stem}.json``, a shard's sidecar ``{"group", "split", "model_ids", "rows",
+  "sha256", "config_fingerprint"}`` (format 1: no ``"split"``), is written after the
+  shard's Parquet file. A shard is *complete* iff both files exist, the sidecar
+  describes this file of this config (:class:`zoo_data.layout.ShardFile`) and the
+  Parquet file's sha256 equals the sidecar's; a Parquet file without a valid sidecar is
+  an interrupted write, ignored and overwritten. A training group is complete iff every
+  one of its files is (:func:`complete_group`); a group is written, and rebuilt after a
+  crash, as one unit (:func:`zoo_data.shard_files.write_group`).
 - ``manifest.json`` says ``"complete": false`` until :func:`finalize` lists every
   shard's checksum with ``"complete": true``.
 
@@ -18,23 +22,35 @@ folders through these functions.
 from __future__ import annotations
 
 import os
+import re
 from pathlib import Path
 
 from zoo_data.atomic import atomic_write, json_bytes, read_json_object, sha256_file
 from zoo_data.card import dataset_card
 from zoo_data.errors import TinyZooError
-from zoo_data.layout import CARD, DATA, MANIFEST, ZooLayout
+from zoo_data.layout import CARD, DATA, MANIFEST, ShardFile, ZooLayout
 from zoo_data.manifest import new_manifest, read_manifest
 from zoo_data.presets import ZooConfig
 
 __all__ = [
     "prepare_zoo_dir",
+    "is_sidecar",
     "write_sidecar",
-    "complete_shard",
+    "complete_file",
+    "complete_files",
+    "complete_group",
     "complete_shards",
     "check_no_stray_files",
+    "shards_table",
     "finalize",
 ]
+
+_SIDECAR = re.compile(r"\.(train|validation|test)-[0-9]{5}-of-[0-9]{5}\.json")
+
+
+def is_sidecar(name: str) -> bool:
+    """Whether ``name`` is a shard sidecar's name (of either format)."""
+    return _SIDECAR.fullmatch(name) is not None
 
 
 def _foreign(where: Path, stored: dict | None, fingerprint: str, config: ZooConfig):
@@ -72,7 +88,8 @@ def prepare_zoo_dir(path: str | os.PathLike, layout: ZooLayout) -> Path:
 
     Raises:
       TinyZooError: if ``path`` is a file or not writable; if it holds a manifest or shard
-        sidecars of another config; if it is a non-empty folder that is not a zoo.
+        sidecars of another config, or a zoo of another archive format (``tinyzoo
+        migrate`` converts a format-1 zoo); if it is a non-empty folder that is not a zoo.
     """
     zoo_dir = Path(path)
     config = layout.config
@@ -84,12 +101,23 @@ def prepare_zoo_dir(path: str | os.PathLike, layout: ZooLayout) -> Path:
         manifest = read_manifest(zoo_dir)
         if manifest["config_fingerprint"] != fingerprint:
             raise _foreign(zoo_dir, manifest["config"], manifest["config_fingerprint"], config)
+        if manifest["format_version"] < layout.format_version:
+            raise TinyZooError(
+                f"{manifest_path}: a format-{manifest['format_version']} zoo; run 'tinyzoo "
+                f"migrate {zoo_dir}' to convert it to format {layout.format_version} "
+                "before writing into it"
+            )
+        if manifest["format_version"] != layout.format_version:
+            raise TinyZooError(
+                f"{manifest_path}: a format-{manifest['format_version']} zoo; refusing to "
+                f"write format-{layout.format_version} files into it (use another folder)"
+            )
     if data_dir.exists() and not data_dir.is_dir():
         raise TinyZooError(f"{data_dir}: exists and is not a directory")
     if data_dir.is_dir():
         if not os.access(data_dir, os.W_OK | os.X_OK):
             raise TinyZooError(f"{data_dir}: directory is not writable")
-        for sidecar in sorted(data_dir.glob(".train-*.json")):
+        for sidecar in sorted(p for p in data_dir.glob(".*.json") if is_sidecar(p.name)):
             meta = read_json_object(sidecar)  # an unreadable sidecar is an interrupted write
             if meta is not None and meta.get("config_fingerprint") != fingerprint:
                 stored = meta.get("config_fingerprint", "?")
@@ -107,42 +135,43 @@ def prepare_zoo_dir(path: str | os.PathLike, layout: ZooLayout) -> Path:
     if not has_manifest:
         atomic_write(manifest_path, json_bytes(new_manifest(layout, {}, False)))
     if not (zoo_dir / CARD).exists():
-        atomic_write(zoo_dir / CARD, dataset_card(config).encode())
+        atomic_write(zoo_dir / CARD, dataset_card(config, layout.format_version).encode())
     return zoo_dir
 
 
-def write_sidecar(zoo_dir: str | os.PathLike, layout: ZooLayout, group_index: int,
+def write_sidecar(zoo_dir: str | os.PathLike, layout: ZooLayout, file: ShardFile,
                   sha: str) -> None:
-    """Write the sidecar that marks group ``group_index``'s shard (already in place, with
+    """Write the sidecar that marks shard ``file`` of ``layout`` (already in place, with
     sha256 ``sha``) complete."""
-    group = layout.groups[group_index]
-    sidecar = {
-        "group": group_index,
-        "model_ids": list(group.model_ids),
-        "rows": layout.rows(group_index),
+    sidecar: dict = {"group": file.group}
+    if file.split is not None:
+        sidecar["split"] = file.split
+    sidecar.update({
+        "model_ids": list(file.model_ids),
+        "rows": file.rows,
         "sha256": sha,
         "config_fingerprint": layout.config.fingerprint(),
-    }
-    atomic_write(Path(zoo_dir) / DATA / layout.sidecar_name(group_index), json_bytes(sidecar))
+    })
+    atomic_write(Path(zoo_dir) / DATA / file.sidecar, json_bytes(sidecar))
 
 
-def complete_shard(zoo_dir: str | os.PathLike, layout: ZooLayout,
-                   group_index: int) -> str | None:
-    """The sha256 of group ``group_index``'s shard in ``zoo_dir`` if it is complete, else
-    ``None``. A shard is complete iff its Parquet file and sidecar both exist, the
-    sidecar names this config, the group and the group's model ids, and the Parquet
-    file's sha256 (read and hashed here) equals the sidecar's."""
+def complete_file(zoo_dir: str | os.PathLike, layout: ZooLayout,
+                  file: ShardFile) -> str | None:
+    """The sha256 of shard ``file`` in ``zoo_dir`` if it is complete, else ``None``. It
+    is complete iff its Parquet file and sidecar both exist, the sidecar names this
+    config, the file's group, split, model ids and rows, and the Parquet file's sha256
+    (read and hashed here) equals the sidecar's."""
     data_dir = Path(zoo_dir) / DATA
-    group = layout.groups[group_index]
-    parquet_path = data_dir / layout.shard_name(group.index)
-    meta = read_json_object(data_dir / layout.sidecar_name(group.index))
+    parquet_path = data_dir / file.name
+    meta = read_json_object(data_dir / file.sidecar)
     if meta is None or not parquet_path.is_file():
         return None
     if (
         meta.get("config_fingerprint") != layout.config.fingerprint()
-        or meta.get("group") != group.index
-        or tuple(meta.get("model_ids") or ()) != group.model_ids
-        or meta.get("rows") != layout.rows(group.index)
+        or meta.get("group") != file.group
+        or meta.get("split") != file.split
+        or tuple(meta.get("model_ids") or ()) != file.model_ids
+        or meta.get("rows") != file.rows
     ):
         return None
     try:
@@ -152,14 +181,39 @@ def complete_shard(zoo_dir: str | os.PathLike, layout: ZooLayout,
     return sha if sha == meta.get("sha256") else None
 
 
-def complete_shards(zoo_dir: str | os.PathLike, layout: ZooLayout) -> dict[int, str]:
-    """``{group index: sha256}`` of the complete shards (:func:`complete_shard`) of
+def complete_files(zoo_dir: str | os.PathLike, layout: ZooLayout) -> dict[str, str]:
+    """``{file name: sha256}`` of the complete shards (:func:`complete_file`) of
     ``layout``'s zoo in ``zoo_dir``."""
-    done: dict[int, str] = {}
-    for group in layout.groups:
-        sha = complete_shard(zoo_dir, layout, group.index)
+    done: dict[str, str] = {}
+    for file in layout.files:
+        sha = complete_file(zoo_dir, layout, file)
         if sha is not None:
-            done[group.index] = sha
+            done[file.name] = sha
+    return done
+
+
+def complete_group(zoo_dir: str | os.PathLike, layout: ZooLayout,
+                   group_index: int) -> dict[str, str] | None:
+    """``{file name: sha256}`` of training group ``group_index``'s files if every one
+    of them is complete (:func:`complete_file`), else ``None``."""
+    done: dict[str, str] = {}
+    for file in layout.group_files(group_index):
+        sha = complete_file(zoo_dir, layout, file)
+        if sha is None:
+            return None
+        done[file.name] = sha
+    return done
+
+
+def complete_shards(zoo_dir: str | os.PathLike,
+                    layout: ZooLayout) -> dict[int, dict[str, str]]:
+    """``{group index: {file name: sha256}}`` of the complete training groups
+    (:func:`complete_group`) of ``layout``'s zoo in ``zoo_dir``."""
+    done: dict[int, dict[str, str]] = {}
+    for group in layout.groups:
+        shas = complete_group(zoo_dir, layout, group.index)
+        if shas is not None:
+            done[group.index] = shas
     return done
 
 
@@ -172,12 +226,27 @@ def check_no_stray_files(zoo_dir: str | os.PathLike, layout: ZooLayout) -> None:
             raise TinyZooError(f"{path}: not a shard of this zoo; remove it")
 
 
+def shards_table(layout: ZooLayout, shas: dict[str, str]) -> dict:
+    """The manifest's ``shards`` of ``layout``'s zoo, whose file ``name`` has sha256
+    ``shas[name]``: ``{name: {"group", "split", "rows", "sha256"}}`` in file order
+    (format 1: no ``"split"``)."""
+    table = {}
+    for file in layout.files:
+        entry: dict = {"group": file.group}
+        if file.split is not None:
+            entry["split"] = file.split
+        entry.update({"rows": file.rows, "sha256": shas[file.name]})
+        table[file.name] = entry
+    return table
+
+
 def finalize(zoo_dir: str | os.PathLike, layout: ZooLayout) -> None:
     """Mark the zoo complete: rewrite ``manifest.json`` with every shard's ``group``,
-    ``rows`` and ``sha256`` and ``"complete": true`` (and write the card if absent).
+    ``split``, ``rows`` and ``sha256`` (:func:`shards_table`) and ``"complete": true``
+    (and write the card if absent).
 
     Raises:
-      TinyZooError: if a training group has no complete shard, or ``data/`` holds a
+      TinyZooError: if a training group has an incomplete file, or ``data/`` holds a
         visible file other than the zoo's shards (``datasets`` would read it as Parquet).
     """
     zoo_dir = Path(zoo_dir)
@@ -185,18 +254,16 @@ def finalize(zoo_dir: str | os.PathLike, layout: ZooLayout) -> None:
     done = complete_shards(zoo_dir, layout)
     missing = [g.index for g in groups if g.index not in done]
     if missing:
+        first = next(f.name for f in layout.group_files(missing[0])
+                     if complete_file(zoo_dir, layout, f) is None)
         raise TinyZooError(
             f"{zoo_dir}: {len(missing)} of {len(groups)} training groups have no complete "
-            f"shard (first: {layout.shard_name(missing[0])}); build them before "
-            "finalizing"
+            f"shards (first: {first}); build them before finalizing"
         )
     check_no_stray_files(zoo_dir, layout)
-    shards = {
-        layout.shard_name(g.index): {
-            "group": g.index, "rows": layout.rows(g.index), "sha256": done[g.index]
-        }
-        for g in groups
-    }
-    atomic_write(zoo_dir / MANIFEST, json_bytes(new_manifest(layout, shards, True)))
+    shas = {name: sha for files in done.values() for name, sha in files.items()}
+    atomic_write(zoo_dir / MANIFEST,
+                 json_bytes(new_manifest(layout, shards_table(layout, shas), True)))
     if not (zoo_dir / CARD).exists():
-        atomic_write(zoo_dir / CARD, dataset_card(layout.config).encode())
+        atomic_write(zoo_dir / CARD,
+                     dataset_card(layout.config, layout.format_version).encode())

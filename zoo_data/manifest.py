@@ -1,11 +1,12 @@
 """A zoo's ``manifest.json``: what the zoo is (config), what built it, and every shard's
 checksum once it is complete.
 
-Keys: ``format_version``, ``config`` and ``config_fingerprint``
-(:class:`zoo_data.presets.ZooConfig`), ``builder_version``, ``versions`` (Python and the
-libraries whose arithmetic the weights depend on), ``num_models``, ``num_groups``,
-``splits`` (:mod:`zoo_data.splits`), ``shards`` (``{name: {"group", "rows",
-"sha256"}}``, empty until complete) and ``complete``.
+Keys: ``format_version`` (:data:`zoo_data.layout.FORMAT_VERSION`; format 1 is still
+read), ``config`` and ``config_fingerprint`` (:class:`zoo_data.presets.ZooConfig`),
+``builder_version``, ``versions`` (Python and the libraries whose arithmetic the weights
+depend on), ``num_models``, ``num_groups``, ``splits`` (:mod:`zoo_data.splits`),
+``shards`` (``{name: {"group", "split", "rows", "sha256"}}`` in format 2, ``{name:
+{"group", "rows", "sha256"}}`` in format 1; empty until complete) and ``complete``.
 """
 
 from __future__ import annotations
@@ -17,13 +18,14 @@ from pathlib import Path
 from zoo_data import fields
 from zoo_data.errors import TinyZooError
 from zoo_data.fields import strict_json
-from zoo_data.layout import MANIFEST, ZooLayout
+from zoo_data.layout import FORMAT_VERSION, FORMAT_VERSIONS, MANIFEST, ZooLayout
 from zoo_data.presets import MAX_GROUPS, MAX_MODELS, ZooConfig
 from zoo_data.splits import split_record
 from zoo_data.version import __version__, package_versions
 
 __all__ = [
     "FORMAT_VERSION",
+    "FORMAT_VERSIONS",
     "VERSIONED_PACKAGES",
     "new_manifest",
     "read_manifest",
@@ -31,8 +33,6 @@ __all__ = [
     "check_manifest",
     "manifest_config",
 ]
-
-FORMAT_VERSION = 1
 
 #: The libraries whose versions a manifest records (the weights depend on them).
 VERSIONED_PACKAGES = ("jax", "jaxlib", "flax", "optax", "numpy", "datasets", "pyarrow")
@@ -42,19 +42,24 @@ MAX_MANIFEST_BYTES = 4 << 20
 #: A shard's sha256, as manifests and sidecars record it.
 SHA256_HEX = r"[0-9a-f]{64}"
 #: A shard's file name (:func:`zoo_data.layout.shard_name`).
-SHARD_NAME = r"train-[0-9]{5}-of-[0-9]{5}\.parquet"
+SHARD_NAME = r"(train|validation|test)-[0-9]{5}-of-[0-9]{5}\.parquet"
 
 
-def new_manifest(layout: ZooLayout, shards: dict, complete: bool) -> dict:
-    """The manifest of ``layout``'s zoo with ``shards`` listed (see the module docstring)."""
+def new_manifest(layout: ZooLayout, shards: dict, complete: bool, *,
+                 builder_version: str | None = None, versions: dict | None = None) -> dict:
+    """The manifest of ``layout``'s zoo (in its format) with ``shards`` listed (see the
+    module docstring). ``builder_version`` and ``versions`` default to this process's
+    (a migration keeps those of the build)."""
     config = layout.config
+    if versions is None:
+        versions = {"python": platform.python_version(),
+                    **package_versions(VERSIONED_PACKAGES)}
     return {
-        "format_version": FORMAT_VERSION,
+        "format_version": layout.format_version,
         "config": config.to_dict(),
         "config_fingerprint": config.fingerprint(),
-        "builder_version": __version__,
-        "versions": {"python": platform.python_version(),
-                     **package_versions(VERSIONED_PACKAGES)},
+        "builder_version": __version__ if builder_version is None else builder_version,
+        "versions": versions,
         "num_models": config.num_models,
         "num_groups": len(layout.groups),
         "splits": split_record(config),
@@ -112,15 +117,17 @@ def _string_map(name: str, value: object) -> dict:
 def _shard_entry(name: str, value: object) -> dict:
     return fields.record(name, value, {
         "group": lambda n, v: fields.integer(n, v, 0, MAX_GROUPS - 1),
+        "split": lambda n, v: fields.text(n, v, r"train|val|test", "train, val or test"),
         "rows": lambda n, v: fields.integer(n, v, 1, MAX_MODELS),
         "sha256": lambda n, v: fields.text(n, v, SHA256_HEX, "64 lowercase hex digits"),
-    })
+    }, ("group", "rows", "sha256"))
 
 
 def _shards(name: str, value: object) -> dict:
-    if not isinstance(value, dict) or len(value) > MAX_GROUPS:
+    most = 3 * MAX_GROUPS  # format 2: a file per split of each group
+    if not isinstance(value, dict) or len(value) > most:
         raise TinyZooError(f"{name} {fields.show(value)}: need an object of at most "
-                           f"{MAX_GROUPS} shards")
+                           f"{most} shards")
     for key, entry in value.items():
         fields.text(f"{name} key", key, SHARD_NAME, "a shard name like "
                     "'train-00000-of-00010.parquet'")
@@ -145,7 +152,8 @@ def _provenance(name: str, value: object) -> dict:
 
 
 _MANIFEST_FIELDS = {
-    "format_version": lambda n, v: fields.integer(n, v, FORMAT_VERSION, FORMAT_VERSION),
+    "format_version": lambda n, v: fields.integer(n, v, min(FORMAT_VERSIONS),
+                                                  max(FORMAT_VERSIONS)),
     "config": _check_config,
     "config_fingerprint": lambda n, v: fields.text(n, v, r"[0-9a-f]{16}",
                                                    "16 lowercase hex digits"),
@@ -172,8 +180,9 @@ _MANIFEST_KEYS = tuple(k for k in _MANIFEST_FIELDS if k not in ("provenance", "s
 def check_manifest(manifest: object, where: str) -> dict:
     """Check every field of a parsed manifest (types, ranges, the config's own checks
     in :func:`zoo_data.presets.check_config`), that the fields agree (``num_models``
-    and ``num_groups`` are the config's, each listed shard's group and row count are
-    those of its training group), and that no key is unknown.
+    and ``num_groups`` are the config's, each listed shard is a file of the layout of
+    the manifest's format, with its group, split and row count), and that no key is
+    unknown.
 
     Returns ``manifest`` with ``"config"`` still a JSON object; :func:`manifest_config`
     returns the checked :class:`ZooConfig`.
@@ -183,10 +192,13 @@ def check_manifest(manifest: object, where: str) -> dict:
     """
     if not isinstance(manifest, dict):
         raise TinyZooError(f"{where}: not a zoo manifest (expected a JSON object)")
-    if "format_version" in manifest and manifest["format_version"] != FORMAT_VERSION:
+    if "format_version" in manifest and (
+            type(manifest["format_version"]) is not int
+            or manifest["format_version"] not in FORMAT_VERSIONS):
         raise TinyZooError(
             f"{where}: zoo format version {fields.show(manifest['format_version'])}, "
-            f"this builder reads version {FORMAT_VERSION}"
+            f"this builder reads versions {' and '.join(map(str, FORMAT_VERSIONS))} "
+            "(a newer tiny-rnn-zoo may read it)"
         )
     try:
         checked = fields.record("manifest", manifest, _MANIFEST_FIELDS, _MANIFEST_KEYS)
@@ -194,22 +206,26 @@ def check_manifest(manifest: object, where: str) -> dict:
         msg = str(e).removeprefix("manifest.").removeprefix("manifest: ")
         raise TinyZooError(f"{where}: {msg}") from None
     config: ZooConfig = checked["config"]
-    layout = ZooLayout.of(config)
+    layout = ZooLayout.of(config, manifest["format_version"])
     if manifest["num_models"] != config.num_models:
         raise TinyZooError(f"{where}: num_models {manifest['num_models']} but the config "
                            f"has {config.num_models}")
     if manifest["num_groups"] != len(layout.groups):
         raise TinyZooError(f"{where}: num_groups {manifest['num_groups']} but the config "
                            f"makes {len(layout.groups)} training groups")
-    groups = dict(zip(layout.shard_names, layout.groups, strict=True))
+    files = {f.name: f for f in layout.files}
     for name, entry in manifest["shards"].items():
-        group = groups.get(name)
-        if group is None:
-            raise TinyZooError(f"{where}: lists unknown shard {name}")
-        if entry["group"] != group.index or entry["rows"] != layout.rows(group.index):
-            raise TinyZooError(f"{where}: shards.{name}: group {entry['group']}, rows "
-                               f"{entry['rows']}; the config's group {group.index} has "
-                               f"{layout.rows(group.index)} rows")
+        file = files.get(name)
+        if file is None:
+            raise TinyZooError(f"{where}: lists unknown shard {name} (not a file of a "
+                               f"format-{layout.format_version} zoo of this config)")
+        if (entry["group"], entry.get("split"), entry["rows"]) != (
+                file.group, file.split, file.rows):
+            split = f", split {entry['split']}" if "split" in entry else ""
+            want = f" of split {file.split}" if file.split is not None else ""
+            raise TinyZooError(f"{where}: shards.{name}: group {entry['group']}{split}, "
+                               f"rows {entry['rows']}; the config's group {file.group} "
+                               f"has {file.rows} rows{want} in this file")
     return manifest
 
 

@@ -57,10 +57,11 @@ class ShardReader:
     """Index and read the models of the zoo in ``zoo_dir`` (see the module docstring).
 
     Args:
-      zoo_dir: the zoo folder (``zoo_dir/data/train-*.parquet``).
+      zoo_dir: the zoo folder (its shards are ``zoo_dir/data/*.parquet``).
       config: the zoo's config (gives the tensor shapes).
-      shard_names: the shard files to read, in order (default: every
-        ``data/train-*.parquet``, sorted).
+      shard_names: the shard files to read, in order (default: every visible
+        ``data/*.parquet``, sorted; rows are sorted by ``model_id`` whatever the
+        files, so the content does not depend on the archive format).
       cache_bytes: the most bytes of decoded row groups kept for reuse.
 
     Attributes:
@@ -84,9 +85,10 @@ class ShardReader:
         self.cache_bytes = cache_bytes
         data_dir = self.zoo_dir / DATA
         if shard_names is None:
-            shard_names = sorted(p.name for p in data_dir.glob("train-*.parquet"))
+            shard_names = sorted(p.name for p in data_dir.glob("*.parquet")
+                                 if not p.name.startswith("."))
         if not shard_names:
-            raise TinyZooError(f"{data_dir}: no zoo shards (train-*.parquet) to read")
+            raise TinyZooError(f"{data_dir}: no zoo shards (*.parquet) to read")
         self._paths = [data_dir / name for name in shard_names]
         self._files: dict[int, pq.ParquetFile] = {}
         self._cache: OrderedDict[tuple[int, int], tuple[int, dict[str, np.ndarray]]] = (

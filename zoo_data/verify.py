@@ -91,9 +91,10 @@ def verify_zoo(zoo_dir: str | os.PathLike, manifest: dict | None = None) -> Veri
 
     Checks: the manifest parses; it says complete; the config matches its fingerprint;
     the split is :mod:`zoo_data.splits`'; the manifest lists exactly the config's
-    shards; every shard exists with the listed sha256; ``data/`` holds no other
-    visible file. Reads every shard once (none that this process verified unchanged
-    already, see :func:`check_shards`); writes nothing.
+    shards in the manifest's archive format (:mod:`zoo_data.layout`); every shard
+    exists with the listed sha256; ``data/`` holds no other visible file. Reads every
+    shard once (none that this process verified unchanged already, see
+    :func:`check_shards`); writes nothing.
 
     Raises:
       TinyZooError: if the manifest itself is missing or unreadable (nothing else can
@@ -109,7 +110,7 @@ def verify_zoo(zoo_dir: str | os.PathLike, manifest: dict | None = None) -> Veri
         problems.append((where, "zoo not marked complete (an unfinished build or download)"))
     if manifest.get("splits") != split_record(config):
         problems.append((where, "no split, or a split other than zoo_data.splits'"))
-    expected = ZooLayout.of(config).shard_names
+    expected = ZooLayout.of(config, manifest["format_version"]).shard_names
     listed = manifest["shards"]
     for name in sorted(set(expected) - set(listed)):
         problems.append((where, f"does not list shard {name}"))

@@ -32,7 +32,7 @@ import pandas as pd
 
 from zoo_data.download import download_zoo
 from zoo_data.errors import TinyZooError
-from zoo_data.layout import DATA, MANIFEST
+from zoo_data.layout import DATA, MANIFEST, MIGRATION_DIR
 from zoo_data.manifest import manifest_config, read_manifest
 from zoo_data.presets import ZooConfig
 from zoo_data.reader import ShardReader
@@ -288,7 +288,8 @@ def load_rows(zoo_dir: str | os.PathLike, cache_dir: str | os.PathLike | None = 
     """Every model of the zoo in ``zoo_dir`` as a ``datasets.Dataset`` sorted by
     ``model_id``, with the features of :func:`zoo_data.schema.zoo_features`
     (``Array2D`` and fixed-length list columns for the tensors). Reads only the Parquet
-    shards, through ``datasets``.
+    shards (every visible ``data/*.parquet``, whichever split their names say, so a
+    format-1 and a format-2 zoo give the same rows), through ``datasets``.
 
     Raises:
       TinyZooError: if ``zoo_dir/data`` holds no shard.
@@ -296,12 +297,14 @@ def load_rows(zoo_dir: str | os.PathLike, cache_dir: str | os.PathLike | None = 
     import datasets
 
     data_dir = Path(zoo_dir) / DATA
-    if not data_dir.is_dir() or not any(data_dir.glob("train-*.parquet")):
-        raise TinyZooError(f"{data_dir}: no zoo shards (train-*.parquet) to load")
+    files = sorted(str(p) for p in data_dir.glob("*.parquet")
+                   if not p.name.startswith(".")) if data_dir.is_dir() else []
+    if not files:
+        raise TinyZooError(f"{data_dir}: no zoo shards (*.parquet) to load")
     ds = datasets.load_dataset(
         "parquet",
-        data_dir=str(data_dir),
-        split="train",
+        data_files=files,
+        split="train",  # a list of files is one split, named train by datasets
         cache_dir=None if cache_dir is None else str(cache_dir),
     )
     order = np.argsort(np.asarray(ds.data.column("model_id")), kind="stable")
@@ -326,6 +329,9 @@ def open_local_zoo(path: str | os.PathLike, split: str | None = None, *,
         raise TinyZooError(f"{zoo_dir}: no such zoo folder")
     manifest = read_manifest(zoo_dir)
     where = zoo_dir / MANIFEST
+    if manifest["format_version"] != 1 and (zoo_dir / MIGRATION_DIR).is_dir():
+        raise TinyZooError(f"{zoo_dir}: its migration to format {manifest['format_version']}"
+                           f" is unfinished; run 'tinyzoo migrate {zoo_dir}' to finish it")
     if manifest.get("complete") is not True:
         raise TinyZooError(
             f"{where}: the zoo is not complete (build or download it to the end first)"

@@ -60,10 +60,11 @@ def test_clean_download_is_identical_verified_and_loadable(zoo_server, synthetic
     assert f"{len(SHARDS)} shards downloaded" in stdout
     same_files(synthetic_zoo, out)
     assert verify_zoo(out).ok
-    assert complete_shards(out, ZooLayout.of(DATA_CONFIG)).keys() == set(range(len(SHARDS)))
-    rows = datasets.load_dataset("parquet", data_dir=str(out), split="train",
-                                 cache_dir=str(tmp_path / "hf"))
-    assert rows.num_rows == DATA_CONFIG.num_models
+    layout = ZooLayout.of(DATA_CONFIG)
+    assert complete_shards(out, layout).keys() == set(range(len(layout.groups)))
+    splits = datasets.load_dataset("parquet", data_dir=str(out),
+                                   cache_dir=str(tmp_path / "hf"))
+    assert sum(ds.num_rows for ds in splits.values()) == DATA_CONFIG.num_models
     assert not [p for p in (out / "data").iterdir() if p.name.endswith(".part")]
 
     # a second run fetches the manifest only

@@ -110,9 +110,10 @@ def test_info_prints_the_summary_and_writes_a_png(synthetic_zoo, tmp_path, capsy
     png = synthetic_zoo / "sr_histogram.png"
     assert png.read_bytes()[:8] == b"\x89PNG\r\n\x1a\n"
     # the PNG beside the card does not disturb datasets or verify
-    rows = datasets.load_dataset("parquet", data_dir=str(synthetic_zoo), split="train",
-                                 cache_dir=str(tmp_path / "hf"))
-    assert rows.num_rows == 30
+    splits = datasets.load_dataset("parquet", data_dir=str(synthetic_zoo),
+                                   cache_dir=str(tmp_path / "hf"))
+    assert {k: v.num_rows for k, v in splits.items()} == {"train": 24, "validation": 3,
+                                                          "test": 3}
     assert cli(capsys, "verify", str(synthetic_zoo))[0] == 0
 
     code, stdout, _ = cli(capsys, "info", str(synthetic_zoo), "--json", "--png",

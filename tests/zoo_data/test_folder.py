@@ -11,6 +11,7 @@ from pathlib import Path
 
 import datasets
 import numpy as np
+import pyarrow.parquet as pq
 import pytest
 import yaml
 from flax.traverse_util import flatten_dict, unflatten_dict
@@ -25,6 +26,7 @@ from zoo_data.manifest import read_manifest
 from zoo_data.presets import ZooConfig
 from zoo_data.schema import METADATA_COLUMNS, tensor_shapes, zoo_features
 from zoo_data.spec import seq2seq_spec
+from zoo_data.splits import split_ranges
 from zoo_data.task import VOCAB_SIZE
 from zoo_data.zoo import load_rows
 
@@ -36,8 +38,16 @@ G = len(training_groups(CONFIG))
 assert G == 4, "the tests below assume the 24 models fall into 4 training groups"
 
 
-def shard_file(g: int) -> str:
-    return shard_name(g, G)
+def shard_file(g: int, split: str = "train") -> str:
+    return shard_name(g, G, split)
+
+
+#: The files of CONFIG's groups in format 2: group 1 spans all three splits, group 3 two.
+FILES = {0: ["train-00000-of-00004.parquet"],
+         1: ["train-00001-of-00004.parquet", "validation-00001-of-00004.parquet",
+             "test-00001-of-00004.parquet"],
+         2: ["train-00002-of-00004.parquet"],
+         3: ["train-00003-of-00004.parquet", "test-00003-of-00004.parquet"]}
 
 
 def fake_result(config, group_index: int) -> GroupResult:
@@ -122,12 +132,18 @@ def test_build_finalize_and_read_back(tmp_path):
     assert manifest["config_fingerprint"] == CONFIG.fingerprint()
     assert manifest["num_models"] == CONFIG.num_models
     assert set(manifest["versions"]) >= {"python", "jax", "jaxlib", "flax", "numpy", "pyarrow"}
-    assert set(manifest["shards"]) == {shard_file(g.index) for g in groups}
+    assert manifest["format_version"] == 2
+    assert list(manifest["shards"]) == [name for g in range(G) for name in FILES[g]]
+    split_of = {"train": "train", "validation": "val", "test": "test"}
     for name, entry in manifest["shards"].items():
         assert entry["sha256"] == sha256(zoo_dir / "data" / name)
-        assert entry["rows"] == len(groups[entry["group"]].model_ids)
+        assert entry["split"] == split_of[name.split("-")[0]]
+        lo, hi = split_ranges(CONFIG.num_models)[entry["split"]]
+        ids = [i for i in groups[entry["group"]].model_ids if lo <= i < hi]
+        assert entry["rows"] == len(ids) > 0
+        assert pq.read_table(zoo_dir / "data" / name).column("model_id").to_pylist() == ids
     assert complete_shards(zoo_dir, ZooLayout.of(CONFIG)) == {
-        entry["group"]: entry["sha256"] for entry in manifest["shards"].values()
+        g: {name: manifest["shards"][name]["sha256"] for name in FILES[g]} for g in range(G)
     }
 
     expected = {}
@@ -140,16 +156,17 @@ def test_build_finalize_and_read_back(tmp_path):
     features = zoo_features(CONFIG)
     cache = tmp_path / "hf-cache"
     rows = load_rows(zoo_dir, cache_dir=cache)
-    plain = datasets.load_dataset(
-        "parquet", data_dir=str(zoo_dir), split="train", cache_dir=str(cache)
-    )
-    data_only = datasets.load_dataset(
-        "parquet", data_dir=str(zoo_dir / "data"), split="train", cache_dir=str(cache)
-    )
-    via_card = datasets.load_dataset(str(zoo_dir), split="train", cache_dir=str(cache))
-    for ds in (rows, plain, data_only, via_card):
-        assert len(ds) == CONFIG.num_models
-        assert ds.features == features
+    assert len(rows) == CONFIG.num_models and rows.features == features
+    # datasets finds the three splits with or without the card, with the manifest's rows
+    counts = {"train": 19, "validation": 2, "test": 3}
+    for where, kwargs in ((zoo_dir, {}), ("parquet", {"data_dir": str(zoo_dir)})):
+        splits = datasets.load_dataset(str(where), cache_dir=str(cache), **kwargs)
+        assert {k: len(v) for k, v in splits.items()} == counts
+        for name, ds in splits.items():
+            assert ds.features == features
+            lo, hi = split_ranges(CONFIG.num_models)[
+                {"train": "train", "validation": "val", "test": "test"}[name]]
+            assert sorted(ds["model_id"]) == list(range(lo, hi))
 
     rows = rows.with_format("numpy")
     assert rows[:]["model_id"].tolist() == list(range(CONFIG.num_models))
@@ -174,8 +191,12 @@ def test_card_front_matter_names_the_data_files(tmp_path):
     meta = yaml.safe_load(front)
     assert meta["configs"] == [
         {"config_name": "default",
-         "data_files": [{"split": "train", "path": "data/train-*.parquet"}]}
+         "data_files": [{"split": "train", "path": "data/train-*.parquet"},
+                        {"split": "validation", "path": "data/validation-*.parquet"},
+                        {"split": "test", "path": "data/test-*.parquet"}]}
     ]
+    assert "| `validation` | 19 .. 20 | 2 | 2 | 1 |" in body  # the split's table
+    assert "Hub's dataset\nviewer" in body
     assert meta["license"] == "cc-by-4.0"
     assert {"weight-space-learning", "model-zoo"} <= set(meta["tags"])
     assert meta["task_categories"] and meta["pretty_name"] and meta["size_categories"] == ["n<1K"]
@@ -201,7 +222,7 @@ def test_card_states_the_operand_scheme():
 def test_corrupted_shard_is_not_complete(tmp_path):
     zoo_dir = prepare_zoo_dir(tmp_path / "zoo", ZooLayout.of(CONFIG))
     write_groups(zoo_dir, CONFIG)
-    shard = zoo_dir / "data" / shard_file(1)
+    shard = zoo_dir / "data" / shard_file(1, "val")  # one of group 1's three files
     blob = bytearray(shard.read_bytes())
     blob[len(blob) // 2] ^= 0xFF
     shard.write_bytes(bytes(blob))
@@ -220,18 +241,19 @@ def test_parquet_without_sidecar_is_incomplete_and_overwritten(tmp_path):
     (data / f".{shard_file(3)}.tmp-99999").write_bytes(b"partial")
     assert set(complete_shards(zoo_dir, ZooLayout.of(CONFIG))) == {0}
 
-    sha = write_shard(zoo_dir, ZooLayout.of(CONFIG), 2, fake_result(CONFIG, 2))
-    assert sha == sha256(data / shard_file(2))
+    shas = write_shard(zoo_dir, ZooLayout.of(CONFIG), 2, fake_result(CONFIG, 2))
+    assert shas == {shard_file(2): sha256(data / shard_file(2))}
     sidecar = json.loads((data / sidecar_name(2, G)).read_text())
     assert sidecar == {
         "group": 2,
+        "split": "train",
         "model_ids": list(training_groups(CONFIG)[2].model_ids),
         "rows": len(training_groups(CONFIG)[2].model_ids),
-        "sha256": sha,
+        "sha256": shas[shard_file(2)],
         "config_fingerprint": CONFIG.fingerprint(),
     }
     assert complete_shards(zoo_dir, ZooLayout.of(CONFIG)) == {
-        0: sha256(data / shard_file(0)), 2: sha
+        0: {shard_file(0): sha256(data / shard_file(0))}, 2: shas
     }
     assert not list(data.glob(f".*.tmp-{os.getpid()}"))
 

@@ -92,7 +92,15 @@ def test_a_huge_num_models_is_refused_before_anything_is_planned(tmp_path):
     (lambda m: m.update(complete="yes"), "complete 'yes': need true or false"),
     (lambda m: m.update(extra=1), "unknown key 'extra'"),
     (lambda m: m.pop("versions"), "missing key 'versions'"),
-    (lambda m: m.update(format_version=2), "zoo format version 2"),
+    (lambda m: m.update(format_version=3), "zoo format version 3, this builder reads "
+     "versions 1 and 2"),
+    (lambda m: m.update(format_version=1), "group 0, split train, rows 4; the config's "
+     "group 0 has 4 rows in this file"),
+    (lambda m: m["shards"].update({"test-00000-of-00009.parquet": m["shards"][SHARDS[0]]}),
+     "lists unknown shard test-00000-of-00009.parquet (not a file of a format-2 zoo"),
+    (lambda m: m["shards"][SHARDS[0]].update(split="val"),
+     "split val, rows 4; the config's group 0 has 4 rows of split train"),
+    (lambda m: m["shards"][SHARDS[0]].pop("split"), "group 0, rows 4; the config's group 0"),
     (lambda m: m["shards"].update({"../evil.parquet": m["shards"][SHARDS[0]]}),
      "shards key '../evil.parquet': need a shard name"),
     (lambda m: m["shards"][SHARDS[0]].update(rows=5), "group 0 has 4 rows"),
