@@ -1,7 +1,8 @@
 """The ``tinyzoo`` command line: its console entry point :func:`main`, which turns every
 user error into one line on stderr and an exit code.
 
-The commands live in :mod:`tinyzoo.zoo_commands` and :mod:`tinyzoo.bench_commands`;
+The commands live in :mod:`tinyzoo.zoo_commands`, :mod:`tinyzoo.bench_commands` and
+:mod:`tinyzoo.migrate_command`;
 they parse and print, the library validates (its errors are :class:`TinyZooError`).
 """
 
@@ -13,7 +14,11 @@ from collections.abc import Sequence
 
 import typer
 
-from tinyzoo import bench_commands, zoo_commands  # noqa: F401  (they register the commands)
+from tinyzoo import (  # noqa: F401  (they register the commands)
+    bench_commands,
+    migrate_command,
+    zoo_commands,
+)
 from tinyzoo.app import PROG_NAME, app
 from zoo_data.errors import TinyZooError, one_line
 
