@@ -3,7 +3,7 @@ its paired 95% interval: the measure of whether a zoo's weights tell more than i
 design (the board itself compares with the best metadata reference, which may be the
 train loss).
 
-    python -m benchmarks.perf.gap_vs_hparams small-v2-7edc9b81 small-f6021ab3
+    python -m benchmarks.perf.gap_vs_hparams small-v2-68b64df5 small-f6021ab3
 
 Reads the committed records in ``leaderboard/results`` (``<zoo>__<method>.json``) and
 compares each with ``<zoo>__hparams.json`` on the same test rows, resampling models
@@ -45,7 +45,7 @@ def gaps(zoo: str, results: Path) -> list[dict]:
 
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("zoos", nargs="+", help="board keys, e.g. small-v2-7edc9b81")
+    parser.add_argument("zoos", nargs="+", help="board keys, e.g. small-v2-68b64df5")
     parser.add_argument("--results", default="leaderboard/results")
     args = parser.parse_args(argv)
     for zoo in args.zoos:
