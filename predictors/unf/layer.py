@@ -106,9 +106,13 @@ class UNFLayer(nn.Module):
             thetas.append(
                 self.param(f"theta_{i}", nn.initializers.normal(stddev=std), shape, jnp.float32)
             )
+        biases = [
+            self.param(f"bias_{i}", nn.initializers.zeros_init(), (*t.fixed_shape, self.features))
+            for i, t in enumerate(tensors)
+        ]
 
         reduced: dict[tuple[int, str], jnp.ndarray] = {}
-        outs: list[jnp.ndarray | None] = [None] * len(tensors)
+        sums: dict[tuple[int, ...], jnp.ndarray] = {}  # output class -> (B, *m, K, w)
         for group in plan.groups:
             parts = []
             for pt in group.terms:
@@ -119,23 +123,22 @@ class UNFLayer(nn.Module):
             stacked = parts[0] if len(parts) == 1 else jnp.concatenate(parts, axis=-1)
             start, stop = group.row_units
             weights = [thetas[o][start * c_in : stop * c_in] for o in group.out_indices]
-            mixed = stacked @ jnp.concatenate(weights, axis=-1).astype(stacked.dtype)
             width = weights[0].shape[-1]
-            for k, o in enumerate(group.out_indices):
-                y = mixed[..., k * width : (k + 1) * width]
-                y = y.reshape((batch, *group.shape, width))
-                if group.mask is not None:
-                    y = y * group.mask.astype(y.dtype)
-                outs[o] = y if outs[o] is None else outs[o] + y
+            mixed = stacked @ jnp.concatenate(weights, axis=-1).astype(stacked.dtype)
+            y = mixed.reshape((batch, *group.shape, len(group.out_indices), width))
+            if group.mask is not None:
+                y = y * group.mask[..., None].astype(y.dtype)
+            cls = group.out_indices
+            sums[cls] = y if cls not in sums else sums[cls] + y
 
-        results = []
-        for i, t in enumerate(tensors):
-            bias = self.param(
-                f"bias_{i}", nn.initializers.zeros_init(), (*t.fixed_shape, self.features)
-            )
-            y = outs[i] + bias.reshape(-1).astype(outs[i].dtype)
-            y = jnp.broadcast_to(y, (batch, *t.permuted_shape, y.shape[-1]))
-            results.append(unfold_fixed_axes(y, t))
+        results: list[jnp.ndarray | None] = [None] * len(tensors)
+        for cls, total in sums.items():
+            bias = jnp.stack([biases[i].reshape(-1) for i in cls])
+            total = total + bias.astype(total.dtype)
+            t = tensors[cls[0]]
+            total = jnp.broadcast_to(total, (batch, *t.permuted_shape, *total.shape[-2:]))
+            for k, i in enumerate(cls):
+                results[i] = unfold_fixed_axes(total[..., k, :], tensors[i])
         return jax.tree_util.tree_unflatten(treedef, [results[i] for i in order])
 
 

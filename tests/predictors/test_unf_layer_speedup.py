@@ -1,0 +1,60 @@
+"""The faster UNF layer computes the same function as the previous one (issue 18).
+
+:class:`benchmarks.perf.unf_layer_v1.UNFLayerV1` is the layer as it was before the
+speed-up; both are initialised from the same key, so they must have identical
+parameters (names, shapes, values) and, on random inputs, equal outputs and equal
+gradients with respect to the parameters and the input, up to float32 rounding.
+"""
+
+import jax
+import jax.numpy as jnp
+import numpy as np
+import pytest
+
+from benchmarks.perf.unf_layer_v1 import UNFLayerV1
+from predictors.unf import UNFLayer
+from tests.predictors.helpers import random_features
+from tests.predictors.test_equivariance import SPACES
+
+
+def _loss(apply):
+    def loss(variables, x):
+        out = apply(variables, x)
+        return sum(jnp.sum(jnp.sin(v)) for v in jax.tree_util.tree_leaves(out))
+
+    return jax.jit(jax.value_and_grad(loss, argnums=(0, 1)))
+
+
+def _assert_close(a, b, rtol=1e-5):
+    for u, v in zip(jax.tree_util.tree_leaves(a), jax.tree_util.tree_leaves(b), strict=True):
+        u, v = np.asarray(u), np.asarray(v)
+        assert u.shape == v.shape
+        scale = max(float(np.max(np.abs(v))), 1e-6)
+        np.testing.assert_allclose(u, v, rtol=rtol, atol=rtol * scale)
+
+
+@pytest.mark.parametrize("name", SPACES)
+@pytest.mark.parametrize("c_in,c_out", [(1, 4), (3, 2)])
+def test_layer_equals_previous_implementation(name, c_in, c_out):
+    spec, params = SPACES[name]()
+    rng = np.random.default_rng(abs(hash((name, c_in, c_out))) % 2**32)
+    x = random_features(rng, params, batch=3, channels=c_in)
+    new, old = UNFLayer(spec, c_out), UNFLayerV1(spec, c_out)
+    variables = new.init(jax.random.PRNGKey(2), x)
+    reference_vars = old.init(jax.random.PRNGKey(2), x)
+    # Same parameters: pytree structure, names, shapes and initial values.
+    assert jax.tree_util.tree_structure(variables) == jax.tree_util.tree_structure(
+        reference_vars
+    )
+    _assert_close(variables, reference_vars, rtol=0)
+    # Nonzero biases and generic coefficients, so every term and bias is exercised.
+    variables = jax.tree_util.tree_map(
+        lambda a: a + 0.1 * jnp.asarray(rng.normal(size=a.shape), a.dtype), variables
+    )
+    _assert_close(jax.jit(new.apply)(variables, x), jax.jit(old.apply)(variables, x))
+    (loss_new, grads_new), (loss_old, grads_old) = (
+        _loss(new.apply)(variables, x),
+        _loss(old.apply)(variables, x),
+    )
+    np.testing.assert_allclose(loss_new, loss_old, rtol=1e-5)
+    _assert_close(grads_new, grads_old)
