@@ -21,7 +21,7 @@ import jax.numpy as jnp
 from predictors.unf.layer import _flat_features, fold_fixed_axes, unfold_fixed_axes
 from predictors.unf.plan import LayerPlan, layer_plan
 
-__all__ = ["UNFLayerV1"]
+__all__ = ["UNFLayerV1", "UNFNetV1", "UNFV1"]
 
 
 class UNFLayerV1(nn.Module):
@@ -92,3 +92,35 @@ class UNFLayerV1(nn.Module):
             y = jnp.broadcast_to(y, (batch, *t.permuted_shape, y.shape[-1]))
             results.append(unfold_fixed_axes(y, t))
         return jax.tree_util.tree_unflatten(treedef, [results[i] for i in order])
+
+
+
+class UNFV1(nn.Module):
+    """:class:`predictors.unf.UNF` (ReLU after every layer) built on :class:`UNFLayerV1`."""
+
+    spec: Any
+    channels: tuple[int, ...]
+
+    @nn.compact
+    def __call__(self, x: Any) -> Any:
+        for k, c in enumerate(self.channels):
+            x = jax.tree_util.tree_map(jax.nn.relu, UNFLayerV1(self.spec, c, name=f"layer_{k}")(x))
+        return x
+
+
+class UNFNetV1(nn.Module):
+    """:class:`predictors.unf_predictor.UNFNet` built on :class:`UNFLayerV1`: the same
+    parameter tree (``unf/layer_k/...``, ``head/...``), for timing the predictor step
+    as it was."""
+
+    spec: Any
+    channels: tuple[int, ...] = (16, 16, 16)
+    hidden: tuple[int, ...] = (512, 512)
+
+    @nn.compact
+    def __call__(self, x: Any) -> jnp.ndarray:
+        from predictors.mlp import MLP
+        from predictors.unf import invariant_pool
+
+        h = UNFV1(self.spec, tuple(self.channels), name="unf")(x)
+        return MLP(tuple(self.hidden), name="head")(invariant_pool(h, self.spec))
