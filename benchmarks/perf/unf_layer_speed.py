@@ -29,10 +29,10 @@ that they compute the same function once our coefficients are set to the referen
 from __future__ import annotations
 
 import argparse
-import math
-import os
 import importlib
 import json
+import math
+import os
 import platform
 import statistics
 import sys
