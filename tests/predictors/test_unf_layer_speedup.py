@@ -33,8 +33,14 @@ def _assert_close(a, b, rtol=1e-5):
         np.testing.assert_allclose(u, v, rtol=rtol, atol=rtol * scale)
 
 
-@pytest.mark.parametrize("name", SPACES)
-@pytest.mark.parametrize("c_in,c_out", [(1, 4), (3, 2)])
+@pytest.mark.parametrize(
+    "name,c_in,c_out",
+    [
+        pytest.param(name, 3, 2, marks=[pytest.mark.slow] if name == "transformer-haiku" else [])
+        for name in SPACES
+    ]
+    + [("gru-seq2seq-flax", 1, 4)],  # + a first layer (one input channel)
+)
 def test_layer_equals_previous_implementation(name, c_in, c_out):
     spec, params = SPACES[name]()
     rng = np.random.default_rng(abs(hash((name, c_in, c_out))) % 2**32)
@@ -58,3 +64,23 @@ def test_layer_equals_previous_implementation(name, c_in, c_out):
     )
     np.testing.assert_allclose(loss_new, loss_old, rtol=1e-5)
     _assert_close(grads_new, grads_old)
+
+
+@pytest.mark.slow
+def test_speed_benchmark_runs_on_a_tiny_weight_space(tmp_path):
+    """``benchmarks.perf.unf_layer_speed`` (layer, v1, matmul, predictor steps) runs end
+    to end and writes its JSON."""
+    import json
+
+    from benchmarks.perf.unf_layer_speed import main
+
+    out = tmp_path / "speed.json"
+    main(["--hidden", "4", "--vocab", "3", "--batch", "2", "--channels", "2",
+          "--repeats", "1", "--predictor-steps", "1", "--train-models", "20",
+          "--json", str(out)])
+    result = json.loads(out.read_text())
+    assert result["ours"]["params"] == result["v1"]["params"]
+    assert result["v1_over_ours"] > 0 and result["ours_over_matmul_same_flops"] > 0
+    steps = result["predictor_steps"]
+    assert {"unf", "unf_v1", "statnn", "deep-sets"} <= set(steps)
+    assert steps["unf"]["epoch_min"] >= 0
