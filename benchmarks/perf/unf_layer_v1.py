@@ -18,7 +18,7 @@ import flax.linen as nn
 import jax
 import jax.numpy as jnp
 
-from predictors.unf.layer import _flat_features, fold_fixed_axes, unfold_fixed_axes
+from predictors.unf.layer import flat_features, fold_fixed_axes, unfold_fixed_axes
 from predictors.unf.plan import LayerPlan, layer_plan
 
 __all__ = ["UNFLayerV1", "UNFNetV1", "UNFV1"]
@@ -47,7 +47,7 @@ class UNFLayerV1(nn.Module):
 
     @nn.compact
     def __call__(self, x: Any) -> Any:
-        tensors, leaves, treedef, order = _flat_features(self.spec, x)
+        tensors, leaves, treedef, order = flat_features(self.spec, x)
         plan: LayerPlan = layer_plan(tuple(tensors))
         c_in = leaves[0].shape[-1]
         batch = leaves[0].shape[0]

@@ -25,7 +25,7 @@ import jax.numpy as jnp
 from predictors.unf.plan import LayerPlan, layer_plan
 from predictors.unf.spec import TensorSpec, match_spec, path_to_str
 
-__all__ = ["UNFLayer", "UNF", "nf_relu", "fold_fixed_axes", "unfold_fixed_axes"]
+__all__ = ["UNFLayer", "UNF", "nf_relu", "fold_fixed_axes", "unfold_fixed_axes", "flat_features"]
 
 
 def fold_fixed_axes(x: jnp.ndarray, t: TensorSpec) -> jnp.ndarray:
@@ -50,7 +50,7 @@ def unfold_fixed_axes(y: jnp.ndarray, t: TensorSpec) -> jnp.ndarray:
     return jnp.transpose(y, inverse)
 
 
-def _flat_features(spec: Any, x: Any) -> tuple[list[TensorSpec], list[jnp.ndarray], Any, list]:
+def flat_features(spec: Any, x: Any) -> tuple[list[TensorSpec], list[jnp.ndarray], Any, list]:
     """Match features to the spec; return tensors, leaves in spec order, treedef, and the
     spec index of every leaf in the features' own flattening order."""
     tensors = match_spec(spec, x, leading=1, trailing=1)
@@ -106,7 +106,7 @@ class UNFLayer(nn.Module):
 
     @nn.compact
     def __call__(self, x: Any) -> Any:
-        tensors, leaves, treedef, order = _flat_features(self.spec, x)
+        tensors, leaves, treedef, order = flat_features(self.spec, x)
         plan: LayerPlan = layer_plan(tuple(tensors))
         c_in = leaves[0].shape[-1]
         batch = leaves[0].shape[0]

@@ -16,14 +16,14 @@ from typing import Any
 
 import jax.numpy as jnp
 
-from predictors.unf.layer import _flat_features, fold_fixed_axes
+from predictors.unf.layer import flat_features, fold_fixed_axes
 
 __all__ = ["invariant_pool"]
 
 
 def invariant_pool(x: Any, spec: Any) -> jnp.ndarray:
     """Mean over the permuted axes of every tensor, concatenated: ``(B, sum_l F_l * C)``."""
-    tensors, leaves, _, _ = _flat_features(spec, x)
+    tensors, leaves, _, _ = flat_features(spec, x)
     pooled = []
     for leaf, t in zip(leaves, tensors, strict=True):
         folded = fold_fixed_axes(leaf, t)

@@ -161,6 +161,7 @@ np.savez({str(tmp_path / "two.npz")!r}, sr=r.test_sr, test_loss=r.test_loss,
         np.testing.assert_array_equal(two[f"arr_{k}"], leaf)
 
 
+@pytest.mark.slow  # ~1 min of two-device compiles; the mini-group test below keeps CI's bit check
 def test_a_zoo_built_on_two_host_devices_equals_the_one_device_zoo(reference, tmp_path):
     result = run_tinyzoo("build", "--preset", "tiny", "--out", str(tmp_path / "zoo"),
                          "--quiet", extra_env=TWO_DEVICES)
@@ -223,6 +224,7 @@ needs_ray = pytest.mark.skipif(importlib.util.find_spec("ray") is None,
                                reason="the [ray] extra is not installed")
 
 
+@pytest.mark.slow  # the killed-driver test below also ends in the reference zoo, in CI
 @needs_ray
 def test_a_ray_build_equals_the_single_process_build(reference, tmp_path):
     result = run_tinyzoo("build", "--preset", "tiny", "--out", str(tmp_path / "zoo"),
