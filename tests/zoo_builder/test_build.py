@@ -257,6 +257,8 @@ def tinyzoo(*args: str, **kwargs) -> subprocess.Popen:
                             stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True, **kwargs)
 
 
+@pytest.mark.slow  # three real CLI builds (~1 min); resume after a kill stays in CI through
+# test_an_interrupted_build_resumes_where_it_stopped and the migrate/export kill tests
 def test_sigkilled_build_resumes_to_the_same_zoo(reference, tmp_path):
     """Kill a real ``tinyzoo build`` twice (early, then after its first shard) with
     SIGKILL; re-running the same command finishes the identical zoo."""
