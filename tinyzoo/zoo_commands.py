@@ -83,10 +83,11 @@ def download_command(
 @app.command("verify", help="Re-check a local zoo: manifest, split, every shard's sha256.")
 def verify_command(
     zoo_dir: str = typer.Argument(..., help="Zoo folder."),
+    quiet: bool = typer.Option(False, "--quiet", help="No progress on stderr."),
 ) -> None:
     from zoo_data.verify import verify_zoo
 
-    report = verify_zoo(zoo_dir)
+    report = verify_zoo(zoo_dir, progress=not quiet)
     if not report.ok:
         path, message = report.problems[0]
         more = len(report.problems) - 1

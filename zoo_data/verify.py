@@ -86,7 +86,8 @@ class VerifyReport:
         return not self.problems
 
 
-def verify_zoo(zoo_dir: str | os.PathLike, manifest: dict | None = None) -> VerifyReport:
+def verify_zoo(zoo_dir: str | os.PathLike, manifest: dict | None = None,
+               progress: bool = False) -> VerifyReport:
     """Re-check the zoo in ``zoo_dir`` against its manifest (or against ``manifest``).
 
     Checks: the manifest parses; it says complete; the config matches its fingerprint;
@@ -94,7 +95,8 @@ def verify_zoo(zoo_dir: str | os.PathLike, manifest: dict | None = None) -> Veri
     shards in the manifest's archive format (:mod:`zoo_data.layout`); every shard
     exists with the listed sha256; ``data/`` holds no other visible file. Reads every
     shard once (none that this process verified unchanged already, see
-    :func:`check_shards`); writes nothing.
+    :func:`check_shards`); writes nothing. With ``progress``, shows the hashing on
+    stderr, a shard per step (:func:`zoo_data.progress.progress_bar`).
 
     Raises:
       TinyZooError: if the manifest itself is missing or unreadable (nothing else can
@@ -117,7 +119,11 @@ def verify_zoo(zoo_dir: str | os.PathLike, manifest: dict | None = None) -> Veri
     for name in sorted(set(listed) - set(expected)):
         problems.append((where, f"lists unknown shard {name}"))
     checked = 0
+    from zoo_data.progress import progress_bar
+
+    bar = progress_bar(len(expected), f"verifying {zoo_dir}", "shard", enabled=progress)
     for name in expected:
+        bar.update(1)
         if name not in listed:
             continue
         path = zoo_dir / DATA / name
@@ -135,6 +141,7 @@ def verify_zoo(zoo_dir: str | os.PathLike, manifest: dict | None = None) -> Veri
         else:
             problems.append((str(path), f"sha256 mismatch (manifest {str(want)[:12]}..., "
                                         f"file {got[:12]}...): corrupted shard"))
+    bar.close()
     data_dir = zoo_dir / DATA
     if data_dir.is_dir():
         for path in sorted(data_dir.iterdir()):

@@ -208,7 +208,7 @@ def test_download_repairs_a_damaged_local_copy(zoo_server, synthetic_zoo, tmp_pa
     out = tmp_path / "dl"
     assert cli(capsys, "download", zoo_server.url, "--out", str(out), "--quiet")[0] == 0
     (out / "data" / SHARDS[4]).write_bytes(b"garbage")
-    code, _, err = cli(capsys, "verify", str(out))
+    code, _, err = cli(capsys, "verify", str(out), "--quiet")
     assert SHARDS[4] in one_line_error(code, err)
     zoo_server.requests.clear()
     code, stdout, err = cli(capsys, "download", zoo_server.url, "--out", str(out), "--quiet")

@@ -148,20 +148,25 @@ def test_info_refuses_a_damaged_shard_unless_told_not_to_verify(synthetic_zoo, c
 
 
 def test_verify_passes_on_a_good_zoo(synthetic_zoo, capsys):
-    code, stdout, _ = cli(capsys, "verify", str(synthetic_zoo))
+    code, stdout, stderr = cli(capsys, "verify", str(synthetic_zoo))
     assert code == 0
     assert "30 models; zoo complete" in stdout
+    # hashing progress on stderr, plain lines when it is not a terminal
+    assert f"verifying {synthetic_zoo}" in stderr and "shard" in stderr
+    assert "\r" not in stderr and "\x1b" not in stderr
+    code, _, stderr = cli(capsys, "verify", str(synthetic_zoo), "--quiet")
+    assert code == 0 and stderr == ""
 
 
 def test_verify_names_the_corrupted_missing_or_stray_file(synthetic_zoo, capsys):
     names = ZooLayout.of(DATA_CONFIG).shard_names
     (synthetic_zoo / "data" / names[2]).write_bytes(b"not parquet")
-    code, _, err = cli(capsys, "verify", str(synthetic_zoo))
+    code, _, err = cli(capsys, "verify", str(synthetic_zoo), "--quiet")
     line = one_line_error(code, err)
     assert names[2] in line and "sha256 mismatch" in line
     (synthetic_zoo / "data" / names[2]).unlink()
     (synthetic_zoo / "data" / "notes.txt").write_text("hi")
-    code, _, err = cli(capsys, "verify", str(synthetic_zoo))
+    code, _, err = cli(capsys, "verify", str(synthetic_zoo), "--quiet")
     line = one_line_error(code, err)
     assert names[2] in line and "missing shard" in line and "1 more problem" in line
 
@@ -169,7 +174,7 @@ def test_verify_names_the_corrupted_missing_or_stray_file(synthetic_zoo, capsys)
 def test_verify_rejects_a_truncated_manifest_or_a_non_zoo(synthetic_zoo, tmp_path, capsys):
     manifest = synthetic_zoo / "manifest.json"
     manifest.write_bytes(manifest.read_bytes()[:50])
-    code, _, err = cli(capsys, "verify", str(synthetic_zoo))
+    code, _, err = cli(capsys, "verify", str(synthetic_zoo), "--quiet")
     assert "manifest.json: truncated" in one_line_error(code, err)
     code, _, err = cli(capsys, "verify", str(tmp_path / "empty"))
     assert "no zoo manifest" in one_line_error(code, err)
