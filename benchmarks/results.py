@@ -96,7 +96,7 @@ def zoo_info(zoo) -> dict:
         "config_fingerprint": zoo.config.fingerprint(),
         "manifest_sha256": zoo.manifest_sha256,
         "num_models": int(zoo.config.num_models),
-        "splits": split_sizes(zoo.config.num_models),
+        "splits": split_sizes(zoo.config),
     }
     if zoo.config.rows_per_model > 1:
         info["rows_per_model"] = zoo.config.rows_per_model

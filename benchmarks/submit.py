@@ -231,7 +231,7 @@ def parse_submission(path: str | os.PathLike, zoo: Zoo) -> np.ndarray:
             count = f" ({len(duplicates)})" if len(duplicates) > 1 else ""
             problems.append(f"{noun} {shown}{more}{count}")
         unknown = given[~np.isin(given, test_ids)]
-        where = split_of(zoo.config.num_models, unknown)
+        where = split_of(zoo.config, unknown)
         for split in ("train", "val"):
             ids = unknown[where == split].tolist()
             if ids:

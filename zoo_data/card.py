@@ -11,6 +11,8 @@ columns and labels in prose.
 
 from __future__ import annotations
 
+from zoo_data.cnn_card import cnn_dataset_card
+from zoo_data.cnn_config import CNNZooConfig
 from zoo_data.layout import FORMAT_VERSION, HUB_SPLITS, ZooLayout
 from zoo_data.presets import VARIATIONS, ZooConfig
 from zoo_data.schema import tensor_shapes
@@ -108,7 +110,7 @@ def _splits_section(layout: ZooLayout) -> str:
     the file names, and what ``datasets`` and the Hub's viewer make of them."""
     c = layout.config
     per = c.rows_per_model
-    ranges = split_ranges(c.num_models)
+    ranges = split_ranges(c)
     files = {s: sum(1 for f in layout.files if f.split == s) for s in SPLITS}
     v2 = layout.format_version == 2
     rows = "\n".join(
@@ -161,6 +163,8 @@ def dataset_card(config: ZooConfig, format_version: int = FORMAT_VERSION) -> str
     and files, the task, model, hyperparameters, columns and labels, from ``config``.
     """
     layout = ZooLayout.of(config, format_version)
+    if isinstance(config, CNNZooConfig):
+        return cnn_dataset_card(config, layout)
     shapes = tensor_shapes(config)
     c = config
     d = c.max_digits

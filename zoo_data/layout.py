@@ -109,7 +109,13 @@ class ShardFile:
 
 def training_groups(config: ZooConfig) -> tuple[TrainingGroup, ...]:
     """The zoo's training groups: models of each batch size, in id order, chunked by
-    ``group_size``. A function of the config only."""
+    ``group_size``. A function of the config only. An imported zoo (no batch sizes,
+    nothing trained here) is chunked by ``group_size`` in id order, batch size 0."""
+    if not hasattr(config, "batch_sizes"):
+        return tuple(
+            TrainingGroup(k, 0, tuple(range(start, min(start + config.group_size,
+                                                       config.num_models))))
+            for k, start in enumerate(range(0, config.num_models, config.group_size)))
     by_batch: dict[int, list[int]] = {bs: [] for bs in config.batch_sizes}
     for i in range(config.num_models):
         by_batch[model_hparams(config, i).batch_size].append(i)
@@ -141,7 +147,7 @@ def _group_files(config: ZooConfig, group: TrainingGroup, num_groups: int,
         return (ShardFile(shard_name(group.index, num_groups), group.index, None,
                           group.model_ids, 0, len(group.model_ids) * c),)
     files, start = [], 0
-    for split, (lo, hi) in split_ranges(config.num_models).items():
+    for split, (lo, hi) in split_ranges(config).items():
         ids = tuple(i for i in group.model_ids if lo <= i < hi)
         if ids:
             files.append(ShardFile(shard_name(group.index, num_groups, split), group.index,

@@ -17,6 +17,7 @@ from pathlib import Path
 
 from zoo_data import fields
 from zoo_data.errors import TinyZooError
+from zoo_data.family import config_from_dict
 from zoo_data.fields import strict_json
 from zoo_data.layout import FORMAT_VERSION, FORMAT_VERSIONS, MANIFEST, ZooLayout
 from zoo_data.presets import MAX_GROUPS, MAX_MODELS, ZooConfig
@@ -99,7 +100,7 @@ def parse_manifest(raw: bytes, where: str) -> dict:
 
 def _check_config(name: str, value: object) -> ZooConfig:
     try:
-        return ZooConfig.from_dict(value)
+        return config_from_dict(value)
     except TinyZooError as e:
         msg = str(e)
         raise TinyZooError(msg if msg.startswith("config") else f"config.{msg}") from None
@@ -233,7 +234,7 @@ def manifest_config(manifest: dict, where: str) -> ZooConfig:
     """The :class:`ZooConfig` of a manifest :func:`check_manifest` passed, checked
     against its fingerprint."""
     try:
-        config = ZooConfig.from_dict(manifest["config"])
+        config = config_from_dict(manifest["config"])
     except TinyZooError as e:
         raise TinyZooError(f"{where}: config: {e}") from None
     if config.fingerprint() != manifest["config_fingerprint"]:

@@ -122,7 +122,7 @@ class ShardReader:
             frame["run_id"] = frame["model_id"].astype(ROW_COLUMNS["run_id"])
             frame["step"] = np.full(len(frame), config.steps, ROW_COLUMNS["step"])
         if test_labels_sealed():  # zoo_data.seal: no test label enters this process
-            lo, hi = split_ranges(config.num_models)["test"]
+            lo, hi = split_ranges(config)["test"]
             runs = frame["run_id"].to_numpy()
             test = (runs >= lo) & (runs < hi)
             for column in LABEL_COLUMNS:

@@ -19,6 +19,12 @@ label stands for its size, so reading a zoo needs neither jax nor the model.
 
 from __future__ import annotations
 
+from zoo_data.cnn_config import (
+    CATEGORICAL_HYPERPARAMETERS,
+    NUMERIC_HYPERPARAMETERS,
+    CNNZooConfig,
+)
+from zoo_data.cnn_layout import cnn_tensor_shapes
 from zoo_data.presets import ZooConfig
 from zoo_data.spec import HIDDEN, VOCAB, seq2seq_spec
 from zoo_data.task import VOCAB_SIZE
@@ -29,6 +35,7 @@ __all__ = [
     "LABEL_COLUMNS",
     "HYPERPARAMETERS",
     "METADATA_COLUMNS",
+    "CNN_METADATA_COLUMNS",
     "ROW_COLUMNS",
     "ROW_GROUP_BYTES",
     "metadata_columns",
@@ -49,6 +56,24 @@ METADATA_COLUMNS: dict[str, str] = {
     "test_sr": "float32",
     "test_loss": "float32",
     "train_loss": "float32",
+}
+
+#: The metadata columns of an imported Small CNN Zoo (:mod:`zoo_data.cnn_config`):
+#: ``test_sr`` is the network's published test accuracy at the checkpoint (the fraction
+#: of test images it classifies correctly: its success rate on its task), ``test_loss``,
+#: ``train_loss`` and ``train_accuracy`` the published ones; ``source_index`` the row
+#: in the published files, ``modeldir`` the run's name there; then the hyperparameters.
+CNN_METADATA_COLUMNS: dict[str, str] = {
+    "model_id": "int64",
+    "group": "int32",
+    "source_index": "int64",
+    "modeldir": "string",
+    "test_sr": "float32",
+    "test_loss": "float32",
+    "train_loss": "float32",
+    "train_accuracy": "float32",
+    **{name: "float64" for name in NUMERIC_HYPERPARAMETERS},
+    **{name: "string" for name in CATEGORICAL_HYPERPARAMETERS},
 }
 
 #: The columns of a zoo with checkpoints that place a row in its run: ``run_id`` (the
@@ -77,7 +102,10 @@ def metadata_columns(config: ZooConfig) -> dict[str, str]:
     """The metadata columns of ``config``'s rows, name -> ``datasets`` dtype:
     :data:`METADATA_COLUMNS`, then :data:`ROW_COLUMNS` if the zoo has checkpoints, then
     one float64 column per varied hyperparameter (``config.varied``). A zoo that uses
-    neither has exactly the columns of zoos built before they existed."""
+    neither has exactly the columns of zoos built before they existed. An imported Small
+    CNN Zoo has :data:`CNN_METADATA_COLUMNS`."""
+    if isinstance(config, CNNZooConfig):
+        return dict(CNN_METADATA_COLUMNS)
     columns = dict(METADATA_COLUMNS)
     if config.checkpoints is not None:
         columns.update(ROW_COLUMNS)
@@ -88,7 +116,10 @@ def metadata_columns(config: ZooConfig) -> dict[str, str]:
 def tensor_shapes(config: ZooConfig) -> dict[str, tuple[int, ...]]:
     """The shape of every parameter tensor of one zoo model, keyed by its ``/``-joined
     path inside flax's ``"params"`` (e.g. ``"GRUCell_0/hn/kernel": (H, H)``), in sorted
-    path order (see the module docstring)."""
+    path order (see the module docstring). For a Small CNN Zoo: its eight tensors
+    (:data:`zoo_data.cnn_layout.TENSORS`)."""
+    if isinstance(config, CNNZooConfig):
+        return cnn_tensor_shapes()
     sizes = {HIDDEN: config.hidden, VOCAB: VOCAB_SIZE}
     flat = flatten(seq2seq_spec())
     return {path: tuple(sizes[label] for label in flat[path]) for path in sorted(flat)}
@@ -113,11 +144,13 @@ def zoo_features(config: ZooConfig):
     features: dict = {name: datasets.Value(dtype)
                       for name, dtype in metadata_columns(config).items()}
     for path, shape in tensor_shapes(config).items():
-        if len(shape) == 2:
+        if len(shape) == 4:  # a convolution's kernel
+            features[path] = datasets.Array4D(shape=shape, dtype="float32")
+        elif len(shape) == 2:
             features[path] = datasets.Array2D(shape=shape, dtype="float32")
         elif len(shape) == 1:
             features[path] = datasets.List(datasets.Value("float32"), length=shape[0])
-        else:  # pragma: no cover - the GRU has only matrices and vectors
+        else:  # pragma: no cover - the zoos have kernels, matrices and vectors
             raise ValueError(f"tensor {path} has unsupported shape {shape}")
     return datasets.Features(features)
 

@@ -15,6 +15,7 @@ import hashlib
 import os
 from pathlib import Path
 
+import numpy as np
 import pyarrow as pa
 import pyarrow.parquet as pq
 
@@ -25,7 +26,26 @@ from zoo_data.layout import DATA, ZooLayout
 from zoo_data.presets import ZooConfig
 from zoo_data.schema import metadata_columns, rows_per_row_group, zoo_features
 
-__all__ = ["encode_parquet", "write_group", "read_shard_table", "group_table"]
+__all__ = ["encode_parquet", "tensor_column", "write_group", "read_shard_table",
+           "group_table"]
+
+
+def tensor_column(values: np.ndarray, arrow_type: pa.DataType) -> pa.Array:
+    """``values (M, *shape)`` as the column of a tensor of that shape: for an
+    ``ArrayND`` extension type (a matrix or a kernel) nested lists, one level per axis;
+    otherwise (a vector) a fixed-size list."""
+    m = values.shape[0]
+    flat = pa.array(np.ascontiguousarray(values, np.float32).reshape(-1))
+    if not isinstance(arrow_type, pa.ExtensionType):
+        return pa.FixedSizeListArray.from_arrays(flat, type=arrow_type)
+    count = flat.__len__()
+    nested = flat
+    for size in reversed(values.shape[1:]):
+        count //= size
+        offsets = pa.array(np.arange(0, count * size + 1, size, dtype=np.int32))
+        nested = pa.ListArray.from_arrays(offsets, nested)
+    assert count == m
+    return pa.ExtensionArray.from_storage(arrow_type, nested.cast(arrow_type.storage_type))
 
 
 def encode_parquet(table: pa.Table, config: ZooConfig) -> memoryview:

@@ -31,9 +31,19 @@ __all__ = ["SPLITS", "split_sizes", "split_ranges", "split_ids", "split_rows", "
 SPLITS: tuple[str, ...] = ("train", "val", "test")
 
 
-def split_sizes(num_models: int) -> dict[str, int]:
-    """``{"train": n_train, "val": n_val, "test": n_test}`` for ``num_models`` models
-    (see the module docstring); ``ValueError`` if ``num_models < 3``."""
+def split_sizes(zoo: int | ZooConfig) -> dict[str, int]:
+    """``{"train": n_train, "val": n_val, "test": n_test}``.
+
+    ``zoo``: a model count (the 80/10/10 split of the module docstring) or a zoo config:
+    its own counts if it defines them (an imported zoo,
+    :meth:`zoo_data.cnn_config.CNNZooConfig.split_sizes`), else the 80/10/10 split of
+    its model count. ``ValueError`` if there are fewer than 3 models."""
+    if not isinstance(zoo, (int, np.integer)):
+        own = getattr(zoo, "split_sizes", None)
+        if own is not None:
+            return own()
+        zoo = zoo.num_models
+    num_models = int(zoo)
     if num_models < 3:
         raise ValueError(f"num_models {num_models}: a split needs at least 3 models")
     n_train = (8 * num_models + 5) // 10
@@ -45,9 +55,10 @@ def split_sizes(num_models: int) -> dict[str, int]:
     return {"train": n_train, "val": n_val, "test": n_test}
 
 
-def split_ranges(num_models: int) -> dict[str, tuple[int, int]]:
-    """``{name: (start, stop)}``: the half-open model-id range of each split."""
-    sizes = split_sizes(num_models)
+def split_ranges(zoo: int | ZooConfig) -> dict[str, tuple[int, int]]:
+    """``{name: (start, stop)}``: the half-open model-id range of each split
+    (``zoo`` as for :func:`split_sizes`)."""
+    sizes = split_sizes(zoo)
     out, start = {}, 0
     for name in SPLITS:
         out[name] = (start, start + sizes[name])
@@ -55,12 +66,12 @@ def split_ranges(num_models: int) -> dict[str, tuple[int, int]]:
     return out
 
 
-def split_ids(num_models: int, name: str) -> np.ndarray:
+def split_ids(zoo: int | ZooConfig, name: str) -> np.ndarray:
     """The model ids of split ``name`` (int64, ascending); ``ValueError`` for an unknown
     split name."""
     if name not in SPLITS:
         raise ValueError(f"unknown split {name!r}; choose one of {', '.join(SPLITS)}")
-    start, stop = split_ranges(num_models)[name]
+    start, stop = split_ranges(zoo)[name]
     return np.arange(start, stop, dtype=np.int64)
 
 
@@ -69,7 +80,7 @@ def split_rows(config: ZooConfig, name: str) -> np.ndarray:
     model in it, ``r * C + k`` for its models ``r`` and ``k < C = config.rows_per_model``
     (:mod:`zoo_data.schema`); the model ids themselves when the zoo has no checkpoints."""
     c = config.rows_per_model
-    start, stop = split_ranges(config.num_models)[name] if name in SPLITS else (None, None)
+    start, stop = split_ranges(config)[name] if name in SPLITS else (None, None)
     if start is None:
         raise ValueError(f"unknown split {name!r}; choose one of {', '.join(SPLITS)}")
     return np.arange(start * c, stop * c, dtype=np.int64)
@@ -78,13 +89,14 @@ def split_rows(config: ZooConfig, name: str) -> np.ndarray:
 def split_of_rows(config: ZooConfig, rows: np.ndarray) -> np.ndarray:
     """The split name of every archive row in ``rows`` (``model_id`` column values): its
     model's split (:func:`split_of` of ``rows // config.rows_per_model``)."""
-    return split_of(config.num_models, np.asarray(rows) // config.rows_per_model)
+    return split_of(config, np.asarray(rows) // config.rows_per_model)
 
 
-def split_of(num_models: int, model_ids: np.ndarray) -> np.ndarray:
-    """The split name of every id in ``model_ids`` (a string array of the same shape)."""
+def split_of(zoo: int | ZooConfig, model_ids: np.ndarray) -> np.ndarray:
+    """The split name of every id in ``model_ids`` (a string array of the same shape;
+    ``zoo`` as for :func:`split_sizes`)."""
     ids = np.asarray(model_ids)
-    ranges = split_ranges(num_models)
+    ranges = split_ranges(zoo)
     out = np.full(ids.shape, "", dtype=object)
     for name, (start, stop) in ranges.items():
         out[(ids >= start) & (ids < stop)] = name
@@ -98,12 +110,14 @@ def split_record(config: ZooConfig) -> dict:
     Example for 10,000 models: ``{"method": ..., "train": {"start": 0, "stop": 8000,
     "count": 8000}, "val": {...}, "test": {...}}``.
     """
+    method = getattr(config, "split_method_text", None)
     record: dict = {
         # the text names the module where the split was first defined; it is part of every
         # manifest written since, so it stays as it is
-        "method": "contiguous model-id ranges, 80/10/10 (zoo_builder.splits)",
+        "method": method() if method is not None
+        else "contiguous model-id ranges, 80/10/10 (zoo_builder.splits)",
     }
-    for name, (start, stop) in split_ranges(config.num_models).items():
+    for name, (start, stop) in split_ranges(config).items():
         record[name] = {"start": start, "stop": stop, "count": stop - start}
     return record
 

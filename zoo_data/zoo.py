@@ -39,7 +39,7 @@ from zoo_data.reader import ShardReader
 from zoo_data.remote import cache_folder_for, is_remote
 from zoo_data.schema import LABEL, LABEL_COLUMNS
 from zoo_data.seal import refuse_if_sealed
-from zoo_data.spec import seq2seq_spec, symmetry_spec
+from zoo_data.family import family_spec, family_symmetry
 from zoo_data.splits import SPLITS, split_ranges, split_record, split_rows
 from zoo_data.trees import nest
 from zoo_data.verify import check_shards, verification_wanted
@@ -97,8 +97,8 @@ class Zoo:
         reader: ShardReader,
     ) -> None:
         self.path, self.manifest, self.config, self.split = path, manifest, config, split
-        self.spec = seq2seq_spec()
-        self.symmetry = symmetry_spec()
+        self.spec = family_spec(config)
+        self.symmetry = family_symmetry(config)
         self._reader = reader
         ids = reader.model_ids
         if split is not None:
@@ -142,7 +142,7 @@ class Zoo:
 
     @cached_property
     def _holds_test_models(self) -> bool:
-        lo, hi = split_ranges(self.config.num_models)["test"]
+        lo, hi = split_ranges(self.config)["test"]
         c = self.config.rows_per_model
         return bool(np.any((self._ids >= lo * c) & (self._ids < hi * c)))
 
@@ -167,7 +167,15 @@ class Zoo:
                                    f"zoo at {self.path} does not have (it has {allowed})")
         ids = self._ids if model_ids is None else np.asarray(model_ids)
         rows = frame.loc[ids]
-        return Columns({n: rows[n].to_numpy(np.float64) for n in names}, reader)
+        return Columns({n: self._numeric(rows[n]) for n in names}, reader)
+
+    def _numeric(self, column: pd.Series) -> np.ndarray:
+        """A metadata column as float64: a categorical (string) hyperparameter as its
+        code (:meth:`zoo_data.cnn_config.CNNZooConfig.category_codes`)."""
+        if column.dtype == object or pd.api.types.is_string_dtype(column.dtype):
+            codes = self.config.category_codes(column.name)
+            return column.map(codes).to_numpy(np.float64)
+        return column.to_numpy(np.float64)
 
     @property
     def labels(self) -> np.ndarray:
