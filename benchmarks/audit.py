@@ -20,7 +20,7 @@ import os
 
 import numpy as np
 
-from benchmarks.protocol import TrainedPredictor, run_protocol
+from benchmarks.protocol import TrainedPredictor, function_inputs, run_protocol
 from benchmarks.protocol_config import ProtocolConfig
 from predictors.base import Predictor
 from predictors.registry import load_predictor
@@ -48,11 +48,12 @@ def audit_predictor(trained: TrainedPredictor, zoo: Zoo, num_permutations: int =
     _check_counts(num_permutations, num_models)
     ids = zoo.model_ids[:num_models]
     params = zoo.params(ids, channel_axis=True)
-    base = trained.predict(params)
+    base = trained.predict(function_inputs(trained.predictor, zoo, params, ids))
     rng = np.random.default_rng(seed)
     worst = 0.0
     for _ in range(num_permutations):
-        permuted = trained.predict(permute_each(params, zoo.symmetry, rng))
+        permuted = trained.predict(function_inputs(
+            trained.predictor, zoo, permute_each(params, zoo.symmetry, rng), ids))
         worst = max(worst, float(np.max(np.abs(permuted - base))))
     return {"max_abs_diff": worst, "num_permutations": num_permutations,
             "num_models": int(len(ids))}

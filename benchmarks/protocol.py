@@ -42,11 +42,12 @@ from benchmarks.protocol_config import ProtocolConfig
 from predictors.base import READS, Predictor
 from predictors.unf import permute_each
 from zoo_data.errors import TinyZooError
+from zoo_data.family import network_columns
 from zoo_data.progress import Progress, progress_bar
 from zoo_data.zoo import Zoo, open_local_zoo
 
 __all__ = ["RunResult", "TrainedPredictor", "run_protocol", "score_run",
-           "training_programs"]
+           "training_programs", "declared_inputs", "function_inputs"]
 
 
 def _take(tree: Any, index: np.ndarray) -> Any:
@@ -161,13 +162,25 @@ def declared_inputs(predictor: Predictor, zoo: Zoo, batch: int, **order) -> Iter
     """What ``predictor`` declared it reads, for ``zoo``'s models in batches of ``batch``
     (ascending ids, or as ``order`` = ``shuffle``/``seed`` of :meth:`Zoo.batch_ids`
     draws them): the weights (``(B, *shape, 1)`` per tensor) for ``"weights"`` and
-    ``"function"``, the declared metadata columns for ``"metadata"``; never labels."""
+    ``"function"``, the declared metadata columns for ``"metadata"``; never labels. A
+    weight or function reader that declares metadata columns (only those that define
+    the network besides its weights, :func:`zoo_data.family.network_columns`: a Small
+    CNN Zoo network's activation) gets ``(weights, columns)``."""
     if predictor.reads == "metadata":
         for ids in zoo.batch_ids(batch, **order):
             yield zoo.columns(predictor.metadata_columns, ids, reader=predictor.name)
         return
     for b in zoo.batches(batch, channel_axis=True, labels=False, **order):
-        yield b.params
+        yield function_inputs(predictor, zoo, b.params, b.model_id)
+
+
+def function_inputs(predictor: Predictor, zoo: Zoo, params: dict, model_ids) -> Any:
+    """``params``; ``(params, columns)`` for a weight or function reader that declared
+    the metadata columns its networks need to run (:func:`declared_inputs`)."""
+    if predictor.reads != "metadata" and predictor.metadata_columns:
+        return params, zoo.columns(predictor.metadata_columns, model_ids,
+                                   reader=predictor.name)
+    return params
 
 
 def check_declaration(predictor: Predictor, zoo: Zoo) -> None:
@@ -180,6 +193,14 @@ def check_declaration(predictor: Predictor, zoo: Zoo) -> None:
             raise TinyZooError(f"{predictor.name}: reads metadata but declares no "
                                "metadata_columns")
         zoo.columns(predictor.metadata_columns, zoo.model_ids[:1], reader=predictor.name)
+        return
+    allowed = network_columns(zoo.config)
+    extra = [c for c in predictor.metadata_columns if c not in allowed]
+    if extra:
+        raise TinyZooError(
+            f"{predictor.name}: reads {predictor.reads} but declares metadata column "
+            f"{extra[0]!r}; a weight or function reader may declare only what defines the "
+            f"network ({', '.join(allowed) or 'nothing, on this zoo'})")
 
 
 def _split_features(predictor: Predictor, spec: Any, zoo: Zoo, batch: int) -> Any:
@@ -264,7 +285,8 @@ def run_protocol(
             params = batch.params
             if config.augment:
                 params = permute_each(params, train.symmetry, rng)
-            yield trained.features(params), batch.labels
+            inputs = function_inputs(predictor, train, params, batch.model_id)
+            yield trained.features(inputs), batch.labels
 
     if cached:
         example = _take(train_feats, np.arange(min(bs, n)))

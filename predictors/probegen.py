@@ -3,7 +3,8 @@
 The idea is that of probe-generator methods for weight-space learning (Kahana et al.,
 "Deep Linear Probe Generators for Weight Space Learning", ICLR 2025, and the probing
 line of work before it): instead of reading a network's weights, feed it a few learned
-inputs and read its outputs. This implementation is our own, for the zoo's seq2seq GRU.
+inputs and read its outputs. This implementation is our own, for the zoo's seq2seq GRU and for the Small CNN Zoo's
+CNNs (:class:`CNNProbeGenNet`: learned probe images, as Kahana et al. probe CNNs).
 
 Shapes, for ``B`` models, ``K`` probes, question length ``T_q``, answer length ``T_a``,
 vocabulary ``V``:
@@ -31,13 +32,17 @@ import flax.linen as nn
 import jax
 import jax.numpy as jnp
 
+import numpy as np
+
 from predictors.base import Predictor
 from predictors.mlp import MLP
+from zoo_data.cnn_config import CNNZooConfig
+from zoo_data.cnn_model import activation_fn, cnn_logits
 from zoo_data.model import Seq2Seq
 from zoo_data.presets import ZooConfig
 from zoo_data.task import EQUALS, VOCAB_SIZE
 
-__all__ = ["ProbeGenNet", "ProbeGen"]
+__all__ = ["ProbeGenNet", "CNNProbeGenNet", "ProbeGen"]
 
 
 class ProbeGenNet(nn.Module):
@@ -74,22 +79,68 @@ class ProbeGenNet(nn.Module):
         return MLP(tuple(self.head), name="head")(responses.reshape(responses.shape[0], -1))
 
 
+class CNNProbeGenNet(nn.Module):
+    """The Small CNN Zoo's networks on ``K`` learned probe images: features
+    ``{"params": (B, *shape, 1) per tensor, "activation": (B,) codes}`` -> ``(B,)``
+    logits. Probes ``(K, S, S, 1)`` (``S`` the dataset's image side) go through each
+    network (:func:`zoo_data.cnn_model.cnn_logits`, with the network's own activation,
+    ``activations[code]``); the ``(B, K, 10)`` softmax outputs, flattened, into an MLP."""
+
+    image_size: int
+    activations: tuple[str, ...]
+    num_probes: int = 32
+    head: Sequence[int] = (256, 256)
+
+    @nn.compact
+    def __call__(self, inputs: dict) -> jnp.ndarray:
+        probes = self.param("probes", nn.initializers.normal(1.0),
+                            (self.num_probes, self.image_size, self.image_size, 1))
+        weights = jax.tree_util.tree_map(lambda w: w[..., 0], inputs["params"])
+        codes = jnp.asarray(inputs["activation"]).astype(jnp.int32)  # (B,)
+
+        def respond(params):  # one network -> (A, K, 10) under each activation
+            return jnp.stack([jax.nn.softmax(cnn_logits(params, probes, name), axis=-1)
+                              for name in self.activations])
+
+        outputs = jax.vmap(respond)(weights)  # (B, A, K, 10)
+        chosen = jnp.take_along_axis(outputs, codes[:, None, None, None], axis=1)[:, 0]
+        return MLP(tuple(self.head), name="head")(chosen.reshape(chosen.shape[0], -1))
+
+
 class ProbeGen(Predictor):
-    """32 learned probe questions through each model, its answers into an MLP."""
+    """32 learned probe questions (or images) through each model, its answers into an
+    MLP."""
 
     name = "probegen"
     display_name = "ProbeGen (learned probes)"
     num_probes: int = 32
 
     def __init__(self) -> None:
-        self._config: ZooConfig | None = None
+        self._config: ZooConfig | CNNZooConfig | None = None
 
-    def bind(self, config: ZooConfig) -> None:
+    def bind(self, config: ZooConfig | CNNZooConfig) -> None:
         self._config = config
+        if isinstance(config, CNNZooConfig):  # a CNN's function depends on its activation
+            self.metadata_columns = ("activation",)
+            for name in dict(config.categories)["activation"]:
+                activation_fn(name)  # refuse an activation the model does not know
+
+    def features(self, inputs: Any, spec: Any) -> Any:
+        """The weights (Tiny RNN Zoo); for a CNN zoo, whose inputs are ``(weights,
+        Columns)``, ``{"params": weights, "activation": (B,) codes}``."""
+        if isinstance(inputs, tuple):
+            params, columns = inputs
+            return {"params": params,
+                    "activation": np.asarray(columns["activation"], np.float32)}
+        return inputs
 
     def module(self, spec: Any) -> nn.Module:
         if self._config is None:
             raise RuntimeError("ProbeGen.bind(config) must be called first")
         c = self._config
+        if isinstance(c, CNNZooConfig):
+            return CNNProbeGenNet(image_size=28 if c.dataset in ("mnist", "fashion_mnist")
+                                  else 32, activations=dict(c.categories)["activation"],
+                                  num_probes=self.num_probes)
         return ProbeGenNet(hidden=c.hidden, question_length=2 * c.max_digits + 2,
                            answer_length=c.max_digits + 2, num_probes=self.num_probes)

@@ -33,6 +33,12 @@ import numpy as np
 
 from predictors.base import Predictor
 from predictors.mlp import MLP
+from zoo_data.cnn_config import (
+    CATEGORICAL_HYPERPARAMETERS,
+    NUMERIC_HYPERPARAMETERS,
+    CNNZooConfig,
+)
+from zoo_data.errors import TinyZooError
 from zoo_data.hparams import sampled_hyperparameters
 from zoo_data.model import Seq2Seq, greedy_success
 from zoo_data.presets import VARIATIONS, ZooConfig, problem_sets
@@ -62,13 +68,20 @@ class HParams(Predictor):
     cache_features = True
     standardize_features = True
 
-    def bind(self, config: ZooConfig) -> None:
+    def bind(self, config: ZooConfig | CNNZooConfig) -> None:
+        self._categories: dict[str, int] = {}
+        if isinstance(config, CNNZooConfig):
+            self.metadata_columns = (*NUMERIC_HYPERPARAMETERS, *CATEGORICAL_HYPERPARAMETERS)
+            self._categories = {n: len(v) for n, v in config.categories}
+            return
         names = sampled_hyperparameters(config)
         if config.checkpoints is not None:
             names = (*names, "step")
         self.metadata_columns = names
 
     def features(self, columns, spec: Any) -> np.ndarray:
+        if self._categories:
+            return self._cnn_features(columns)
         lr = np.log(columns["learning_rate"])
         bs = np.log(columns["batch_size"])
         terms = [lr, lr**2, lr**3, bs, bs**2, lr * bs]
@@ -83,6 +96,24 @@ class HParams(Predictor):
         if "step" in self.metadata_columns:
             s = np.log(columns["step"])
             terms += [s, s**2, s * lr, s * bs, *(s * v for v in others)]
+        return np.stack(terms, axis=1).astype(np.float32)
+
+    def _cnn_features(self, columns) -> np.ndarray:
+        """A Small CNN Zoo's hyperparameters: with ``l = log lr``, ``[l, l², l³]``, then
+        ``[v, v², v l]`` for each other numeric one (``log`` of ``l2reg`` and
+        ``init_std``, which the zoo draws log-uniformly), then each categorical one
+        one-hot, and its one-hot times ``l``."""
+        lr = np.log(columns["learning_rate"])
+        terms = [lr, lr**2, lr**3]
+        for name in NUMERIC_HYPERPARAMETERS[1:]:
+            v = columns[name]
+            v = np.log(np.maximum(v, 1e-12)) if name in ("l2reg", "init_std") else v
+            terms += [v, v**2, v * lr]
+        for name in CATEGORICAL_HYPERPARAMETERS:
+            codes = columns[name].astype(np.int64)
+            for code in range(self._categories[name]):
+                hot = (codes == code).astype(np.float64)
+                terms += [hot, hot * lr]
         return np.stack(terms, axis=1).astype(np.float32)
 
     def module(self, spec: Any) -> nn.Module:
@@ -125,7 +156,11 @@ class ProbeOracle(Predictor):
             self.num_problems = num_problems
         self._accuracy = None
 
-    def bind(self, config: ZooConfig) -> None:
+    def bind(self, config: ZooConfig | CNNZooConfig) -> None:
+        if isinstance(config, CNNZooConfig):
+            raise TinyZooError(f"{self.name}: runs each network on fresh data of its task; "
+                               "the Small CNN Zoo publishes no images, so it does not "
+                               "apply to this zoo")
         _, pool = problem_sets(config)
         rng = np.random.default_rng([config.seed, self.problem_seed])
         pick = rng.integers(0, len(pool), self.num_problems)

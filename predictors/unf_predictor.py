@@ -20,6 +20,7 @@ import jax.numpy as jnp
 from predictors.base import Predictor
 from predictors.mlp import MLP
 from predictors.unf import UNF, invariant_pool
+from zoo_data.cnn_config import FAMILY as CNN_FAMILY
 
 __all__ = ["UNFNet", "UNFPredictor"]
 
@@ -42,6 +43,14 @@ class UNFPredictor(Predictor):
 
     name = "unf"
     display_name = "UNF"
+    channels: tuple[int, ...] = (16, 16, 16)
+    hidden: tuple[int, ...] = (512, 512)
+
+    def bind(self, config: Any) -> None:
+        """On a Small CNN Zoo, NFN's sizes (NFN-HNP: equivariant channels 16, 16, 5; a
+        head of two hidden layers of 1,000), so the row compares with NFN's Table 2."""
+        if getattr(config, "family", None) == CNN_FAMILY:
+            self.channels, self.hidden = (16, 16, 5), (1000, 1000)
 
     def module(self, spec: Any) -> nn.Module:
-        return UNFNet(spec)
+        return UNFNet(spec, self.channels, self.hidden)

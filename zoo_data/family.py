@@ -8,7 +8,8 @@ this module, by config:
   before families existed);
 - :func:`family_spec` and :func:`family_symmetry`: the weight-space spec the UNF core
   reads and the true symmetry the audit and augmentation permute by;
-- :func:`family_title`: the family's name on the board.
+- :func:`family_title`: the family's name on the board;
+- :func:`network_columns`: metadata that defines a network besides its weights.
 
 The rest of the data layer (layout, schema, splits, reader, manifest) reads the
 attributes both config classes share: ``preset``, ``num_models``, ``rows_per_model``,
@@ -27,7 +28,8 @@ from zoo_data.presets import ZooConfig
 from zoo_data.spec import seq2seq_spec, symmetry_spec
 
 __all__ = ["RNN_FAMILY", "CNN_FAMILY", "FAMILIES", "AnyZooConfig", "config_from_dict",
-           "is_cnn", "family_of", "family_spec", "family_symmetry", "family_title"]
+           "is_cnn", "family_of", "family_spec", "family_symmetry", "family_title",
+           "network_columns"]
 
 #: The family of zoos this project builds.
 RNN_FAMILY = "tiny-rnn-zoo"
@@ -57,6 +59,13 @@ def is_cnn(config: Any) -> bool:
 def family_of(config: Any) -> str:
     """The family name of ``config``'s zoo (:data:`FAMILIES`)."""
     return CNN_FAMILY if is_cnn(config) else RNN_FAMILY
+
+
+def network_columns(config: Any) -> tuple[str, ...]:
+    """The metadata columns that define a network besides its weights, which a
+    predictor that reads weights or runs the network may declare: a Small CNN Zoo
+    network's ``activation`` (its runs use different ones); none for the GRU zoo."""
+    return ("activation",) if is_cnn(config) else ()
 
 
 def family_title(config: Any) -> str:
