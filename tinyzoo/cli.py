@@ -16,6 +16,7 @@ import typer
 
 from tinyzoo import (  # noqa: F401  (they register the commands)
     bench_commands,
+    cnn_commands,
     migrate_command,
     zoo_commands,
 )

@@ -13,7 +13,9 @@ from pathlib import Path
 import numpy as np
 
 from zoo_data.atomic import atomic_target
+from zoo_data.cnn_info import cnn_summary, format_cnn_summary
 from zoo_data.errors import TinyZooError
+from zoo_data.family import CNN_FAMILY, family_title, is_cnn
 from zoo_data.presets import VARIATIONS
 from zoo_data.splits import SPLITS, split_of_rows
 from zoo_data.verify import verify_zoo
@@ -44,6 +46,10 @@ def zoo_summary(zoo: Zoo, check: bool = True) -> dict:
     """A summary of the whole zoo ``zoo`` belongs to; ``check`` re-hashes every shard
     (:func:`~zoo_data.verify.verify_zoo`) for the checksum status."""
     zoo = zoo.with_split(None)
+    if is_cnn(zoo.config):
+        summary = cnn_summary(zoo, sr_statistics)
+        _add_checksums(summary, zoo, check)
+        return summary
     meta = zoo.metadata
     splits = split_of_rows(zoo.config, zoo.model_ids)
     summary = {
@@ -76,6 +82,11 @@ def zoo_summary(zoo: Zoo, check: bool = True) -> dict:
         "versions": zoo.manifest.get("versions", {}),
         "manifest_sha256": zoo.manifest_sha256,
     }
+    _add_checksums(summary, zoo, check)
+    return summary
+
+
+def _add_checksums(summary: dict, zoo: Zoo, check: bool) -> None:
     if check:
         report = verify_zoo(zoo.path)
         summary["checksums"] = {
@@ -85,11 +96,12 @@ def zoo_summary(zoo: Zoo, check: bool = True) -> dict:
         }
     else:
         summary["checksums"] = {"status": "not checked"}
-    return summary
 
 
 def format_summary(summary: dict) -> str:
     """The summary as aligned text lines."""
+    if summary.get("family") == CNN_FAMILY:
+        return "\n".join([*format_cnn_summary(summary), _checksum_line(summary)])
     sr = summary["sr"]
     q = sr["quantiles"]
     hp = summary["hyperparameters"]
@@ -120,14 +132,18 @@ def format_summary(summary: dict) -> str:
         f"{summary['versions'].get('jax', '?')}, flax {summary['versions'].get('flax', '?')})",
         f"manifest:       sha256 {summary['manifest_sha256']}",
     ]
+    lines.append(_checksum_line(summary))
+    return "\n".join(lines)
+
+
+def _checksum_line(summary: dict) -> str:
     checks = summary["checksums"]
     status = checks["status"]
     if status == "verified":
         status += f" ({checks['shards_checked']} shards)"
     elif status == "FAILED":
         status += f": {len(checks['problems'])} problems, first: {checks['problems'][0]}"
-    lines.append(f"checksums:      {status}")
-    return "\n".join(lines)
+    return f"checksums:      {status}"
 
 
 def write_sr_histogram(zoo: Zoo, out: str | os.PathLike, bins: int = 20) -> Path:
@@ -145,10 +161,10 @@ def write_sr_histogram(zoo: Zoo, out: str | os.PathLike, bins: int = 20) -> Path
     edges = np.linspace(0.0, 1.0, bins + 1)
     ax.hist([sr[splits == name] for name in SPLITS], bins=edges, stacked=True,
             label=[f"{name} ({int(np.sum(splits == name))})" for name in SPLITS])
-    ax.set_xlabel("test success rate")
     c = zoo.config
+    ax.set_xlabel("test accuracy" if is_cnn(c) else "test success rate")
     ax.set_ylabel("models" if c.rows_per_model == 1 else "rows (model checkpoints)")
-    ax.set_title(f"Tiny RNN Zoo ({c.preset}): {len(sr):,} models" if c.rows_per_model == 1
+    ax.set_title(f"{family_title(c)} ({c.preset}): {len(sr):,} models" if c.rows_per_model == 1
                  else f"Tiny RNN Zoo ({c.preset}): {c.num_models:,} models x "
                       f"{c.rows_per_model} checkpoints")
     ax.legend(frameon=False)
