@@ -1,11 +1,13 @@
-"""The leaderboard as a table: one row per result record (and the paper's figures on
-``paper``-preset zoos), sorted, ranked and compared.
+"""The leaderboard as a table: one row per result record (and published figures as
+reference rows: the paper's Table 1 on ``paper``-preset zoos, NFN's Table 2 on the
+Small CNN Zoo presets it reports on), sorted, ranked and compared.
 
 :func:`leaderboard_frame` is what :mod:`benchmarks.leaderboard` renders as Markdown, CSV
-and plots; its columns are :data:`CSV_COLUMNS`. Rows are grouped by zoo (current zoos
-first, then zoos of a preset built with another config than the current one), then by
-section: weight-space methods (and submissions), then the references that read only
-metadata or run the network, then the paper's figures. The comparisons between rows are
+and plots; its columns are :data:`CSV_COLUMNS`. Rows are grouped by zoo family
+(:data:`zoo_data.family.FAMILIES` order), then by zoo (current zoos first, then zoos of
+a preset built with another config than the current one), then by section:
+weight-space methods (and submissions), then the references that read only metadata or
+run the network, then the published figures. The comparisons between rows are
 paired bootstraps over the test models (:func:`benchmarks.significance.compare`).
 """
 
@@ -18,9 +20,13 @@ import pandas as pd
 
 from benchmarks.results import result_filename, test_clusters, zoo_key
 from benchmarks.significance import compare
+from zoo_data.cnn_config import SPLIT_METHODS
+from zoo_data.cnn_layout import DATASETS
+from zoo_data.family import FAMILIES, RNN_FAMILY
 from zoo_data.presets import PRESETS
 
-__all__ = ["PAPER_TABLE1", "REFERENCE_KIND", "REFERENCES_TITLE", "SECTIONS", "CSV_COLUMNS",
+__all__ = ["PAPER_TABLE1", "NFN_TABLE2", "NFN_LABEL", "REFERENCE_KIND", "reference_rows",
+           "reference_source", "family_name", "REFERENCES_TITLE", "SECTIONS", "CSV_COLUMNS",
            "PLOTS", "plot_name", "leaderboard_frame"]
 
 #: Paper Table 1 (Tiny RNN Zoo, test Kendall's tau): method -> (mean, std or None).
@@ -31,6 +37,17 @@ PAPER_TABLE1: dict[str, tuple[float, float | None]] = {
 }
 #: The preset whose tables carry the paper's reference rows.
 PAPER_PRESET = "paper"
+#: NFN's Table 2 (Zhou et al. 2023, "Permutation Equivariant Neural Functionals":
+#: Small CNN Zoo, test Kendall's tau, NFN's split): preset -> method -> (mean, std).
+#: On the board each is named ``"<method> (NFN paper, Table 2)"``.
+NFN_TABLE2: dict[str, dict[str, tuple[float, float]]] = {
+    "small-cnn-cifar10": {"NFN-HNP": (0.934, 0.001), "NFN-NP": (0.922, 0.001),
+                          "STATNN": (0.915, 0.002)},
+    "small-cnn-svhn_cropped": {"NFN-HNP": (0.931, 0.005), "NFN-NP": (0.856, 0.001),
+                               "STATNN": (0.843, 0.000)},
+}
+#: What the display name of an NFN reference row adds to the method's name.
+NFN_LABEL = "NFN paper, Table 2"
 #: ``kind`` of the reference rows in the CSV.
 REFERENCE_KIND = "paper (reference)"
 #: The heading of the second section of every zoo's table.
@@ -41,7 +58,7 @@ SECTIONS = {"weights": "weight-space", "unknown": "weight-space",
             "metadata": "references", "function": "references"}
 
 CSV_COLUMNS: tuple[str, ...] = (
-    "zoo", "preset", "manifest_sha256", "older_zoo", "num_models", "num_test",
+    "family", "zoo", "preset", "manifest_sha256", "older_zoo", "num_models", "num_test",
     "rows_per_model", "section",
     "rank", "method", "display_name", "kind", "reads", "test_tau_mean", "test_tau_std",
     "test_tau_n", "test_tau_ci_low", "test_tau_ci_high", "vs_above_diff", "vs_above_low",
@@ -63,18 +80,60 @@ def plot_name(record: dict) -> str:
     return result_filename(record).removesuffix(".json") + ".png"
 
 
+def family_name(zoo: dict) -> str:
+    """The family of a record's ``zoo`` block (none recorded: the Tiny RNN Zoo)."""
+    return zoo.get("family", RNN_FAMILY)
+
+
 def _older_zoo(zoo: dict) -> bool:
     """Whether ``zoo`` is of a preset the current code builds with another config."""
-    preset = PRESETS.get(zoo["preset"])
+    preset = PRESETS.get(zoo["preset"]) if family_name(zoo) == RNN_FAMILY else None
     return preset is not None and preset.fingerprint() != zoo["config_fingerprint"]
 
 
+def reference_rows(preset: str) -> list[tuple[str, str, float, float | None]]:
+    """``(method, display name, mean, std)`` of the published reference rows a zoo of
+    ``preset`` carries: the paper's Table 1 (``paper``), NFN's Table 2 (the Small CNN
+    Zoo presets of :data:`NFN_TABLE2`), none for any other preset."""
+    def slug(name: str) -> str:
+        return name.lower().replace(" ", "-")
+
+    if preset == PAPER_PRESET:
+        return [("paper-" + slug(name), name, mean, std)
+                for name, (mean, std) in PAPER_TABLE1.items()]
+    return [("nfn-paper-" + slug(name), f"{name} ({NFN_LABEL})", mean, std)
+            for name, (mean, std) in NFN_TABLE2.get(preset, {}).items()]
+
+
+def reference_source(preset: str) -> str | None:
+    """Where the reference rows of a ``preset`` zoo come from, for the note under its
+    table (``"Rows marked ... are <this>; they are not ranked."``); ``None``: none."""
+    if preset == PAPER_PRESET:
+        return ("Table 1 of Zhou et al. (2024), measured on the paper's own (unreleased) "
+                "Tiny RNN Zoo, not on this zoo")
+    if preset in NFN_TABLE2:
+        return ("Table 2 of Zhou et al. (2023), \"Permutation Equivariant Neural "
+                "Functionals\" (NFN): the test figures NFN published for the Small CNN "
+                f"Zoo's {preset.removeprefix('small-cnn-')} networks with NFN's split, "
+                "copied from the paper, not measured by this code")
+    return None
+
+
+#: Board order of presets: the Tiny RNN Zoo's (:data:`zoo_data.presets.PRESETS`), then
+#: the Small CNN Zoo's by dataset, NFN's split before ours. Others sort after, by name.
+_PRESET_ORDER = {name: i for i, name in enumerate(
+    [*PRESETS, *(f"small-cnn-{dataset}" + ("" if split == "nfn" else f"-{split}")
+                 for dataset in DATASETS for split in SPLIT_METHODS)])}
+
+
 def leaderboard_frame(records: list[dict]) -> pd.DataFrame:
-    """One row per record, plus the paper's reference rows for each ``paper``-preset zoo,
-    with :data:`CSV_COLUMNS`; sorted by zoo (current zoos before older ones, then preset
-    order of :data:`zoo_data.presets.PRESETS`, then name, then more models first), then
+    """One row per record, plus the published reference rows of each zoo
+    (:func:`reference_rows`), with :data:`CSV_COLUMNS`; sorted by family (order of
+    :data:`zoo_data.family.FAMILIES`, an unknown one last), then zoo (current zoos
+    before older ones, then preset order of :data:`zoo_data.presets.PRESETS` and of the
+    Small CNN Zoo's datasets, then name, then more models first), then
     section (weight-space, then references), then ranked rows by mean test tau
-    (descending, undefined last, ties by method), then the paper's rows. ``rank`` counts
+    (descending, undefined last, ties by method), then the reference rows. ``rank`` counts
     within a section from 1 for the best; ties share a rank; undefined tau has none. The
     comparisons (``vs_above_*``, ``gain_over_metadata_*``) are those of
     :func:`benchmarks.significance.compare` on the records' test predictions."""
@@ -84,7 +143,7 @@ def leaderboard_frame(records: list[dict]) -> pd.DataFrame:
         audit = record["audit"] or {}
         ci = record["test_tau_ci"] or {}
         rows.append({
-            "zoo": zoo_key(zoo), "preset": zoo["preset"],
+            "family": family_name(zoo), "zoo": zoo_key(zoo), "preset": zoo["preset"],
             "manifest_sha256": zoo["manifest_sha256"], "older_zoo": _older_zoo(zoo),
             "num_models": zoo["num_models"],
             "num_test": zoo["splits"]["test"],
@@ -112,30 +171,30 @@ def leaderboard_frame(records: list[dict]) -> pd.DataFrame:
         })
     zoos = {(r["zoo"], r["manifest_sha256"]): r for r in rows}
     for first in zoos.values():
-        if first["preset"] != PAPER_PRESET:
-            continue
-        for name, (mean, std) in PAPER_TABLE1.items():
+        for method, name, mean, std in reference_rows(first["preset"]):
             rows.append({
-                **{key: first[key] for key in ("zoo", "preset", "manifest_sha256",
+                **{key: first[key] for key in ("family", "zoo", "preset", "manifest_sha256",
                                                "older_zoo", "num_models", "num_test",
                                                "rows_per_model")},
                 "section": "paper", "reads": "weights",
-                "method": "paper-" + name.lower().replace(" ", "-"), "display_name": name,
-                "kind": REFERENCE_KIND,
+                "method": method, "display_name": name, "kind": REFERENCE_KIND,
                 "test_tau_mean": mean, "test_tau_std": _nan(std),
             })
     frame = pd.DataFrame(rows, columns=list(CSV_COLUMNS))
     if frame.empty:
         return frame
-    order = {name: i for i, name in enumerate(PRESETS)}
+    families = {name: i for i, name in enumerate(FAMILIES)}
     sections = {"weight-space": 0, "references": 1, "paper": 2}
-    frame["_preset_order"] = frame["preset"].map(lambda p: order.get(p, len(order)))
+    frame["_family"] = frame["family"].map(lambda f: families.get(f, len(families)))
+    frame["_preset_order"] = frame["preset"].map(
+        lambda p: _PRESET_ORDER.get(p, len(_PRESET_ORDER)))
     frame["_section"] = frame["section"].map(sections)
     frame["_reference"] = frame["kind"] == REFERENCE_KIND
     frame = frame.sort_values(
-        ["older_zoo", "_preset_order", "preset", "num_models", "manifest_sha256", "_section",
-         "test_tau_mean", "method"],
-        ascending=[True, True, True, False, True, True, False, True], na_position="last",
+        ["_family", "family", "older_zoo", "_preset_order", "preset", "num_models",
+         "manifest_sha256", "_section", "test_tau_mean", "method"],
+        ascending=[True, True, True, True, True, False, True, True, False, True],
+        na_position="last",
         kind="mergesort",
     )
     ranked = frame["test_tau_mean"].where(~frame["_reference"])
@@ -149,8 +208,8 @@ def leaderboard_frame(records: list[dict]) -> pd.DataFrame:
         frame[column] = frame[column].astype("Int64")
     for column in ("audit_max_abs_diff", "wall_time_s"):
         frame[column] = frame[column].astype("float64")
-    return frame.drop(columns=["_preset_order", "_section", "_reference"]).reset_index(
-        drop=True)
+    frame = frame.drop(columns=["_family", "_preset_order", "_section", "_reference"])
+    return frame.reset_index(drop=True)
 
 
 def record_test_predictions(record: dict) -> tuple[np.ndarray, np.ndarray, tuple] | None:

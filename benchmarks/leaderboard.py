@@ -2,8 +2,10 @@
 
 :func:`write_leaderboard` reads every record of ``RESULTS_DIR`` and writes into ``OUT``:
 
-- ``LEADERBOARD.md``: one table per zoo (records grouped by preset and manifest sha256;
-  the heading names the preset, the model count and the sha256 prefix). Weight-space
+- ``LEADERBOARD.md``: one top-level section per zoo family present (heading: the
+  family's title, :data:`zoo_data.family.FAMILIES`, in that order), holding one table
+  per zoo of the family (records grouped by preset and manifest sha256; the heading
+  names the preset, the model count and the sha256 prefix). Weight-space
   rows come first (methods that read weights, and submissions), then the section
   "references (do not read weights, or run the network)": methods that read the zoo's
   metadata or run each network on the task. Each section is ranked by mean test
@@ -15,10 +17,12 @@
   interval, val tau, Spearman, R², MAE, seeds, parameters, the permutation audit (max
   ``|Δ|`` of the predictions under hidden-unit permutations) and wall time. A table of
   the ``paper`` preset ends with the paper's Table 1 figures, unranked and marked
-  "paper (reference)": they were measured on the paper's own zoo, not on this one.
-  A zoo of a preset whose config fingerprint is not the one the current code builds
-  for that preset (an older builder's zoo) gets its table under a heading that says
-  so, after the current zoos.
+  "paper (reference)": they were measured on the paper's own zoo, not on this one; a
+  table of ``small-cnn-cifar10`` or ``small-cnn-svhn_cropped`` likewise ends with NFN's
+  Table 2 figures (:data:`benchmarks.board.NFN_TABLE2`), named "<method> (NFN paper,
+  Table 2)". A zoo of a preset whose config fingerprint is not the one the current
+  code builds for that preset (an older builder's zoo) gets its table under a heading
+  that says so, after the current zoos of its family.
 - ``leaderboard.csv``: the same rows (reference rows included, ``kind`` =
   ``"paper (reference)"``, no rank) with full-precision numbers, one table for all zoos.
 - ``plots/<preset>-<sha8>__<method>.png``: predicted against actual success rate on the
@@ -48,11 +52,13 @@ from benchmarks.board import (
     REFERENCES_TITLE,
     leaderboard_frame,
     plot_name,
+    reference_source,
 )
 from benchmarks.results import read_results, zoo_key
 from benchmarks.web_board import HTML, render_html
 from zoo_data.atomic import atomic_write
 from zoo_data.errors import TinyZooError
+from zoo_data.family import FAMILIES
 
 __all__ = ["LeaderboardReport", "plot_predictions", "render_markdown", "write_leaderboard"]
 
@@ -170,13 +176,16 @@ def render_markdown(frame: pd.DataFrame, results_dir: str | os.PathLike) -> str:
         "over seeds. The field definitions are in `leaderboard/README.md`.", "",
     ]
     table_head = ["| " + " | ".join(_HEADER) + " |", "| " + " | ".join(_ALIGN) + " |"]
-    older_heading = False
+    family, older_heading = None, False
     for (_, sha), group in groups:
         first = group.iloc[0]
+        if first["family"] != family:
+            family, older_heading = first["family"], False
+            lines += [f"# {FAMILIES.get(family, family)}", ""]
         if first["older_zoo"] and not older_heading:
             older_heading = True
             lines += [
-                "# Older zoos", "",
+                "## Older zoos", "",
                 "The zoos below were built with another config than the one the current "
                 "code builds for their preset (an older builder or trainer revision): their "
                 "results cannot be reproduced with this code and are kept apart.", "",
@@ -202,12 +211,10 @@ def render_markdown(frame: pd.DataFrame, results_dir: str | os.PathLike) -> str:
                 lines.pop()  # the paper's rows close the weight-space table
             lines += ["| " + " | ".join(_markdown_row(row)) + " |" for _, row in rows.iterrows()]
             lines.append("")
-        if (group["kind"] == REFERENCE_KIND).any():
-            lines += [
-                "Rows marked *paper (reference)* are Table 1 of Zhou et al. (2024), "
-                "measured on the paper's own (unreleased) Tiny RNN Zoo, not on this zoo; "
-                "they are not ranked.", "",
-            ]
+        source = reference_source(first["preset"])
+        if source is not None and (group["kind"] == REFERENCE_KIND).any():
+            lines += [f"Rows marked *{REFERENCE_KIND}* are {_cell(source)}; they are not "
+                      "ranked.", ""]
     lines += [
         "95% CI: percentile bootstrap over the test models, pooled over seeds. "
         "Δ vs row above: this row's mean test tau minus the row above it (same test "

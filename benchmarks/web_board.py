@@ -3,13 +3,14 @@
 :func:`render_html` turns :func:`benchmarks.board.leaderboard_frame`'s frame into a
 self-contained page: CSS and JavaScript inline, nothing fetched from the network, the
 prediction plots linked by their relative path (``plots/<name>.png``, beside the page).
-It has one table per zoo, grouped and ordered as in ``LEADERBOARD.md`` (current zoos
-first, then older ones; weight-space rows, then the references, then the paper's
-figures), with the columns rank, method, section, reads, test tau (mean ± std), the
-95% interval's low and high ends, the paired comparisons the frame holds (``vs_above``,
-``gain_over_metadata``), val tau, seeds, parameters, the permutation audit and wall
-time. Clicking a column header sorts that table by the column (numbers as numbers,
-undefined values last in either direction; a second click reverses the order).
+It has one table per zoo, grouped and ordered as in ``LEADERBOARD.md`` (under a
+heading per zoo family; current zoos first, then older ones; weight-space rows, then
+the references, then the published figures), with the columns rank, method, section,
+reads, test tau (mean ± std), the 95% interval's low and high ends, the paired
+comparisons the frame holds (``vs_above``, ``gain_over_metadata``), val tau, seeds,
+parameters, the permutation audit and wall time. Clicking a column header sorts that
+table by the column (numbers as numbers, undefined values last in either direction; a
+second click reverses the order).
 
 The output depends on the frame alone (no dates, no absolute paths unless
 ``results_dir`` is one), so rendering the same records twice gives the same bytes, and
@@ -26,7 +27,8 @@ from dataclasses import dataclass
 import pandas as pd
 
 from benchmarks.audit import INVARIANCE_TOLERANCE
-from benchmarks.board import REFERENCE_KIND, REFERENCES_TITLE
+from benchmarks.board import REFERENCE_KIND, REFERENCES_TITLE, reference_source
+from zoo_data.family import FAMILIES
 
 __all__ = ["HTML", "render_html"]
 
@@ -232,10 +234,13 @@ main { max-width: 1600px; margin: 0 auto; padding: 24px 28px 40px; }
 h1 { font-size: 26px; margin: 0 0 8px; }
 h2 { font-size: 19px; margin: 34px 0 10px; display: flex; flex-wrap: wrap;
   align-items: baseline; gap: 6px 12px; }
+h2.family { font-size: 23px; margin-top: 46px; padding-bottom: 4px;
+  border-bottom: 2px solid var(--line); }
 h2 .meta { font-size: 13px; font-weight: normal; color: var(--muted); }
 p { margin: 6px 0; max-width: 1100px; }
 .lede, .note, footer { color: var(--muted); }
 nav { margin: 12px 0 0; display: flex; flex-wrap: wrap; gap: 6px; }
+nav .family { font-weight: 600; margin-left: 8px; }
 nav a { border: 1px solid var(--line); border-radius: 14px; padding: 2px 10px;
   font-size: 13px; }
 a { color: var(--accent); text-decoration: none; }
@@ -335,13 +340,20 @@ def render_html(frame: pd.DataFrame, results_dir: str | os.PathLike) -> str:
             "tau-b, mean ± sample std over seeds. The same tables: "
             '<a href="LEADERBOARD.md">LEADERBOARD.md</a>; every column at full precision: '
             '<a href="leaderboard.csv">leaderboard.csv</a>.</p>')
-        body.append("<nav>" + "".join(
-            f'<a href="#zoo-{_esc(zoo)}">{_esc(zoo)}</a>' for (zoo, _), _ in groups)
+        titles = [FAMILIES.get(g["family"].iloc[0], g["family"].iloc[0]) for _, g in groups]
+        body.append("<nav>" + "".join(  # each family's title before its first zoo
+            (f'<span class="family">{_esc(title)}</span>' if title not in titles[:i] else "")
+            + f'<a href="#zoo-{_esc(zoo)}">{_esc(zoo)}</a>'
+            for i, (((zoo, _), _), title) in enumerate(zip(groups, titles, strict=True)))
             + "</nav>")
         columns = _columns(frame)
-        older_shown = False
+        family, older_shown = None, False
         for (zoo, sha), group in groups:
             first = group.iloc[0]
+            if first["family"] != family:
+                family, older_shown = first["family"], False
+                body.append(f'<h2 class="family" id="family-{_esc(family)}">'
+                            f"{_esc(FAMILIES.get(family, family))}</h2>")
             if bool(first["older_zoo"]) and not older_shown:
                 older_shown = True
                 body.append(
@@ -352,11 +364,10 @@ def render_html(frame: pd.DataFrame, results_dir: str | os.PathLike) -> str:
             body.append(f'<section class="zoo" id="zoo-{_esc(zoo)}">')
             body.append(_zoo_heading(first, sha))
             body += _table(group, columns, zoo)
-            if (group["kind"] == REFERENCE_KIND).any():
-                body.append(
-                    f'<p class="note">Rows marked <em>{_esc(REFERENCE_KIND)}</em> are '
-                    "Table 1 of Zhou et al. (2024), measured on the paper's own (unreleased) "
-                    "Tiny RNN Zoo, not on this zoo; they are not ranked.</p>")
+            source = reference_source(first["preset"])
+            if source is not None and (group["kind"] == REFERENCE_KIND).any():
+                body.append(f'<p class="note">Rows marked <em>{_esc(REFERENCE_KIND)}</em> '
+                            f"are {html.escape(source, quote=False)}; they are not ranked.</p>")
             body.append("</section>")
         body.append(
             "<footer><p>Sections: <em>weight-space</em> rows read the weights (or are "

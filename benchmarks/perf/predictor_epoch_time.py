@@ -13,7 +13,10 @@ epoch of :func:`benchmarks.protocol.run_protocol` does:
   features of the whole train split (measured on ``--feature-models`` models and
   scaled), after which a step only reads a few cached numbers.
 
-The ratio ``unf epoch / statnn epoch`` is measured in the same run.
+The ratio ``unf epoch / statnn epoch`` is measured in the same run. ``--batch`` and
+``--train-models`` time another protocol (the Small CNN Zoo's NFN setup: batch 8,
+12,000 train networks); the predictor is bound to the zoo first, so UNF has NFN's
+sizes on a CNN zoo.
 
     python -m benchmarks.perf.predictor_epoch_time --zoo /tmp/zoo-paper-synthetic \
         --json docs/results/predictor_epoch_time_paper.json
@@ -33,16 +36,20 @@ import jax
 import numpy as np
 import optax
 
-from benchmarks.protocol import training_programs
+from benchmarks.protocol import function_inputs, training_programs
 from predictors.registry import BUILTINS
 from zoo_data.zoo import open_local_zoo
 
 
 def time_method(name: str, zoo_dir: str, steps: int, feature_models: int,
-                batch: int = 10) -> dict:
+                batch: int = 10, train_models: int | None = None) -> dict:
     predictor = BUILTINS[name]()
     train = open_local_zoo(zoo_dir, "train")
+    predictor.bind(train.config)  # the zoo's own sizes (UNF on a CNN zoo: NFN's)
     spec = train.spec
+
+    def inputs(ids):
+        return function_inputs(predictor, train, train.params(ids, channel_axis=True), ids)
     module = predictor.module(spec)
     _, _, step = training_programs(predictor, module, 1e-3)
     rng = np.random.default_rng(0)
@@ -53,19 +60,17 @@ def time_method(name: str, zoo_dir: str, steps: int, feature_models: int,
     if predictor.cache_features:
         ids = train.model_ids[order[:feature_models]]
         t0 = time.perf_counter()
-        cached = np.concatenate([
-            predictor.features(train.params(ids[s : s + 50], channel_axis=True), spec)
-            for s in range(0, len(ids), 50)])
+        cached = np.concatenate([predictor.features(inputs(ids[s : s + 50]), spec)
+                                 for s in range(0, len(ids), 50)])
         per_model = (time.perf_counter() - t0) / len(ids)
-        features_min = per_model * len(train) / 60
+        features_min = per_model * (train_models or len(train)) / 60
 
     def batch_features(k: int):
         idx = order[k * batch : (k + 1) * batch]
         if predictor.cache_features:  # rows of the features computed above
             rows = (np.arange(k * batch, (k + 1) * batch)) % len(cached)
             return cached[rows], idx
-        return predictor.features(train.params(train.model_ids[idx], channel_axis=True),
-                                  spec), idx
+        return predictor.features(inputs(train.model_ids[idx]), spec), idx
 
     feats, idx = batch_features(0)
     variables = module.init(jax.random.PRNGKey(0), feats)
@@ -80,11 +85,13 @@ def time_method(name: str, zoo_dir: str, steps: int, feature_models: int,
         variables, opt_state, loss = step(variables, opt_state, feats, sr[idx])
     loss.block_until_ready()
     step_s = (time.perf_counter() - t0) / steps
-    epoch_steps = math.ceil(len(train) / batch)
+    epoch_steps = math.ceil((train_models or len(train)) / batch)
     return {
         "method": name,
-        "train_models": len(train),
-        "hidden": train.config.hidden,
+        "zoo": train.config.preset,
+        "train_models": train_models or len(train),
+        "batch": batch,
+        "hidden": getattr(train.config, "hidden", None),
         "param_count": int(sum(x.size for x in jax.tree_util.tree_leaves(variables))),
         "steps_timed": steps,
         "compile_and_first_step_s": round(compile_s, 2),
@@ -101,11 +108,15 @@ def main() -> None:
     parser.add_argument("--methods", default="unf,statnn,deep-sets")
     parser.add_argument("--steps", type=int, default=10)
     parser.add_argument("--feature-models", type=int, default=500)
+    parser.add_argument("--batch", type=int, default=10)
+    parser.add_argument("--train-models", type=int, default=None,
+                        help="epoch of this many train models (default: the zoo's)")
     parser.add_argument("--json", default=None)
     args = parser.parse_args()
     results = []
     for name in args.methods.split(","):
-        result = time_method(name, args.zoo, args.steps, args.feature_models)
+        result = time_method(name, args.zoo, args.steps, args.feature_models, args.batch,
+                             args.train_models)
         results.append(result)
         print(json.dumps(result), flush=True)
     by = {r["method"]: r for r in results}
