@@ -12,12 +12,13 @@ first, so no half-written file is ever taken for a whole one.
 
 from __future__ import annotations
 
+import json
 import os
 import shutil
 import tarfile
 from pathlib import Path
 
-from zoo_data.atomic import sha256_file
+from zoo_data.atomic import atomic_write, sha256_file
 from zoo_data.cnn_source import LAYOUT, METRICS, WEIGHTS
 from zoo_data.errors import TinyZooError
 from zoo_data.remote import HttpRemote
@@ -43,7 +44,8 @@ def archive_url(source: str, dataset: str) -> str:
 def fetch_file(url: str, target: Path, sha256: str | None, limit: int,
                on_bytes=None) -> Path:
     """Download ``url`` to ``target`` (resuming ``target.part``), check ``sha256`` when
-    given, then rename. A ``target`` already present is re-checked, not re-fetched.
+    given, then rename. A ``target`` already fetched from the same ``url`` (recorded in
+    ``target.url``) is re-checked, not re-fetched; one from another URL is replaced.
 
     Raises:
       TinyZooError: one line: the transfer failed (run again to resume) or the file's
@@ -51,8 +53,13 @@ def fetch_file(url: str, target: Path, sha256: str | None, limit: int,
     """
     if not url.startswith(("https://", "http://")):
         raise TinyZooError(f"{url}: need an https:// URL")
+    part = target.with_name(target.name + ".part")
+    origin = target.with_name(target.name + ".url")  # what target and part were fetched from
+    if not origin.is_file() or origin.read_text() != url:
+        for stale in (target, part):
+            stale.unlink(missing_ok=True)
+        atomic_write(origin, url.encode())
     if not target.exists():
-        part = target.with_name(target.name + ".part")
         base, _, name = url.rpartition("/")
         HttpRemote(base).fetch(name, part, on_bytes, limit=limit)
         if sha256 is not None:
@@ -68,10 +75,21 @@ def fetch_file(url: str, target: Path, sha256: str | None, limit: int,
 
 
 def _extract(archive: Path, folder: Path) -> Path:
-    """The three files of ``archive`` (wherever they sit in it) into ``folder``."""
+    """The three files of ``archive`` (wherever they sit in it) into ``folder``. Files
+    extracted before are reused only if they came from this very archive (same path,
+    size and modification time, recorded in ``folder/.archive.json``); otherwise they
+    are replaced."""
     folder.mkdir(parents=True, exist_ok=True)
-    if all((folder / name).is_file() for name in _MEMBERS):
+    info = archive.resolve().stat()
+    stamp = json.dumps({"archive": str(archive.resolve()), "size": info.st_size,
+                        "mtime_ns": info.st_mtime_ns}, sort_keys=True).encode()
+    stamp_path = folder / ".archive.json"
+    if stamp_path.is_file() and stamp_path.read_bytes() == stamp and all(
+            (folder / name).is_file() for name in _MEMBERS):
         return folder
+    stamp_path.unlink(missing_ok=True)
+    for name in _MEMBERS:
+        (folder / name).unlink(missing_ok=True)
     found = set()
     try:
         with tarfile.open(archive, mode="r:*") as tar:
@@ -93,6 +111,7 @@ def _extract(archive: Path, folder: Path) -> Path:
     if missing:
         raise TinyZooError(f"{archive}: has no {missing[0]} (a Small CNN Zoo archive "
                            f"holds {', '.join(_MEMBERS)})")
+    atomic_write(stamp_path, stamp)
     return folder
 
 
