@@ -319,3 +319,26 @@ def test_cut_download_resumes_with_a_range_request(source, direct, server, tmp_p
     assert tree(out) == tree(direct)
     assert not staging_folder(out).exists()
 
+
+
+def test_a_download_from_another_url_replaces_the_earlier_one(source, server, tmp_path,
+                                                               capsys):
+    """An archive downloaded for a refused import is not reused for another URL: the
+    second import (no --sha256) reads the archive at its own URL."""
+    out = tmp_path / "zoo"
+    code, _, err = _import(source, server.url, out, "--checkpoint", "5", capsys=capsys)
+    assert "checkpoint 5" in one_line_error(code, err)
+
+    other = tmp_path / "other"
+    write_published(other, runs=RUNS, seed=11)
+    (source.served / "elsewhere").mkdir(exist_ok=True)
+    write_archive(other, source.served / "elsewhere" / ARCHIVE)
+    try:
+        code, _, err = cli(capsys, "import", "small-cnn-zoo", f"{server.url}/elsewhere",
+                           "--out", str(out), "--split", "runs", "--quiet")
+        assert code == 0, err
+    finally:
+        shutil.rmtree(source.served / "elsewhere")
+    sources = read_manifest(out)["config"]["sources"]
+    assert sources["weights.npy"] == hashlib.sha256(
+        (other / "weights.npy").read_bytes()).hexdigest()
