@@ -120,6 +120,7 @@ class ProbeGen(Predictor):
 
     def bind(self, config: ZooConfig | CNNZooConfig) -> None:
         self._config = config
+        self.metadata_columns = ()
         if isinstance(config, CNNZooConfig):  # a CNN's function depends on its activation
             self.metadata_columns = ("activation",)
             for name in dict(config.categories)["activation"]:

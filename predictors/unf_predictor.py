@@ -51,6 +51,8 @@ class UNFPredictor(Predictor):
         head of two hidden layers of 1,000), so the row compares with NFN's Table 2."""
         if getattr(config, "family", None) == CNN_FAMILY:
             self.channels, self.hidden = (16, 16, 5), (1000, 1000)
+        else:
+            self.channels, self.hidden = type(self).channels, type(self).hidden
 
     def module(self, spec: Any) -> nn.Module:
         return UNFNet(spec, self.channels, self.hidden)
