@@ -88,8 +88,9 @@ def zoo_info(zoo) -> dict:
     """The ``zoo`` block of a record, from a :class:`zoo_data.zoo.Zoo` (any split):
     preset, config fingerprint, manifest sha256, model count and split sizes (in models),
     for a zoo of another family than the Tiny RNN Zoo its ``family``
-    (:data:`zoo_data.family.FAMILIES`), and for a zoo with checkpoints ``rows_per_model`` (test rows ``model_id`` belong to
-    model ``model_id // rows_per_model``, the unit of the bootstrap)."""
+    (:data:`zoo_data.family.FAMILIES`), and for a zoo with checkpoints
+    ``rows_per_model`` (test rows ``model_id`` belong to model
+    ``model_id // rows_per_model``, the unit of the bootstrap)."""
     from zoo_data.family import RNN_FAMILY, family_of
     from zoo_data.splits import split_sizes
 

@@ -3,8 +3,9 @@
 The idea is that of probe-generator methods for weight-space learning (Kahana et al.,
 "Deep Linear Probe Generators for Weight Space Learning", ICLR 2025, and the probing
 line of work before it): instead of reading a network's weights, feed it a few learned
-inputs and read its outputs. This implementation is our own, for the zoo's seq2seq GRU and for the Small CNN Zoo's
-CNNs (:class:`CNNProbeGenNet`: learned probe images, as Kahana et al. probe CNNs).
+inputs and read its outputs. This implementation is our own, for the zoo's seq2seq GRU
+and for the Small CNN Zoo's CNNs (:class:`CNNProbeGenNet`: learned probe images, as
+Kahana et al. probe CNNs).
 
 Shapes, for ``B`` models, ``K`` probes, question length ``T_q``, answer length ``T_a``,
 vocabulary ``V``:
@@ -31,7 +32,6 @@ from typing import Any
 import flax.linen as nn
 import jax
 import jax.numpy as jnp
-
 import numpy as np
 
 from predictors.base import Predictor

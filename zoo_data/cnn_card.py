@@ -24,7 +24,7 @@ CITATION = """@misc{unterthiner2020predicting,
     eprint={2002.11448},
     archivePrefix={arXiv},
     primaryClass={stat.ML}
-}"""
+}"""  # noqa: E501
 
 _TITLES = {"cifar10": "CIFAR-10-GS", "svhn_cropped": "SVHN-GS", "mnist": "MNIST",
            "fashion_mnist": "Fashion-MNIST"}

@@ -135,7 +135,7 @@ class CNNZooConfig:
 
     def split_sizes(self) -> dict[str, int]:
         """``{"train", "val", "test"}`` counts (:attr:`split_counts`)."""
-        return dict(zip(("train", "val", "test"), self.split_counts))
+        return dict(zip(("train", "val", "test"), self.split_counts, strict=True))
 
     def split_method_text(self) -> str:
         """How the split was made, as the manifest's ``splits.method`` records it."""

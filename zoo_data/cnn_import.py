@@ -84,7 +84,7 @@ def _split_order(files: PublishedFiles, dataset: str, split: str, checkpoint: in
     counts = [len(parts[s]) for s in SPLITS]
     if min(counts) < 1:
         raise TinyZooError(f"split {split} at step {checkpoint}: an empty split "
-                           f"({dict(zip(SPLITS, counts))})")
+                           f"({dict(zip(SPLITS, counts, strict=True))})")
     return np.concatenate([parts[s] for s in SPLITS]), counts, split_sha
 
 

@@ -122,7 +122,7 @@ def read_layout(path: str | os.PathLike) -> dict[str, tuple[int, int, tuple[int,
                            f"zoo's CNN has a kernel and a bias in each of {len(LAYERS)}")
     ordered = sorted(layers.values(), key=lambda v: v["kernel"][0])
     slices = {}
-    for (name, kernel_shape), found in zip(LAYERS, ordered):
+    for (name, kernel_shape), found in zip(LAYERS, ordered, strict=True):
         want = {"kernel": kernel_shape, "bias": (kernel_shape[-1],)}
         for kind in ("kernel", "bias"):
             if found[kind][2] != want[kind]:

@@ -32,6 +32,7 @@ import pandas as pd
 
 from zoo_data.download import download_zoo
 from zoo_data.errors import TinyZooError
+from zoo_data.family import family_spec, family_symmetry
 from zoo_data.layout import DATA, MANIFEST, MIGRATION_DIR
 from zoo_data.manifest import manifest_config, read_manifest
 from zoo_data.presets import ZooConfig
@@ -39,7 +40,6 @@ from zoo_data.reader import ShardReader
 from zoo_data.remote import cache_folder_for, is_remote
 from zoo_data.schema import LABEL, LABEL_COLUMNS
 from zoo_data.seal import refuse_if_sealed
-from zoo_data.family import family_spec, family_symmetry
 from zoo_data.splits import SPLITS, split_ranges, split_record, split_rows
 from zoo_data.trees import nest
 from zoo_data.verify import check_shards, verification_wanted
