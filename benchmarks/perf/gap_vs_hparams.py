@@ -3,7 +3,7 @@ its paired 95% interval: the measure of whether a zoo's weights tell more than i
 design (the board itself compares with the best metadata reference, which may be the
 train loss).
 
-    python -m benchmarks.perf.gap_vs_hparams small-v2-68b64df5 small-f6021ab3
+    python -m benchmarks.perf.gap_vs_hparams small-v2-68b64df5 small-e1e3e85c
 
 Reads the committed records in ``leaderboard/results`` (``<zoo>__<method>.json``) and
 compares each with ``<zoo>__hparams.json`` on the same test rows, resampling models
