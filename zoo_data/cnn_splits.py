@@ -36,7 +36,8 @@ import numpy as np
 from zoo_data.errors import TinyZooError
 from zoo_data.splits import split_sizes
 
-__all__ = ["NFN_SPLIT_FILES", "read_split_file", "nfn_split", "run_split"]
+__all__ = ["NFN_SPLIT_FILES", "read_split_file", "nfn_split", "run_split",
+           "split_definitions"]
 
 #: NFN's split files at the commit read for this project (AllanYangZhou/nfn
 #: ce783221fd7c, ``experiments/predict_gen_data_splits/``): dataset -> (URL, sha256).
@@ -119,3 +120,40 @@ def run_split(modeldir: np.ndarray, steps: np.ndarray,
     sizes = split_sizes(len(ordered))
     a, b = sizes["train"], sizes["train"] + sizes["val"]
     return {"train": ordered[:a], "val": ordered[a:b], "test": ordered[b:]}
+
+
+def split_definitions() -> dict:
+    """The content of ``data/splits/small-cnn-zoo.json``: each split method's rule and,
+    for NFN's, the split file of each dataset (URL at the pinned commit and sha256).
+    Which networks fall where depends on the published files, so the counts are in each
+    imported zoo's manifest, and its ``source_index`` column maps ids to published rows.
+    """
+    return {
+        "family": "small-cnn-zoo",
+        "default_checkpoint": "the last published step (86)",
+        "methods": {
+            "nfn": {
+                "rule": "split-file indices in order, every line an index (the stray "
+                        "first line 0 included, as NFN reads it); keep rows at the "
+                        "checkpoint; test = the second half in order; the first half "
+                        "shuffled by Python random.Random(0): train its first 80%, val "
+                        "the rest; model ids: train, then val, then test",
+                "split_files": {dataset: {"url": url, "sha256": sha}
+                                for dataset, (url, sha) in NFN_SPLIT_FILES.items()},
+            },
+            "runs": {
+                "rule": "every run at the checkpoint, ordered by sha256 of its modeldir; "
+                        "80/10/10 (zoo_data.splits.split_sizes); model ids: train, then "
+                        "val, then test",
+            },
+        },
+    }
+
+
+if __name__ == "__main__":
+    # rewrite data/splits/small-cnn-zoo.json: python -m zoo_data.cnn_splits
+    import json
+
+    target = Path(__file__).resolve().parent.parent / "data" / "splits" / "small-cnn-zoo.json"
+    target.write_text(json.dumps(split_definitions(), indent=2) + "\n")
+    print(f"wrote {target}")

@@ -361,3 +361,17 @@ def test_runs_import_records_the_three_source_files(published, tmp_path):
         for name in ("weights.npy", "metrics.csv.gz", "layout.csv")}
     card = (out / "README.md").read_text()
     assert "license: cc-by-4.0" in card and "unterthiner2020predicting" in card
+
+
+def test_committed_small_cnn_split_definitions_match_the_code():
+    """data/splits/small-cnn-zoo.json must not go stale (python -m zoo_data.cnn_splits)."""
+    import json
+
+    from zoo_data.cnn_splits import NFN_SPLIT_FILES, split_definitions
+
+    path = Path(__file__).resolve().parents[2] / "data" / "splits" / "small-cnn-zoo.json"
+    committed = json.loads(path.read_text())
+    assert committed == split_definitions()
+    files = committed["methods"]["nfn"]["split_files"]
+    assert set(files) == {"cifar10", "svhn_cropped", "mnist", "fashion_mnist"}
+    assert files["cifar10"]["sha256"] == NFN_SPLIT_FILES["cifar10"][1]
