@@ -67,6 +67,8 @@ class HParams(Predictor):
     metadata_columns = HYPERPARAMETERS
     cache_features = True
     standardize_features = True
+    #: categorical hyperparameter -> its number of values (a CNN zoo's, set by bind)
+    _categories: dict[str, int] = {}  # noqa: RUF012 (never mutated: bind assigns a new dict)
 
     def bind(self, config: ZooConfig | CNNZooConfig) -> None:
         self._categories: dict[str, int] = {}

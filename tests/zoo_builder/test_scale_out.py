@@ -235,6 +235,7 @@ def test_a_ray_build_equals_the_single_process_build(reference, tmp_path):
     same_zoo(tmp_path / "zoo", reference)
 
 
+@pytest.mark.slow  # 33 s on idle cores (Ray start-up, a killed worker's retry)
 @needs_ray
 def test_a_ray_worker_killed_mid_shard_is_retried_to_the_same_zoo(reference, tmp_path):
     zoo_dir = tmp_path / "zoo"
@@ -258,6 +259,7 @@ def test_a_ray_worker_killed_mid_shard_is_retried_to_the_same_zoo(reference, tmp
     same_zoo(zoo_dir, reference)
 
 
+@pytest.mark.slow  # 41 s on idle cores (two Ray drivers); local kill/resume stays in CI
 @needs_ray
 def test_a_killed_ray_driver_resumes_without_rebuilding(reference, tmp_path):
     zoo_dir = tmp_path / "zoo"
