@@ -224,7 +224,7 @@ needs_ray = pytest.mark.skipif(importlib.util.find_spec("ray") is None,
                                reason="the [ray] extra is not installed")
 
 
-@pytest.mark.slow  # the killed-driver test below also ends in the reference zoo, in CI
+@pytest.mark.slow  # 29 s on idle cores; every Ray test runs with -m slow (2:01 for the three)
 @needs_ray
 def test_a_ray_build_equals_the_single_process_build(reference, tmp_path):
     result = run_tinyzoo("build", "--preset", "tiny", "--out", str(tmp_path / "zoo"),
