@@ -6,8 +6,8 @@ parameters and its input) of a ``c -> c`` channel layer on the seq2seq GRU weigh
 call by call so that load from other processes hits all of them alike (medians):
 
 - ``ours``: :class:`predictors.unf.UNFLayer`;
-- ``v1``: the candidate layer (:mod:`benchmarks.perf.unf_layer_split`); the key keeps the
-  name of the first run, where the library held the candidate and v1 was the old layer;
+- ``v1``: the previous library layer (:mod:`benchmarks.perf.unf_layer_previous`), the
+  baseline of the speed-up;
 - ``matmul``: a square float32 matmul with the same FLOP count as ``ours`` (from XLA's
   compiled cost analysis), i.e. the time the layer would take at this machine's dense
   matmul rate: ``ours / matmul`` is how far the layer is from its FLOP bound;
@@ -45,7 +45,7 @@ import jax
 import jax.numpy as jnp
 import numpy as np
 
-from benchmarks.perf.unf_layer_split import UNFLayerSplit, UNFNetSplit
+from benchmarks.perf.unf_layer_previous import UNFLayerPrevious, UNFNetPrevious
 from predictors.unf import UNFLayer, count_basis_terms
 from predictors.unf.plan import layer_plan
 from predictors.unf.spec import match_spec
@@ -194,9 +194,9 @@ def predictor_steps(hidden: int, vocab: int, steps: int, train_models: int) -> d
     from predictors.registry import BUILTINS
     from predictors.unf_predictor import UNFPredictor
 
-    class UNFPredictorSplit(UNFPredictor):
+    class UNFPredictorPrevious(UNFPredictor):
         def module(self, spec):
-            return UNFNetSplit(spec)
+            return UNFNetPrevious(spec)
 
     spec = seq2seq_spec()
     batch = 10
@@ -204,7 +204,7 @@ def predictor_steps(hidden: int, vocab: int, steps: int, train_models: int) -> d
     params = jax.tree_util.tree_map(lambda *a: np.stack([np.asarray(x) for x in a])[..., None],
                                     *models)
     sr = np.linspace(0.05, 0.95, batch).astype(np.float32)
-    methods = {"unf": BUILTINS["unf"](), "unf_v1": UNFPredictorSplit(),
+    methods = {"unf": BUILTINS["unf"](), "unf_v1": UNFPredictorPrevious(),
                "statnn": BUILTINS["statnn"](), "deep-sets": BUILTINS["deep-sets"]()}
     calls, extra = {}, {}
     for name, predictor in methods.items():
@@ -262,7 +262,7 @@ def main(argv=None) -> None:
         "repeats": args.repeats,
         "basis_terms": sum(count_basis_terms(seq2seq_spec()).values()),
     }
-    ours, v1 = ours_layer(args.channels), UNFLayerSplit(seq2seq_spec(), args.channels)
+    ours, v1 = ours_layer(args.channels), UNFLayerPrevious(seq2seq_spec(), args.channels)
     ours_vars = jax.jit(ours.init)(jax.random.PRNGKey(0), x)
     v1_vars = jax.jit(v1.init)(jax.random.PRNGKey(0), x)
     if jax.tree_util.tree_structure(ours_vars) != jax.tree_util.tree_structure(v1_vars):

@@ -76,6 +76,20 @@ class UNFLayer(nn.Module):
     in ``theta_l``, see :mod:`predictors.unf.plan`) and one bias ``b_l`` per channel
     (per fixed position too, if the tensor has ``None`` axes).
 
+    Evaluation (the plan of :mod:`predictors.unf.plan`): for each group ``g`` of terms
+    sharing an output pattern, with ``K`` output tensors of equal labels and shape,
+
+        stacked_g = concat_t E_t(X^{m_t})              (B, *reduced, sum_t F_{m_t} c_in)
+        mixed_g   = stacked_g @ [theta_l1 | .. | theta_lK][rows of g]   (B, *reduced, K w)
+        Y^{l_k}  += mask_g * broadcast(split(mixed_g, K)[k])  (w = F_l c_out channels)
+
+    and ``Y^l + b^l`` is unfolded back to ``(B, *axes_l, c_out)``. Each reduction
+    ``E_t(X^m)`` is evaluated once per layer call and reused by every group and output
+    tensor that needs it. The mixed channels are cut into the ``K`` outputs with
+    ``jnp.split``, whose backward pass is one concatenation of the ``K`` cotangents;
+    slicing them one by one (as the previous version did) made the backward pass pad
+    every slice back to the full ``K w`` width and add ``K`` full-size arrays.
+
     Initialisation: ``lambda ~ N(0, gain / fan_in_l)`` with ``fan_in_l`` the number of
     input channels feeding a generic (off-diagonal) output entry, ``b = 0``. With
     ``gain=2`` the second moment of unit-scale inputs is kept through ReLU stacks.
@@ -106,6 +120,10 @@ class UNFLayer(nn.Module):
             thetas.append(
                 self.param(f"theta_{i}", nn.initializers.normal(stddev=std), shape, jnp.float32)
             )
+        biases = [
+            self.param(f"bias_{i}", nn.initializers.zeros_init(), (*t.fixed_shape, self.features))
+            for i, t in enumerate(tensors)
+        ]
 
         reduced: dict[tuple[int, str], jnp.ndarray] = {}
         outs: list[jnp.ndarray | None] = [None] * len(tensors)
@@ -119,21 +137,18 @@ class UNFLayer(nn.Module):
             stacked = parts[0] if len(parts) == 1 else jnp.concatenate(parts, axis=-1)
             start, stop = group.row_units
             weights = [thetas[o][start * c_in : stop * c_in] for o in group.out_indices]
-            mixed = stacked @ jnp.concatenate(weights, axis=-1).astype(stacked.dtype)
             width = weights[0].shape[-1]
-            for k, o in enumerate(group.out_indices):
-                y = mixed[..., k * width : (k + 1) * width]
-                y = y.reshape((batch, *group.shape, width))
+            mixed = stacked @ jnp.concatenate(weights, axis=-1).astype(stacked.dtype)
+            mixed = mixed.reshape((batch, *group.shape, len(group.out_indices) * width))
+            pieces = jnp.split(mixed, len(group.out_indices), axis=-1)  # K x (..., w)
+            for o, y in zip(group.out_indices, pieces, strict=True):
                 if group.mask is not None:
                     y = y * group.mask.astype(y.dtype)
                 outs[o] = y if outs[o] is None else outs[o] + y
 
         results = []
         for i, t in enumerate(tensors):
-            bias = self.param(
-                f"bias_{i}", nn.initializers.zeros_init(), (*t.fixed_shape, self.features)
-            )
-            y = outs[i] + bias.reshape(-1).astype(outs[i].dtype)
+            y = outs[i] + biases[i].reshape(-1).astype(outs[i].dtype)
             y = jnp.broadcast_to(y, (batch, *t.permuted_shape, y.shape[-1]))
             results.append(unfold_fixed_axes(y, t))
         return jax.tree_util.tree_unflatten(treedef, [results[i] for i in order])

@@ -1,7 +1,7 @@
-"""The candidate faster UNF layer computes the library layer's function (issue 18).
+"""The library's UNF layer computes the previous layer's function (issue 18).
 
-:class:`benchmarks.perf.unf_layer_split.UNFLayerSplit` is the measured, not yet adopted
-candidate (its module says why); both are initialised from the same key, so they must have identical
+:class:`benchmarks.perf.unf_layer_previous.UNFLayerPrevious` is the layer the library had
+before the faster one; both are initialised from the same key, so they must have identical
 parameters (names, shapes, values) and, on random inputs, equal outputs and equal
 gradients with respect to the parameters and the input, up to float32 rounding.
 """
@@ -11,7 +11,7 @@ import jax.numpy as jnp
 import numpy as np
 import pytest
 
-from benchmarks.perf.unf_layer_split import UNFLayerSplit
+from benchmarks.perf.unf_layer_previous import UNFLayerPrevious
 from predictors.unf import UNFLayer
 from tests.predictors.helpers import random_features
 from tests.predictors.test_equivariance import SPACES
@@ -50,7 +50,7 @@ def test_layer_equals_previous_implementation(name, c_in, c_out):
     spec, params = SPACES[name]()
     rng = np.random.default_rng(abs(hash((name, c_in, c_out))) % 2**32)
     x = random_features(rng, params, batch=3, channels=c_in)
-    new, old = UNFLayerSplit(spec, c_out), UNFLayer(spec, c_out)
+    new, old = UNFLayerPrevious(spec, c_out), UNFLayer(spec, c_out)
     variables = new.init(jax.random.PRNGKey(2), x)
     reference_vars = old.init(jax.random.PRNGKey(2), x)
     # Same parameters: pytree structure, names, shapes and initial values.
