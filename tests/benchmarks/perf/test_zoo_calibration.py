@@ -14,6 +14,7 @@ CONFIG = ZooConfig("calib-test", num_models=6, hidden=8, max_digits=1, steps=20,
                    n_train_pool=60, group_size=3, block_size=3, lr_min=3e-3, lr_max=3e-2)
 
 
+@pytest.mark.slow  # 14 s on idle cores (a calibration script, not the product); suite budget
 def test_calibration_resumes_from_its_partial_file(tmp_path, monkeypatch):
     full = zoo_calibration.calibrate(CONFIG, [10, 20])
     assert set(full["checkpoints"]) == {"10", "20"}
@@ -47,6 +48,7 @@ def test_calibration_resumes_from_its_partial_file(tmp_path, monkeypatch):
         assert resumed["checkpoints"][c]["models"] == full["checkpoints"][c]["models"]
 
 
+@pytest.mark.slow  # 14 s on idle cores (a calibration script, not the product); suite budget
 def test_a_decaying_schedule_takes_one_checkpoint_per_run():
     import dataclasses
 
