@@ -1,12 +1,14 @@
 """The UNF predictor: equivariant layers on the zoo's weight space, invariant pooling,
 an MLP.
 
-``X`` (the weights, ``(B, *tensor_shape, 1)`` per tensor) goes through three
-:class:`~predictors.unf.UNFLayer` s with 16 channels and ReLU, then
-:func:`~predictors.unf.invariant_pool` (mean over each tensor's permuted axes,
-``(B, 22 * 16)``), then a 3-layer MLP ``Dense(512) -> ReLU -> Dense(512) -> ReLU ->
-Dense(1)``. Invariant to every neuron permutation of the spec, so in particular to
-the GRU's true hidden-unit symmetry.
+``X`` (the weights, ``(B, *tensor_shape, 1)`` per tensor) is stacked once into class
+arrays (:mod:`predictors.unf.classes`: tensors of equal labels and shape side by side),
+goes through three :class:`~predictors.unf.UNFLayer` s with 16 channels and ReLU on
+those arrays, then :func:`~predictors.unf.pool_classes` (mean over each tensor's
+permuted axes, ``(B, 22 * 16)`` in spec order, as :func:`~predictors.unf.invariant_pool`),
+then a 3-layer MLP ``Dense(512) -> ReLU -> Dense(512) -> ReLU -> Dense(1)``. Invariant
+to every neuron permutation of the spec, so in particular to the GRU's true hidden-unit
+symmetry.
 """
 
 from __future__ import annotations
@@ -19,7 +21,10 @@ import jax.numpy as jnp
 
 from predictors.base import Predictor
 from predictors.mlp import MLP
-from predictors.unf import UNF, invariant_pool
+from predictors.unf import UNF
+from predictors.unf.classes import class_plan, stack
+from predictors.unf.layer import flat_features
+from predictors.unf.pool import pool_classes
 from zoo_data.cnn_config import FAMILY as CNN_FAMILY
 
 __all__ = ["UNFNet", "UNFPredictor"]
@@ -34,8 +39,10 @@ class UNFNet(nn.Module):
 
     @nn.compact
     def __call__(self, x: Any) -> jnp.ndarray:
-        h = UNF(self.spec, tuple(self.channels), name="unf")(x)
-        return MLP(tuple(self.hidden), name="head")(invariant_pool(h, self.spec))
+        tensors, leaves, _, _ = flat_features(self.spec, x)
+        cplan = class_plan(tuple(tensors))
+        h = UNF(self.spec, tuple(self.channels), name="unf").stacked(stack(leaves, cplan), cplan)
+        return MLP(tuple(self.hidden), name="head")(pool_classes(h, cplan))
 
 
 class UNFPredictor(Predictor):

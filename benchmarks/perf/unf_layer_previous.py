@@ -1,14 +1,15 @@
-"""The previous :class:`~predictors.unf.UNFLayer` (until issue 18's second part), kept
-for the speed benchmark and for the test that the library layer computes its function.
+"""The previous :class:`~predictors.unf.UNFLayer` (issue 18's second part), kept for the
+speed benchmark and for the test that the library layer computes its function.
 
-It evaluates the same plan (:mod:`predictors.unf.plan`) with the same parameters but cuts
-each group's mixed channels into its output tensors with one slice per output tensor,
-whose backward pass pads every slice back to the full width and adds the ``K`` padded
-cotangents; the library layer cuts them with one ``jnp.split`` (backward: one
-concatenation), 1.47x faster per UNF predictor step (docs/BENCHMARKS.md). The two agree
-to float32 rounding (``tests/predictors/test_unf_layer_speedup.py``); trained predictors
-differ beyond it, which is why the committed UNF rows were re-made when the library
-switched.
+It evaluates the same plan (:mod:`predictors.unf.plan`) with the same parameters, one
+tensor at a time: the ``K`` output tensors of a group (the six ``(H, H)`` kernels of the
+GRU, say) get their mixed channels with one ``jnp.split``, every input tensor is reduced
+on its own, and every group concatenates the reductions of its input tensors afresh.
+The library layer keeps the tensors of equal labels and shape stacked on the channel
+axis between layers (:mod:`predictors.unf.classes`), so none of that is done
+(docs/BENCHMARKS.md has the timings). The two agree to float32 rounding
+(``tests/predictors/test_unf_layer_speedup.py``); trained predictors differ beyond it,
+which is why the committed UNF rows were re-made when the library switched.
 """
 
 from __future__ import annotations
@@ -20,7 +21,8 @@ import flax.linen as nn
 import jax
 import jax.numpy as jnp
 
-from predictors.unf.layer import flat_features, fold_fixed_axes, unfold_fixed_axes
+from predictors.unf.classes import fold_fixed_axes, unfold_fixed_axes
+from predictors.unf.layer import flat_features
 from predictors.unf.plan import LayerPlan, layer_plan
 
 __all__ = ["UNFLayerPrevious", "UNFNetPrevious", "UNFPrevious"]
@@ -63,11 +65,11 @@ class UNFLayerPrevious(nn.Module):
             stacked = parts[0] if len(parts) == 1 else jnp.concatenate(parts, axis=-1)
             start, stop = group.row_units
             weights = [thetas[o][start * c_in : stop * c_in] for o in group.out_indices]
-            mixed = stacked @ jnp.concatenate(weights, axis=-1).astype(stacked.dtype)
             width = weights[0].shape[-1]
-            for k, o in enumerate(group.out_indices):
-                y = mixed[..., k * width : (k + 1) * width]
-                y = y.reshape((batch, *group.shape, width))
+            mixed = stacked @ jnp.concatenate(weights, axis=-1).astype(stacked.dtype)
+            mixed = mixed.reshape((batch, *group.shape, len(group.out_indices) * width))
+            pieces = jnp.split(mixed, len(group.out_indices), axis=-1)  # K x (..., w)
+            for o, y in zip(group.out_indices, pieces, strict=True):
                 if group.mask is not None:
                     y = y * group.mask.astype(y.dtype)
                 outs[o] = y if outs[o] is None else outs[o] + y

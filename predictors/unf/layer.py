@@ -22,32 +22,11 @@ import flax.linen as nn
 import jax
 import jax.numpy as jnp
 
-from predictors.unf.plan import LayerPlan, layer_plan
+from predictors.unf.classes import (ClassPlan, class_plan, fold_fixed_axes, stack,
+                                    unfold_fixed_axes, unstack)
 from predictors.unf.spec import TensorSpec, match_spec, path_to_str
 
 __all__ = ["UNFLayer", "UNF", "nf_relu", "fold_fixed_axes", "unfold_fixed_axes", "flat_features"]
-
-
-def fold_fixed_axes(x: jnp.ndarray, t: TensorSpec) -> jnp.ndarray:
-    """``(B, *axes, C) -> (B, *permuted_axes, fold * C)``: move ``None`` axes into channels."""
-    if not t.fixed_axes:
-        return x
-    order = (0, *(1 + a for a in t.permuted_axes), *(1 + a for a in t.fixed_axes), x.ndim - 1)
-    x = jnp.transpose(x, order)
-    return x.reshape((x.shape[0], *t.permuted_shape, t.fold * x.shape[-1]))
-
-
-def unfold_fixed_axes(y: jnp.ndarray, t: TensorSpec) -> jnp.ndarray:
-    """Inverse of :func:`fold_fixed_axes`: ``(B, *permuted_axes, fold * C) -> (B, *axes, C)``."""
-    if not t.fixed_axes:
-        return y
-    c = y.shape[-1] // t.fold
-    y = y.reshape((y.shape[0], *t.permuted_shape, *t.fixed_shape, c))
-    order = (0, *(1 + a for a in t.permuted_axes), *(1 + a for a in t.fixed_axes), y.ndim - 1)
-    inverse = [0] * len(order)
-    for pos, axis in enumerate(order):
-        inverse[axis] = pos
-    return jnp.transpose(y, inverse)
 
 
 def flat_features(spec: Any, x: Any) -> tuple[list[TensorSpec], list[jnp.ndarray], Any, list]:
@@ -76,19 +55,22 @@ class UNFLayer(nn.Module):
     in ``theta_l``, see :mod:`predictors.unf.plan`) and one bias ``b_l`` per channel
     (per fixed position too, if the tensor has ``None`` axes).
 
-    Evaluation (the plan of :mod:`predictors.unf.plan`): for each group ``g`` of terms
-    sharing an output pattern, with ``K`` output tensors of equal labels and shape,
+    Evaluation, on the class arrays of :mod:`predictors.unf.classes` (tensors of equal
+    labels and shape side by side on the channel axis, ``X^c`` of shape
+    ``(B, *shape_c, K_c F_c c_in)``): for each group ``g`` of terms sharing an output
+    pattern, on output class ``o`` with ``K_o`` members of ``w = F_o c_out`` channels,
 
-        stacked_g = concat_t E_t(X^{m_t})              (B, *reduced, sum_t F_{m_t} c_in)
-        mixed_g   = stacked_g @ [theta_l1 | .. | theta_lK][rows of g]   (B, *reduced, K w)
-        Y^{l_k}  += mask_g * broadcast(split(mixed_g, K)[k])  (w = F_l c_out channels)
+        stacked_g = concat_j E_j(X^{c_j})     (B, *reduced, sum_j K_j F_j c_in)
+        Theta_g   = [theta_l1 | .. | theta_lK][rows of g, in stacked order]
+        Y^o      += mask_g * broadcast(stacked_g @ Theta_g)    (B, *shape_o, K_o w)
 
-    and ``Y^l + b^l`` is unfolded back to ``(B, *axes_l, c_out)``. Each reduction
-    ``E_t(X^m)`` is evaluated once per layer call and reused by every group and output
-    tensor that needs it. The mixed channels are cut into the ``K`` outputs with
-    ``jnp.split``, whose backward pass is one concatenation of the ``K`` cotangents;
-    slicing them one by one (as the previous version did) made the backward pass pad
-    every slice back to the full ``K w`` width and add ``K`` full-size arrays.
+    and ``Y^o + [b_l1 | .. | b_lK]`` is the output class. Each reduction ``E_j(X^c)``
+    is evaluated once per layer call, for all members of the class at once, and reused
+    by every group that needs it.
+
+    :meth:`__call__` takes and returns per-tensor features; :meth:`stacked` takes and
+    returns class arrays, so that a deep :class:`UNF` stacks once and never splits or
+    concatenates between layers.
 
     Initialisation: ``lambda ~ N(0, gain / fan_in_l)`` with ``fan_in_l`` the number of
     input channels feeding a generic (off-diagonal) output entry, ``b = 0``. With
@@ -104,15 +86,21 @@ class UNFLayer(nn.Module):
     features: int
     gain: float = 2.0
 
-    @nn.compact
     def __call__(self, x: Any) -> Any:
+        """Per-tensor features ``(B, *axes_l, c_in)`` to ``(B, *axes_l, c_out)``."""
         tensors, leaves, treedef, order = flat_features(self.spec, x)
-        plan: LayerPlan = layer_plan(tuple(tensors))
-        c_in = leaves[0].shape[-1]
-        batch = leaves[0].shape[0]
-        folded = [fold_fixed_axes(leaf, t) for leaf, t in zip(leaves, tensors, strict=True)]
+        cplan = class_plan(tuple(tensors))
+        results = unstack(self.stacked(stack(leaves, cplan), cplan), cplan)
+        return jax.tree_util.tree_unflatten(treedef, [results[i] for i in order])
 
-        thetas = []
+    @nn.compact
+    def stacked(self, xs: tuple[jnp.ndarray, ...], cplan: ClassPlan) -> tuple[jnp.ndarray, ...]:
+        """Class arrays ``(B, *shape_c, K_c F_c c_in)`` to ``(B, *shape_c, K_c F_c c_out)``."""
+        plan, tensors = cplan.plan, cplan.tensors
+        batch = xs[0].shape[0]
+        c_in = xs[0].shape[-1] // cplan.width(0, 1)
+
+        thetas, biases = [], []
         for i, t in enumerate(tensors):
             fan_in = max(plan.dense_units[i], 1) * c_in
             std = math.sqrt(self.gain / fan_in)
@@ -120,38 +108,42 @@ class UNFLayer(nn.Module):
             thetas.append(
                 self.param(f"theta_{i}", nn.initializers.normal(stddev=std), shape, jnp.float32)
             )
-        biases = [
-            self.param(f"bias_{i}", nn.initializers.zeros_init(), (*t.fixed_shape, self.features))
-            for i, t in enumerate(tensors)
-        ]
+        for i, t in enumerate(tensors):  # after every theta: parameters draw keys in order
+            biases.append(self.param(f"bias_{i}", nn.initializers.zeros_init(),
+                                     (*t.fixed_shape, self.features)))
+        # per output class: its members' coefficients side by side, (units, c_in, K w)
+        class_theta = []
+        for ms in cplan.members:
+            theta = jnp.concatenate([thetas[m] for m in ms], axis=-1) if len(ms) > 1 \
+                else thetas[ms[0]]
+            class_theta.append(theta.reshape(plan.units[ms[0]], c_in, theta.shape[-1]))
 
         reduced: dict[tuple[int, str], jnp.ndarray] = {}
-        outs: list[jnp.ndarray | None] = [None] * len(tensors)
-        for group in plan.groups:
+        outs: list[jnp.ndarray | None] = [None] * len(cplan.members)
+        for group in cplan.groups:
             parts = []
-            for pt in group.terms:
-                key = (pt.in_index, pt.term.reduce_subscripts)
+            for c, term in group.parts:
+                key = (c, term.reduce_subscripts)
                 if key not in reduced:
-                    reduced[key] = pt.term.reduce(folded[pt.in_index])
+                    reduced[key] = term.reduce(xs[c])
                 parts.append(reduced[key])
             stacked = parts[0] if len(parts) == 1 else jnp.concatenate(parts, axis=-1)
-            start, stop = group.row_units
-            weights = [thetas[o][start * c_in : stop * c_in] for o in group.out_indices]
-            width = weights[0].shape[-1]
-            mixed = stacked @ jnp.concatenate(weights, axis=-1).astype(stacked.dtype)
-            mixed = mixed.reshape((batch, *group.shape, len(group.out_indices) * width))
-            pieces = jnp.split(mixed, len(group.out_indices), axis=-1)  # K x (..., w)
-            for o, y in zip(group.out_indices, pieces, strict=True):
-                if group.mask is not None:
-                    y = y * group.mask.astype(y.dtype)
-                outs[o] = y if outs[o] is None else outs[o] + y
+            theta = class_theta[group.out_class][group.units]  # (rows / c_in, c_in, K w)
+            y = stacked @ theta.reshape(-1, theta.shape[-1]).astype(stacked.dtype)
+            y = y.reshape((batch, *group.shape, theta.shape[-1]))
+            o = group.out_class
+            mask = group.mask(cplan.representative(o).permuted_shape, y.dtype)
+            if mask is not None:
+                y = y * mask
+            outs[o] = y if outs[o] is None else outs[o] + y
 
         results = []
-        for i, t in enumerate(tensors):
-            y = outs[i] + biases[i].reshape(-1).astype(outs[i].dtype)
-            y = jnp.broadcast_to(y, (batch, *t.permuted_shape, y.shape[-1]))
-            results.append(unfold_fixed_axes(y, t))
-        return jax.tree_util.tree_unflatten(treedef, [results[i] for i in order])
+        for o, ms in enumerate(cplan.members):
+            bias = jnp.concatenate([biases[m].reshape(-1) for m in ms])
+            y = outs[o] + bias.astype(outs[o].dtype)
+            results.append(jnp.broadcast_to(
+                y, (batch, *cplan.representative(o).permuted_shape, y.shape[-1])))
+        return tuple(results)
 
 
 def nf_relu(x: Any) -> Any:
@@ -161,6 +153,11 @@ def nf_relu(x: Any) -> Any:
 
 class UNF(nn.Module):
     """A universal neural functional: ``UNFLayer -> ReLU -> ... -> UNFLayer``.
+
+    :meth:`__call__` maps per-tensor features to per-tensor features; :meth:`stacked`
+    maps class arrays (:mod:`predictors.unf.classes`) to class arrays, stacking nothing
+    between layers (the UNF predictor pools them directly,
+    :func:`predictors.unf.pool.pool_classes`).
 
     Attributes:
       spec: the weight-space spec.
@@ -172,10 +169,17 @@ class UNF(nn.Module):
     channels: Sequence[int]
     final_activation: bool = True
 
-    @nn.compact
     def __call__(self, x: Any) -> Any:
+        tensors, leaves, treedef, order = flat_features(self.spec, x)
+        cplan = class_plan(tuple(tensors))
+        results = unstack(self.stacked(stack(leaves, cplan), cplan), cplan)
+        return jax.tree_util.tree_unflatten(treedef, [results[i] for i in order])
+
+    @nn.compact
+    def stacked(self, xs: tuple[jnp.ndarray, ...], cplan: ClassPlan) -> tuple[jnp.ndarray, ...]:
+        """Class arrays with ``c_in`` channels to class arrays with ``channels[-1]``."""
         for k, c in enumerate(self.channels):
-            x = UNFLayer(self.spec, c, name=f"layer_{k}")(x)
+            xs = UNFLayer(self.spec, c, name=f"layer_{k}").stacked(xs, cplan)
             if k < len(self.channels) - 1 or self.final_activation:
-                x = nf_relu(x)
-        return x
+                xs = tuple(jax.nn.relu(x) for x in xs)
+        return xs

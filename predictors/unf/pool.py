@@ -8,6 +8,8 @@ concatenated in the spec's flattening order:
     pool(X) = concat_l  mean_{permuted axes of l} X^l   ->  (B, sum_l F_l * C)
 
 with ``F_l`` the number of fixed positions of tensor ``l`` (1 without ``None`` axes).
+:func:`pool_classes` computes the same vector from class arrays
+(:mod:`predictors.unf.classes`).
 """
 
 from __future__ import annotations
@@ -16,9 +18,10 @@ from typing import Any
 
 import jax.numpy as jnp
 
-from predictors.unf.layer import flat_features, fold_fixed_axes
+from predictors.unf.classes import ClassPlan, fold_fixed_axes
+from predictors.unf.layer import flat_features
 
-__all__ = ["invariant_pool"]
+__all__ = ["invariant_pool", "pool_classes"]
 
 
 def invariant_pool(x: Any, spec: Any) -> jnp.ndarray:
@@ -30,3 +33,16 @@ def invariant_pool(x: Any, spec: Any) -> jnp.ndarray:
         axes = tuple(range(1, folded.ndim - 1))
         pooled.append(jnp.mean(folded, axis=axes) if axes else folded)
     return jnp.concatenate(pooled, axis=-1)
+
+
+def pool_classes(xs: tuple[jnp.ndarray, ...], cplan: ClassPlan) -> jnp.ndarray:
+    """:func:`invariant_pool` of class arrays ``(B, *shape_c, K_c F_c C)``: the mean over
+    each class's permuted axes, its ``C``-channel blocks put in spec order,
+    ``(B, sum_l F_l * C)``."""
+    pooled = []
+    for x in xs:
+        axes = tuple(range(1, x.ndim - 1))
+        pooled.append(jnp.mean(x, axis=axes) if axes else x)
+    flat = jnp.concatenate(pooled, axis=-1)
+    blocks = flat.reshape(flat.shape[0], len(cplan.pool_order), -1)  # (B, sum F_l, C)
+    return blocks[:, cplan.pool_order].reshape(flat.shape[0], -1)
