@@ -7,7 +7,7 @@ call by call so that load from other processes hits all of them alike (medians):
 
 - ``ours``: :class:`predictors.unf.UNFLayer`;
 - ``v1``: the previous library layer (:mod:`benchmarks.perf.unf_layer_previous`), the
-  baseline of the speed-up;
+  baseline of the speed-up (``first_s``: the first call, compilation included);
 - ``matmul``: a square float32 matmul with the same FLOP count as ``ours`` (from XLA's
   compiled cost analysis), i.e. the time the layer would take at this machine's dense
   matmul rate: ``ours / matmul`` is how far the layer is from its FLOP bound;
@@ -169,11 +169,15 @@ def _cost(jitted, *args) -> dict:
             "gbytes_accessed": cost.get("bytes accessed", 0.0) / 1e9}
 
 
-def _interleaved(calls: dict, repeats: int) -> dict:
+def _interleaved(calls: dict, repeats: int, first: dict | None = None) -> dict:
     """Median seconds of each ``name -> (fn, args)``, calls interleaved round by round
-    (after one warm-up call each), so that load from other processes is shared."""
-    for fn, args in calls.values():
+    (after one warm-up call each), so that load from other processes is shared. The
+    warm-up call's seconds (compilation included) go to ``first[name]`` if given."""
+    for name, (fn, args) in calls.items():
+        t0 = time.perf_counter()
         jax.block_until_ready(fn(*args))
+        if first is not None:
+            first[name] = time.perf_counter() - t0
     times = {name: [] for name in calls}
     for _ in range(repeats):
         for name, (fn, args) in calls.items():
@@ -218,13 +222,15 @@ def predictor_steps(hidden: int, vocab: int, steps: int, train_models: int) -> d
         calls[name] = (step, (variables, opt_state, feats, sr))
         extra[name] = {"features_per_model_s": features_s / batch,
                        "cached_features": bool(predictor.cache_features)}
-    step_s = _interleaved(calls, steps)
+    first: dict = {}
+    step_s = _interleaved(calls, steps, first)
     epoch_steps = math.ceil(train_models / batch)
     out = {}
     for name, s in step_s.items():
         per_step = s if extra[name]["cached_features"] else s + batch * extra[name][
             "features_per_model_s"]
-        out[name] = {"step_s": round(s, 4), **extra[name],
+        out[name] = {"step_s": round(s, 4), "first_step_s": round(first[name], 2),
+                     **extra[name],
                      "epoch_min": round(epoch_steps * per_step / 60, 2)}
         if extra[name]["cached_features"]:  # one-off, before the first epoch
             out[name]["features_min"] = round(
@@ -272,6 +278,9 @@ def main(argv=None) -> None:
     t0 = time.perf_counter()
     jax.block_until_ready(f_ours(ours_vars, x))
     first_ours = time.perf_counter() - t0
+    t0 = time.perf_counter()
+    jax.block_until_ready(f_v1(ours_vars, x))
+    first_v1 = time.perf_counter() - t0
     cost_ours, cost_v1 = _cost(f_ours, ours_vars, x), _cost(f_v1, ours_vars, x)
     n = round((cost_ours["gflop"] * 1e9 / 2) ** (1 / 3))
     a = jnp.asarray(np.random.default_rng(0).normal(size=(n, n)), jnp.float32)
@@ -284,7 +293,8 @@ def main(argv=None) -> None:
     result["ours"] = {"params": _n_params(ours_vars), "first_s": first_ours,
                       "median_s": med["ours"], "forward_median_s": med["ours_forward"],
                       **cost_ours}
-    result["v1"] = {"params": _n_params(v1_vars), "median_s": med["v1"], **cost_v1}
+    result["v1"] = {"params": _n_params(v1_vars), "first_s": first_v1, "median_s": med["v1"],
+                    **cost_v1}
     result["matmul_same_flops"] = {"n": n, "median_s": med["matmul_same_flops"],
                                    "gflop_per_s": 2 * n**3 / med["matmul_same_flops"] / 1e9}
     result["matmul_2048_gflop_per_s"] = 2 * 2048**3 / med["matmul_2048"] / 1e9
