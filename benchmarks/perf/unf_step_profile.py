@@ -87,7 +87,8 @@ def op_times(fn, args, repeats: int) -> dict[str, float]:
         files = glob.glob(f"{d}/**/*.trace.json.gz", recursive=True)
         if not files:
             raise SystemExit("jax.profiler wrote no trace: is the profiler available?")
-        events = json.load(gzip.open(files[0]))
+        with gzip.open(files[0]) as f:
+            events = json.load(f)
     events = events["traceEvents"] if isinstance(events, dict) else events
     total: collections.Counter = collections.Counter()
     for e in events:

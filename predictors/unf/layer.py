@@ -22,8 +22,14 @@ import flax.linen as nn
 import jax
 import jax.numpy as jnp
 
-from predictors.unf.classes import (ClassPlan, class_plan, fold_fixed_axes, stack,
-                                    unfold_fixed_axes, unstack)
+from predictors.unf.classes import (
+    ClassPlan,
+    class_plan,
+    fold_fixed_axes,
+    stack,
+    unfold_fixed_axes,
+    unstack,
+)
 from predictors.unf.spec import TensorSpec, match_spec, path_to_str
 
 __all__ = ["UNFLayer", "UNF", "nf_relu", "fold_fixed_axes", "unfold_fixed_axes", "flat_features"]

@@ -24,7 +24,7 @@ ENTRY %main (a: f32[4,8], b: f32[8,2]) -> f32[4,2] {
   %concatenate.3 = f32[8,8]{1,0} concatenate(%a, %add_fusion), dimensions={0}
   %transpose_copy_fusion = f32[8,4]{1,0} fusion(%a), kind=kLoop, calls=%fused_computation
   %flag = pred[4]{0} constant({1,0,1,0})
-  ROOT %dot.1 = f32[4,2]{1,0} dot(%add_fusion, %b), lhs_contracting_dims={1}, rhs_contracting_dims={0}
+  ROOT %dot.1 = f32[4,2]{1,0} dot(%add_fusion, %b), lhs_contracting_dims={1}
 }
 """
 
