@@ -165,7 +165,7 @@ def profile(hidden: int, vocab: int, batch: int, repeats: int, train_models: int
         "categories": table,
         "top_ops": [{"ms": round(ms, 1), "op": n, "category": c, "mb_written": round(mb, 1)}
                     for ms, n, c, mb in sorted(top, reverse=True)[:12]],
-        "gflop": round(flops / 1e9, 2),
+        "gflop": round(flops / 1e9, 4),
         "gbytes_accessed": round(cost.get("bytes accessed", 0.0) / 1e9, 2),
         "matmul_2048_gflop_per_s": round(rate, 1),
         "flop_bound_ms": round(flops / rate / 1e6, 1),

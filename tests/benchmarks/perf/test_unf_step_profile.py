@@ -55,7 +55,7 @@ def test_profile_runs_on_a_tiny_weight_space(tmp_path):
     """As a script (XLA's per-op trace flag must be set before its backend starts)."""
     out = tmp_path / "profile.json"
     subprocess.run([sys.executable, "-m", "benchmarks.perf.unf_step_profile", "--hidden", "4",
-                    "--vocab", "3", "--batch", "2", "--repeats", "1", "--train-models", "20",
+                    "--vocab", "3", "--batch", "2", "--repeats", "1", "--train-models", "20000",
                     "--json", str(out)], check=True, capture_output=True,
                    cwd=Path(__file__).resolve().parents[3])
     (p,) = json.loads(out.read_text())["profiles"]
