@@ -54,6 +54,16 @@ def flat_features(spec: Any, x: Any) -> tuple[list[TensorSpec], list[jnp.ndarray
     return tensors, leaves, treedef, order
 
 
+def on_classes(spec: Any, x: Any, fn) -> Any:
+    """Apply ``fn(class_arrays, class_plan) -> class_arrays`` to per-tensor features:
+    stack ``x`` into classes (:func:`~predictors.unf.classes.stack`), call ``fn``, and
+    unstack its result into a pytree of ``x``'s structure."""
+    tensors, leaves, treedef, order = flat_features(spec, x)
+    cplan = class_plan(tuple(tensors))
+    results = unstack(fn(stack(leaves, cplan), cplan), cplan)
+    return jax.tree_util.tree_unflatten(treedef, [results[i] for i in order])
+
+
 class UNFLayer(nn.Module):
     """Linear layer equivariant to the neuron permutations of ``spec`` (Eq. 30).
 
@@ -94,10 +104,7 @@ class UNFLayer(nn.Module):
 
     def __call__(self, x: Any) -> Any:
         """Per-tensor features ``(B, *axes_l, c_in)`` to ``(B, *axes_l, c_out)``."""
-        tensors, leaves, treedef, order = flat_features(self.spec, x)
-        cplan = class_plan(tuple(tensors))
-        results = unstack(self.stacked(stack(leaves, cplan), cplan), cplan)
-        return jax.tree_util.tree_unflatten(treedef, [results[i] for i in order])
+        return on_classes(self.spec, x, self.stacked)
 
     @nn.compact
     def stacked(self, xs: tuple[jnp.ndarray, ...], cplan: ClassPlan) -> tuple[jnp.ndarray, ...]:
@@ -176,10 +183,7 @@ class UNF(nn.Module):
     final_activation: bool = True
 
     def __call__(self, x: Any) -> Any:
-        tensors, leaves, treedef, order = flat_features(self.spec, x)
-        cplan = class_plan(tuple(tensors))
-        results = unstack(self.stacked(stack(leaves, cplan), cplan), cplan)
-        return jax.tree_util.tree_unflatten(treedef, [results[i] for i in order])
+        return on_classes(self.spec, x, self.stacked)
 
     @nn.compact
     def stacked(self, xs: tuple[jnp.ndarray, ...], cplan: ClassPlan) -> tuple[jnp.ndarray, ...]:
