@@ -94,7 +94,10 @@ def test_a_wrong_input_width_is_rejected_by_the_stacked_layer():
         layer.init(jax.random.PRNGKey(0), tuple(xs), cplan, method=UNFLayer.stacked)
 
 
-@pytest.mark.parametrize("name,channels", [("gru-seq2seq-flax", (3,)), ("mlp-flax", (4, 3))])
+@pytest.mark.parametrize("name,channels", [
+    ("gru-seq2seq-flax", (3,)),
+    pytest.param("mlp-flax", (4, 3), marks=pytest.mark.slow),  # two layers; 9 s
+])
 def test_predictor_network_equals_the_per_tensor_network(name, channels):
     """The UNF predictor's network (stacked once, pooled from classes) computes the
     same function, with the same parameter tree, as the per-tensor network built on
