@@ -5,7 +5,8 @@ trained predictor is audited (:mod:`benchmarks.audit`) and its test predictions 
 kept for the plots. Each finished seed is saved at once to
 ``<results_dir>/.partial/<zoo>__<method>/seed-<k>.json``, so an interrupted benchmark
 run again with the same command resumes at the first unfinished seed (a partial
-result of other protocol settings or another zoo is not reused). The final record
+result of other protocol settings, another zoo or other predictor code is not reused:
+:func:`code_fingerprint`). The final record
 (:mod:`benchmarks.results`) goes to ``<results_dir>/<zoo>__<method>.json``.
 
 Built-ins run in this process; a code submission runs in a sealed child process and is
@@ -18,6 +19,8 @@ seed, e.g. ``statnn seed 2 (3/5): test tau 0.6841, best epoch 7, 31 s``.
 
 from __future__ import annotations
 
+import hashlib
+import importlib.util
 import json
 import os
 import time
@@ -31,7 +34,28 @@ from zoo_data.errors import TinyZooError
 from zoo_data.progress import Progress, progress_bar
 from zoo_data.zoo import open_local_zoo
 
-__all__ = ["run_benchmark"]
+__all__ = ["code_fingerprint", "run_benchmark"]
+
+
+def code_fingerprint(method: str) -> str:
+    """sha256 of the code a seed of ``method`` is computed with: every ``.py`` file of the
+    ``predictors`` package, the protocol (``benchmarks/protocol.py``,
+    ``benchmarks/protocol_config.py``) and, for ``path.py:Class`` or a submission folder,
+    that file or the folder's ``.py`` files. Saved seeds of other code are recomputed,
+    so a record never mixes seeds of two versions of a predictor."""
+    spec = importlib.util.find_spec("predictors")  # located, not imported
+    files = sorted(Path(next(iter(spec.submodule_search_locations))).rglob("*.py"))
+    here = Path(__file__).resolve().parent
+    files += [here / "protocol.py", here / "protocol_config.py"]
+    source = Path(method.rsplit(":", 1)[0]) if ":" in method else Path(method)
+    if source.is_file():
+        files.append(source)
+    elif source.is_dir():
+        files += sorted(source.rglob("*.py"))
+    digest = hashlib.sha256()
+    for f in files:
+        digest.update(f.name.encode() + b"\0" + f.read_bytes() + b"\0")
+    return digest.hexdigest()
 
 
 def _partial_dir(results_dir: Path, zoo: dict, method: str) -> Path:
@@ -121,7 +145,7 @@ def _benchmark(method, about, opened, seeds, config, results_dir, progress, log,
     results_dir = Path(results_dir)
     partial = _partial_dir(results_dir, zoo, about["name"])
     context = {"zoo": zoo, "protocol": config.to_dict(), "method": method,
-               "reads": about["reads"]}
+               "reads": about["reads"], "code": code_fingerprint(method)}
     saved_by_seed, todo = {}, []
     for seed in range(seeds):
         saved = _load_partial(partial / f"seed-{seed}.json", to_jsonable(context))

@@ -151,6 +151,12 @@ def test_user_predictor_file_end_to_end_with_resume_and_leaderboard(tiny_zoo, us
     (record,) = read_results(results)
     assert record["seeds"] == [0, 1, 2] and record["summary"]["test_kendall_tau"]["n"] == 3
 
+    # the predictor's code changes: its saved seeds are not reused, all three are re-run
+    user_file.write_text(user_file.read_text() + "\n# edited after the seeds were saved\n")
+    code, out, err = cli(capsys, *loud, "--seeds", "3")
+    assert code == 0, err
+    assert "done before" not in err and err.count("test tau") == 3
+
     code, out, err = cli(capsys, "leaderboard", "--results-dir", str(results), "--out",
                          str(tmp_path / "board"))
     assert code == 0, err
