@@ -12,7 +12,7 @@ result of other protocol settings, another zoo or other predictor code is not re
 Built-ins run in this process; a code submission runs in a sealed child process and is
 scored here (:mod:`benchmarks.sealed`).
 
-Progress (:func:`zoo_data.progress.progress_bar`, on stderr): one display per method
+Progress (:func:`zoo_data.common.progress.progress_bar`, on stderr): one display per method
 over seeds x epochs, described by the seed being trained, and one line per finished
 seed, e.g. ``statnn seed 2 (3/5): test tau 0.6841, best epoch 7, 31 s``.
 """
@@ -29,9 +29,9 @@ from pathlib import Path
 from benchmarks.formatting import fmt_tau, run_tau_text
 from benchmarks.protocol_config import ProtocolConfig
 from benchmarks.results import build_record, to_jsonable, write_result, zoo_info, zoo_key
-from zoo_data.atomic import atomic_write
+from zoo_data.common.atomic import atomic_write
+from zoo_data.common.progress import Progress, progress_bar
 from zoo_data.errors import TinyZooError
-from zoo_data.progress import Progress, progress_bar
 from zoo_data.zoo import open_local_zoo
 
 __all__ = ["code_fingerprint", "run_benchmark"]

@@ -4,7 +4,7 @@ Small CNN Zoo presets it reports on), sorted, ranked and compared.
 
 :func:`leaderboard_frame` is what :mod:`benchmarks.leaderboard` renders as Markdown, CSV
 and plots; its columns are :data:`CSV_COLUMNS`. Rows are grouped by zoo family
-(:data:`zoo_data.family.FAMILIES` order), then by zoo (current zoos first, then zoos of
+(:data:`zoo_data.families.registry.FAMILIES` order), then by zoo (current zoos first, then zoos of
 a preset built with another config than the current one), then by section:
 weight-space methods (and submissions), then the references that read only metadata or
 run the network, then the published figures. The comparisons between rows are
@@ -20,10 +20,10 @@ import pandas as pd
 
 from benchmarks.results import result_filename, test_clusters, zoo_key
 from benchmarks.significance import compare
-from zoo_data.cnn_config import SPLIT_METHODS
-from zoo_data.cnn_layout import DATASETS
-from zoo_data.family import FAMILIES, RNN_FAMILY
-from zoo_data.presets import PRESETS
+from zoo_data.cnn.config import SPLIT_METHODS
+from zoo_data.cnn.layout import DATASETS
+from zoo_data.families.registry import FAMILIES, RNN_FAMILY
+from zoo_data.rnn.presets import PRESETS
 
 __all__ = ["PAPER_TABLE1", "NFN_TABLE2", "NFN_LABEL", "REFERENCE_KIND", "reference_rows",
            "reference_source", "family_name", "REFERENCES_TITLE", "SECTIONS", "CSV_COLUMNS",
@@ -119,7 +119,7 @@ def reference_source(preset: str) -> str | None:
     return None
 
 
-#: Board order of presets: the Tiny RNN Zoo's (:data:`zoo_data.presets.PRESETS`), then
+#: Board order of presets: the Tiny RNN Zoo's (:data:`zoo_data.rnn.presets.PRESETS`), then
 #: the Small CNN Zoo's by dataset, NFN's split before ours. Others sort after, by name.
 _PRESET_ORDER = {name: i for i, name in enumerate(
     [*PRESETS, *(f"small-cnn-{dataset}" + ("" if split == "nfn" else f"-{split}")
@@ -129,8 +129,8 @@ _PRESET_ORDER = {name: i for i, name in enumerate(
 def leaderboard_frame(records: list[dict]) -> pd.DataFrame:
     """One row per record, plus the published reference rows of each zoo
     (:func:`reference_rows`), with :data:`CSV_COLUMNS`; sorted by family (order of
-    :data:`zoo_data.family.FAMILIES`, an unknown one last), then zoo (current zoos
-    before older ones, then preset order of :data:`zoo_data.presets.PRESETS` and of the
+    :data:`zoo_data.families.registry.FAMILIES`, an unknown one last), then zoo (current zoos
+    before older ones, then preset order of :data:`zoo_data.rnn.presets.PRESETS` and of the
     Small CNN Zoo's datasets, then name, then more models first), then
     section (weight-space, then references), then ranked rows by mean test tau
     (descending, undefined last, ties by method), then the reference rows. ``rank`` counts

@@ -3,7 +3,7 @@
 :func:`write_leaderboard` reads every record of ``RESULTS_DIR`` and writes into ``OUT``:
 
 - ``LEADERBOARD.md``: one top-level section per zoo family present (heading: the
-  family's title, :data:`zoo_data.family.FAMILIES`, in that order), holding one table
+  family's title, :data:`zoo_data.families.registry.FAMILIES`, in that order), holding one table
   per zoo of the family (records grouped by preset and manifest sha256; the heading
   names the preset, the model count and the sha256 prefix). Weight-space
   rows come first (methods that read weights, and submissions), then the section
@@ -56,9 +56,9 @@ from benchmarks.board import (
 )
 from benchmarks.results import read_results, zoo_key
 from benchmarks.web_board import HTML, render_html
-from zoo_data.atomic import atomic_write
+from zoo_data.common.atomic import atomic_write
 from zoo_data.errors import TinyZooError
-from zoo_data.family import FAMILIES
+from zoo_data.families.registry import FAMILIES
 
 __all__ = ["LeaderboardReport", "plot_predictions", "render_markdown", "write_leaderboard"]
 

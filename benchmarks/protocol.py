@@ -41,9 +41,9 @@ from benchmarks.metrics import all_metrics, kendall_tau
 from benchmarks.protocol_config import ProtocolConfig
 from predictors.base import READS, Predictor
 from predictors.unf import permute_each
+from zoo_data.common.progress import Progress, progress_bar
 from zoo_data.errors import TinyZooError
-from zoo_data.family import network_columns
-from zoo_data.progress import Progress, progress_bar
+from zoo_data.families.registry import network_columns
 from zoo_data.zoo import Zoo, open_local_zoo
 
 __all__ = ["RunResult", "TrainedPredictor", "run_protocol", "score_run",
@@ -164,7 +164,7 @@ def declared_inputs(predictor: Predictor, zoo: Zoo, batch: int, **order) -> Iter
     draws them): the weights (``(B, *shape, 1)`` per tensor) for ``"weights"`` and
     ``"function"``, the declared metadata columns for ``"metadata"``; never labels. A
     weight or function reader that declares metadata columns (only those that define
-    the network besides its weights, :func:`zoo_data.family.network_columns`: a Small
+    the network besides its weights, :func:`zoo_data.families.registry.network_columns`: a Small
     CNN Zoo network's activation) gets ``(weights, columns)``."""
     if predictor.reads == "metadata":
         for ids in zoo.batch_ids(batch, **order):
@@ -238,7 +238,8 @@ def run_protocol(
     before the end).
 
     ``progress``: ``True`` for a display of this run's epochs of its own
-    (:func:`zoo_data.progress.progress_bar`), or a :class:`~zoo_data.progress.Progress`
+    (:func:`zoo_data.common.progress.progress_bar`), or a
+    :class:`~zoo_data.common.progress.Progress`
     to advance by one per epoch (a benchmark's display over seeds x epochs); either
     shows the last epoch's val tau and train loss.
 

@@ -3,8 +3,8 @@
 A record names its zoo by the sha256 of the zoo's manifest (:func:`benchmarks.results.
 zoo_info`), in its ``zoo`` block and in its file name
 ``<preset>-<manifest_sha256[:8]>__<method>.json``. Migrating a zoo to another archive
-format (:mod:`zoo_data.migrate`) rewrites its manifest, hence its sha256, but not one
-row: the protocol reads rows by ``model_id`` (:class:`zoo_data.reader.ShardReader` sorts
+format (:mod:`zoo_data.archive.migrate`) rewrites its manifest, hence its sha256, but not one
+row: the protocol reads rows by ``model_id`` (:class:`zoo_data.archive.reader.ShardReader` sorts
 them), so every result on the old zoo is bit for bit the result on the new one (the
 tests run the protocol on both to show it). :func:`rekey_records` therefore gives every
 record of the old zoo the new sha256 and the file name that goes with it.
@@ -19,7 +19,7 @@ from pathlib import Path
 
 from benchmarks.results import read_result, result_filename
 from benchmarks.validation import validate_record
-from zoo_data.atomic import atomic_write
+from zoo_data.common.atomic import atomic_write
 from zoo_data.errors import TinyZooError
 
 __all__ = ["RekeyReport", "rekey_records"]

@@ -34,7 +34,7 @@ import numpy as np
 
 from benchmarks.significance import LEVEL, RESAMPLES, tau_interval
 from benchmarks.validation import SCHEMA_VERSION, SLUG_PATTERN, SUMMARY_KEYS, validate_record
-from zoo_data.atomic import atomic_write
+from zoo_data.common.atomic import atomic_write
 from zoo_data.errors import TinyZooError, one_line
 from zoo_data.version import package_versions
 
@@ -88,11 +88,11 @@ def zoo_info(zoo) -> dict:
     """The ``zoo`` block of a record, from a :class:`zoo_data.zoo.Zoo` (any split):
     preset, config fingerprint, manifest sha256, model count and split sizes (in models),
     for a zoo of another family than the Tiny RNN Zoo its ``family``
-    (:data:`zoo_data.family.FAMILIES`), and for a zoo with checkpoints
+    (:data:`zoo_data.families.registry.FAMILIES`), and for a zoo with checkpoints
     ``rows_per_model`` (test rows ``model_id`` belong to model
     ``model_id // rows_per_model``, the unit of the bootstrap)."""
-    from zoo_data.family import RNN_FAMILY, family_of
-    from zoo_data.splits import split_sizes
+    from zoo_data.archive.splits import split_sizes
+    from zoo_data.families.registry import RNN_FAMILY, family_of
 
     info = {
         "preset": zoo.config.preset,

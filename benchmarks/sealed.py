@@ -2,7 +2,7 @@
 
 ``tinyzoo bench path/file.py:Class`` never imports the user's file into the harness's
 own process. :class:`SealedRun` starts a fresh interpreter (``multiprocessing``'s
-``spawn``) that first seals the test labels (:func:`zoo_data.seal.seal_test_labels`),
+``spawn``) that first seals the test labels (:func:`zoo_data.archive.seal.seal_test_labels`),
 then imports the file and runs :func:`benchmarks.protocol.run_protocol` with
 ``score=False`` for each seed asked for: it sees the train and val splits with their
 labels and the test split's weights only, and sends back, per seed, the run without
@@ -28,8 +28,8 @@ from pathlib import Path
 import numpy as np
 
 from benchmarks.protocol_config import ProtocolConfig
+from zoo_data.common.progress import Progress
 from zoo_data.errors import TinyZooError
-from zoo_data.progress import Progress
 
 __all__ = ["SealedRun"]
 
@@ -55,7 +55,7 @@ def _child(conn, method: str, zoo_dir: str, config: ProtocolConfig, progress: bo
            audit: bool) -> None:
     """The sealed process: seal, import the submission, run the seeds the parent asks
     for; every message is ``(kind, payload)`` of plain data."""
-    from zoo_data.seal import seal_test_labels
+    from zoo_data.archive.seal import seal_test_labels
 
     seal_test_labels()  # before any user code runs
     try:

@@ -44,8 +44,8 @@ from benchmarks.results import (
     write_result,
     zoo_info,
 )
+from zoo_data.archive.splits import split_of
 from zoo_data.errors import TinyZooError
-from zoo_data.splits import split_of
 from zoo_data.zoo import Zoo, open_local_zoo
 
 __all__ = ["HEADER", "SubmitReport", "parse_submission", "submission_record", "submit"]

@@ -16,10 +16,10 @@ from pathlib import Path
 from benchmarks.formatting import fmt_tau_pm, record_tau_reason, text_table
 from benchmarks.protocol_config import ProtocolConfig
 from zoo_builder.request import BuildRequest
+from zoo_data.archive.layout import MANIFEST
+from zoo_data.archive.manifest import read_manifest
 from zoo_data.errors import TinyZooError
-from zoo_data.layout import MANIFEST
-from zoo_data.manifest import read_manifest
-from zoo_data.presets import ZooConfig, get_preset
+from zoo_data.rnn.presets import ZooConfig, get_preset
 
 __all__ = ["paper_table1", "reproduce_table1", "format_table1"]
 

@@ -51,7 +51,7 @@ def reproduce_table2(
       TinyZooError: if ``zoo_dir`` is not a complete imported Small CNN Zoo, a method is
         unknown, or ``seeds < 1``.
     """
-    from zoo_data.family import is_cnn
+    from zoo_data.families.registry import is_cnn
     from zoo_data.zoo import open_local_zoo
 
     if seeds < 1:

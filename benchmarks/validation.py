@@ -18,7 +18,7 @@ from datetime import datetime
 from typing import Any, NoReturn
 
 from zoo_data.errors import TinyZooError
-from zoo_data.family import FAMILIES
+from zoo_data.families.registry import FAMILIES
 
 __all__ = ["KINDS", "READS_VALUES", "SCHEMA_VERSION", "SLUG_PATTERN", "SUMMARY_KEYS",
            "validate_record"]

@@ -28,7 +28,7 @@ import pandas as pd
 
 from benchmarks.audit import INVARIANCE_TOLERANCE
 from benchmarks.board import REFERENCE_KIND, REFERENCES_TITLE, reference_source
-from zoo_data.family import FAMILIES
+from zoo_data.families.registry import FAMILIES
 
 __all__ = ["HTML", "render_html"]
 

@@ -59,7 +59,7 @@ from typing import Any, ClassVar
 
 import flax.linen as nn
 
-from zoo_data.presets import ZooConfig
+from zoo_data.rnn.presets import ZooConfig
 
 __all__ = ["READS", "Predictor"]
 

@@ -12,7 +12,7 @@ vocabulary ``V``:
 
 - probes: ``K`` trainable questions of logits ``(K, T_q, V)``; each character is
   ``softmax`` of its logits, a soft one-hot input;
-- each model (its archived weights, :class:`zoo_data.model.Seq2Seq`) encodes every probe
+- each model (its archived weights, :class:`zoo_data.rnn.model.Seq2Seq`) encodes every probe
   and decodes ``T_a`` steps from ``=``, each step's input the ``softmax`` of the previous
   step's logits (a differentiable greedy decoding), giving ``(B, K, T_a, V)`` output
   probabilities;
@@ -36,11 +36,11 @@ import numpy as np
 
 from predictors.base import Predictor
 from predictors.mlp import MLP
-from zoo_data.cnn_config import CNNZooConfig
-from zoo_data.cnn_model import activation_fn, cnn_logits
-from zoo_data.model import Seq2Seq
-from zoo_data.presets import ZooConfig
-from zoo_data.task import EQUALS, VOCAB_SIZE
+from zoo_data.cnn.config import CNNZooConfig
+from zoo_data.cnn.model import activation_fn, cnn_logits
+from zoo_data.rnn.model import Seq2Seq
+from zoo_data.rnn.presets import ZooConfig
+from zoo_data.rnn.task import EQUALS, VOCAB_SIZE
 
 __all__ = ["ProbeGenNet", "CNNProbeGenNet", "ProbeGen"]
 
@@ -83,7 +83,7 @@ class CNNProbeGenNet(nn.Module):
     """The Small CNN Zoo's networks on ``K`` learned probe images: features
     ``{"params": (B, *shape, 1) per tensor, "activation": (B,) codes}`` -> ``(B,)``
     logits. Probes ``(K, S, S, 1)`` (``S`` the dataset's image side) go through each
-    network (:func:`zoo_data.cnn_model.cnn_logits`, with the network's own activation,
+    network (:func:`zoo_data.cnn.model.cnn_logits`, with the network's own activation,
     ``activations[code]``); the ``(B, K, 10)`` softmax outputs, flattened, into an MLP."""
 
     image_size: int

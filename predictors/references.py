@@ -3,7 +3,7 @@
 A weight-space method is worth what it gains over these; every board shows them.
 
 - :class:`HParams` (reads metadata): every hyperparameter the zoo samples per model
-  (:func:`zoo_data.hparams.sampled_hyperparameters`) and, in a zoo with checkpoints, the
+  (:func:`zoo_data.rnn.hparams.sampled_hyperparameters`) and, in a zoo with checkpoints, the
   row's ``step``: everything the zoo's design sets, nothing training produced. With
   ``l = log lr`` and ``b = log batch size`` its features are ``[l, l², l³, b, b², l b]``
   (the whole set for zoos that vary only these two), then ``[v, v², v l]`` for each
@@ -33,17 +33,17 @@ import numpy as np
 
 from predictors.base import Predictor
 from predictors.mlp import MLP
-from zoo_data.cnn_config import (
+from zoo_data.archive.schema import HYPERPARAMETERS
+from zoo_data.cnn.config import (
     CATEGORICAL_HYPERPARAMETERS,
     NUMERIC_HYPERPARAMETERS,
     CNNZooConfig,
 )
 from zoo_data.errors import TinyZooError
-from zoo_data.hparams import sampled_hyperparameters
-from zoo_data.model import Seq2Seq, greedy_success
-from zoo_data.presets import VARIATIONS, ZooConfig, problem_sets
-from zoo_data.schema import HYPERPARAMETERS
-from zoo_data.task import VOCAB_SIZE
+from zoo_data.rnn.hparams import sampled_hyperparameters
+from zoo_data.rnn.model import Seq2Seq, greedy_success
+from zoo_data.rnn.presets import VARIATIONS, ZooConfig, problem_sets
+from zoo_data.rnn.task import VOCAB_SIZE
 
 __all__ = ["HParams", "TrainLoss", "ProbeOracle", "monotone_head"]
 

@@ -25,7 +25,7 @@ from predictors.unf import UNF
 from predictors.unf.classes import class_plan, stack
 from predictors.unf.layer import flat_features
 from predictors.unf.pool import pool_classes
-from zoo_data.cnn_config import FAMILY as CNN_FAMILY
+from zoo_data.cnn.config import FAMILY as CNN_FAMILY
 
 __all__ = ["UNFNet", "UNFPredictor"]
 

@@ -11,7 +11,7 @@ import pytest
 from tests.zoo_data.http_server import ZooServer
 from zoo_builder.build import build_zoo
 from zoo_builder.synthetic import write_synthetic_zoo
-from zoo_data.presets import ZooConfig, get_preset
+from zoo_data.rnn.presets import ZooConfig, get_preset
 
 #: 30 models (24 / 3 / 3 split) in several shards; hidden 4 keeps the files tiny.
 DATA_CONFIG = ZooConfig("data-test", num_models=30, hidden=4, max_digits=1, steps=10,

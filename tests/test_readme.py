@@ -10,7 +10,7 @@ import numpy as np
 import pytest
 
 from zoo_builder.synthetic import write_synthetic_zoo
-from zoo_data.presets import PRESETS
+from zoo_data.rnn.presets import PRESETS
 
 README = Path(__file__).resolve().parents[1] / "README.md"
 

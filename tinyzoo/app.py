@@ -39,10 +39,10 @@ NO_VERIFY = typer.Option(
 
 def skip_verification(no_verify: bool) -> None:
     """Honour ``--no-verify`` in this process and the child processes it starts
-    (:data:`zoo_data.verify.NO_VERIFY_ENV`)."""
+    (:data:`zoo_data.archive.verify.NO_VERIFY_ENV`)."""
     if no_verify:
         import os
 
-        from zoo_data.verify import NO_VERIFY_ENV
+        from zoo_data.archive.verify import NO_VERIFY_ENV
 
         os.environ[NO_VERIFY_ENV] = "1"

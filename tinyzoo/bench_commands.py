@@ -192,7 +192,7 @@ def table1_command(
     skip_verification(no_verify)
     config = _protocol(epochs, batch_size, lr, False)
     from benchmarks.table1 import format_table1, reproduce_table1
-    from zoo_data.progress import format_seconds
+    from zoo_data.common.progress import format_seconds
 
     t0 = time.monotonic()
     chosen = [m.strip() for m in methods.split(",") if m.strip()] if methods else None

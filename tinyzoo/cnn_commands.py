@@ -1,5 +1,5 @@
 """``tinyzoo import small-cnn-zoo`` and ``tinyzoo reproduce table2``: the Small CNN Zoo
-(:mod:`zoo_data.cnn_import`, :mod:`benchmarks.table2`)."""
+(:mod:`zoo_data.cnn.importer`, :mod:`benchmarks.table2`)."""
 
 from __future__ import annotations
 
@@ -42,7 +42,7 @@ def import_small_cnn_zoo_command(
     group_size: int = typer.Option(5000, help="Networks per archive group."),
     quiet: bool = typer.Option(False, "--quiet", help="No progress on stderr."),
 ) -> None:
-    from zoo_data.cnn_import import import_small_cnn_zoo
+    from zoo_data.cnn.importer import import_small_cnn_zoo
 
     config = import_small_cnn_zoo(source, dataset, out, checkpoint=checkpoint, split=split,
                                   split_file=split_file, sha256=sha256,

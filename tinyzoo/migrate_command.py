@@ -1,5 +1,5 @@
 """``tinyzoo migrate``: convert an older zoo folder in place to the current archive
-format (:mod:`zoo_data.migrate`) and carry its result records over to the migrated zoo
+format (:mod:`zoo_data.archive.migrate`) and carry its result records over to the migrated zoo
 (:mod:`benchmarks.rekey`)."""
 
 from __future__ import annotations
@@ -22,7 +22,7 @@ def migrate_command(
     quiet: bool = typer.Option(False, "--quiet", help="No progress bar."),
 ) -> None:
     from benchmarks.rekey import RekeyReport, rekey_records
-    from zoo_data.migrate import migrate_zoo
+    from zoo_data.archive.migrate import migrate_zoo
 
     rekeyed: list[RekeyReport] = []
 

@@ -69,7 +69,7 @@ def download_command(
     out: str = typer.Option(..., help="Local zoo folder to download into."),
     quiet: bool = typer.Option(False, "--quiet", help="No progress bar."),
 ) -> None:
-    from zoo_data.download import download_zoo
+    from zoo_data.remote.download import download_zoo
 
     report = download_zoo(source, out, progress=not quiet,
                           log=lambda line: typer.echo(line, err=True))
@@ -85,7 +85,7 @@ def verify_command(
     zoo_dir: str = typer.Argument(..., help="Zoo folder."),
     quiet: bool = typer.Option(False, "--quiet", help="No progress on stderr."),
 ) -> None:
-    from zoo_data.verify import verify_zoo
+    from zoo_data.archive.verify import verify_zoo
 
     report = verify_zoo(zoo_dir, progress=not quiet)
     if not report.ok:

@@ -6,7 +6,7 @@ folder, writes each group's shard atomically as soon as it is done, and writes t
 final manifest once every group of the zoo has a complete shard. A killed build re-run
 with the same request continues where it stopped; N machines given ``shard=(i, N)``
 build disjoint slices of one zoo into one (shared) folder. The zoo's training groups
-are computed once per build (:class:`zoo_data.layout.ZooLayout`) and passed down.
+are computed once per build (:class:`zoo_data.archive.layout.ZooLayout`) and passed down.
 """
 
 from __future__ import annotations
@@ -22,8 +22,8 @@ from zoo_builder.plan import BuildReport, finish_build, plan_build, progress_bar
 from zoo_builder.request import BuildRequest
 from zoo_builder.shards import GroupResult, write_shard
 from zoo_builder.train import train_group
-from zoo_data.layout import TrainingGroup
-from zoo_data.presets import ZooConfig
+from zoo_data.archive.layout import TrainingGroup
+from zoo_data.rnn.presets import ZooConfig
 
 __all__ = ["build_zoo", "run_build"]
 

@@ -1,6 +1,6 @@
 """The seq2seq GRU's teacher-forced forward pass with a fused hidden kernel, for training.
 
-The same function as :class:`zoo_data.model.Seq2Seq` (flax's ``GRUCell``), on the same
+The same function as :class:`zoo_data.rnn.model.Seq2Seq` (flax's ``GRUCell``), on the same
 ``params`` tree, arranged for speed. With ``x_t`` one-hot ``(B, V)`` and state ``h (B, H)``
 a flax cell computes
 
@@ -51,7 +51,7 @@ def _run_cell(cell: dict, h: jnp.ndarray, inputs: jnp.ndarray) -> tuple[jnp.ndar
 
 def fused_logits(params: dict, question: jnp.ndarray, decoder_inputs: jnp.ndarray) -> jnp.ndarray:
     """Teacher-forced logits ``(B, T_a, V)`` from one-hot ``question (B, T_q, V)`` and
-    ``decoder_inputs (B, T_a, V)``; ``params`` is a :class:`~zoo_data.model.Seq2Seq`
+    ``decoder_inputs (B, T_a, V)``; ``params`` is a :class:`~zoo_data.rnn.model.Seq2Seq`
     ``params`` tree (flax or any dict of the same layout)."""
     encoder = params["GRUCell_0"]
     decoder = params["DecoderGRUCell_0"]

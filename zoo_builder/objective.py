@@ -4,7 +4,7 @@ Shapes: ``B`` problems, ``T_q``/``T_a`` question/answer length, vocabulary ``V``
 
 - loss: mean over the ``B`` problems of the summed cross-entropy of the answer tokens up
   to and including ``<EOS>`` (teacher forcing);
-- success: :func:`zoo_data.model.greedy_success` (the label's definition); the test
+- success: :func:`zoo_data.rnn.model.greedy_success` (the label's definition); the test
   success rate is the mean over the test problems;
 - host reductions: the means are taken on the host in float64 from per-problem and
   per-token values, in a fixed order whatever program computed them.
@@ -19,8 +19,8 @@ import jax.numpy as jnp
 import numpy as np
 import optax
 
-from zoo_data.model import Seq2Seq, answer_mask
-from zoo_data.task import VOCAB_SIZE
+from zoo_data.rnn.model import Seq2Seq, answer_mask
+from zoo_data.rnn.task import VOCAB_SIZE
 
 __all__ = [
     "token_losses",

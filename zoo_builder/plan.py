@@ -1,7 +1,7 @@
 """What a build will do and what it did: the groups it covers, the prepared folder, the
 final manifest, and the progress bar; shared by the local and the Ray build.
 
-The zoo's training groups are computed once per build (:class:`zoo_data.layout.ZooLayout`)
+The zoo's training groups are computed once per build (:class:`zoo_data.archive.layout.ZooLayout`)
 in :func:`plan_build` and passed down from there.
 """
 
@@ -16,12 +16,12 @@ from pathlib import Path
 import filelock
 
 from zoo_builder.request import BuildRequest
+from zoo_data.archive.folder import complete_shards, finalize, prepare_zoo_dir
+from zoo_data.archive.layout import TrainingGroup, ZooLayout
+from zoo_data.common.progress import Progress
+from zoo_data.common.progress import progress_bar as _progress
 from zoo_data.errors import TinyZooError
-from zoo_data.folder import complete_shards, finalize, prepare_zoo_dir
-from zoo_data.layout import TrainingGroup, ZooLayout
-from zoo_data.presets import ZooConfig
-from zoo_data.progress import Progress
-from zoo_data.progress import progress_bar as _progress
+from zoo_data.rnn.presets import ZooConfig
 
 __all__ = ["BuildReport", "select_groups", "progress_bar", "BuildPlan", "plan_build",
            "finish_build", "LOCK_DIR"]
@@ -63,7 +63,7 @@ def select_groups(
 
 def progress_bar(config: ZooConfig, total: int, initial: float, enabled: bool,
                  suffix: str = "") -> Progress:
-    """The build's progress (:func:`zoo_data.progress.progress_bar`): models done
+    """The build's progress (:func:`zoo_data.common.progress.progress_bar`): models done
     (fractions count steps), models/s, ETA; a bar on a terminal, otherwise a line at
     every tenth of the zoo and at least once a minute."""
     return _progress(
@@ -96,7 +96,7 @@ class BuildPlan:
 
 @contextlib.contextmanager
 def plan_build(request: BuildRequest) -> Iterator[BuildPlan]:
-    """Prepare the request's folder (:func:`zoo_data.folder.prepare_zoo_dir`), take the
+    """Prepare the request's folder (:func:`zoo_data.archive.folder.prepare_zoo_dir`), take the
     lock of its set of groups, then list the selected groups and those whose shard is
     not complete yet; the lock is held until the ``with`` block ends.
 
@@ -136,7 +136,7 @@ def plan_build(request: BuildRequest) -> Iterator[BuildPlan]:
 
 def finish_build(plan: BuildPlan, devices: int = 1) -> BuildReport:
     """Write the final manifest if every group of the zoo now has a complete shard
-    (:func:`zoo_data.folder.finalize` re-hashes them); report what the build did."""
+    (:func:`zoo_data.archive.folder.finalize` re-hashes them); report what the build did."""
     complete = len(complete_shards(plan.zoo_dir, plan.layout)) == len(plan.layout.groups)
     if complete:
         finalize(plan.zoo_dir, plan.layout)

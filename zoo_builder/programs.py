@@ -30,10 +30,10 @@ from zoo_builder.objective import (
     token_losses,
 )
 from zoo_builder.schedule import lr_factor
-from zoo_data.hparams import ModelHParams, training_subset
-from zoo_data.model import Seq2Seq, greedy_success
-from zoo_data.presets import ZooConfig
-from zoo_data.task import VOCAB_SIZE
+from zoo_data.rnn.hparams import ModelHParams, training_subset
+from zoo_data.rnn.model import Seq2Seq, greedy_success
+from zoo_data.rnn.presets import ZooConfig
+from zoo_data.rnn.task import VOCAB_SIZE
 
 __all__ = ["block_size", "GroupPrograms", "group_programs", "varied_inputs"]
 

@@ -37,10 +37,10 @@ from zoo_builder.plan import BuildPlan, BuildReport, finish_build, plan_build, p
 from zoo_builder.request import BuildRequest
 from zoo_builder.shards import write_shard
 from zoo_builder.train import train_group
+from zoo_data.archive.folder import complete_group
+from zoo_data.archive.layout import ZooLayout
 from zoo_data.errors import TinyZooError
-from zoo_data.folder import complete_group
-from zoo_data.layout import ZooLayout
-from zoo_data.presets import ZooConfig
+from zoo_data.rnn.presets import ZooConfig
 
 __all__ = ["build_zoo_ray", "run_ray_build", "import_ray", "build_group_task",
            "GroupProgress"]

@@ -13,7 +13,7 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from zoo_data.errors import TinyZooError
-from zoo_data.presets import ZooConfig, get_preset
+from zoo_data.rnn.presets import ZooConfig, get_preset
 
 __all__ = ["BACKENDS", "BuildRequest", "parse_shard", "parse_models"]
 

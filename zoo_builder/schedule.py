@@ -15,7 +15,7 @@ from __future__ import annotations
 
 import jax.numpy as jnp
 
-from zoo_data.presets import SCHEDULES
+from zoo_data.rnn.presets import SCHEDULES
 
 __all__ = ["lr_factor"]
 

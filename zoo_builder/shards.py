@@ -1,10 +1,10 @@
 """Writing a trained group's models as its shards of the archive.
 
 A group's rows (one per model, or per model and checkpoint, in the group's id order)
-form one table with the explicit schema of :func:`zoo_data.schema.zoo_features`;
-:func:`zoo_data.shard_files.write_group` writes it as the group's Parquet files (format 2:
-one per split, :mod:`zoo_data.layout`), each followed by the sidecar that marks it
-complete (:mod:`zoo_data.folder`).
+form one table with the explicit schema of :func:`zoo_data.archive.schema.zoo_features`;
+:func:`zoo_data.archive.shard_files.write_group` writes it as the group's Parquet files (format 2:
+one per split, :mod:`zoo_data.archive.layout`), each followed by the sidecar that marks it
+complete (:mod:`zoo_data.archive.folder`).
 """
 
 from __future__ import annotations
@@ -17,11 +17,11 @@ from typing import NamedTuple
 import numpy as np
 import pyarrow as pa
 
-from zoo_data.hparams import model_hparams
-from zoo_data.layout import ZooLayout
-from zoo_data.schema import tensor_shapes, zoo_features
-from zoo_data.shard_files import write_group
-from zoo_data.trees import flatten
+from zoo_data.archive.layout import ZooLayout
+from zoo_data.archive.schema import tensor_shapes, zoo_features
+from zoo_data.archive.shard_files import write_group
+from zoo_data.common.trees import flatten
+from zoo_data.rnn.hparams import model_hparams
 
 __all__ = ["Checkpoint", "GroupResult", "write_shard"]
 
@@ -81,9 +81,9 @@ def write_shard(
     ``result`` holds ``M`` models in the group's id order: every params leaf has shape
     ``(M, *tensor_shape)``, the labels have shape ``(M,)``, for the last step and for each
     earlier checkpoint of the config. Rows are run-major: model ``r``'s ``C``
-    checkpoints are rows ``model_id = r * C + k`` in step order (:mod:`zoo_data.schema`).
+    checkpoints are rows ``model_id = r * C + k`` in step order (:mod:`zoo_data.archive.schema`).
     The group's old sidecars (if any) are removed first, then each Parquet file and its
-    sidecar are written atomically (:func:`zoo_data.shard_files.write_group`), so a crash
+    sidecar are written atomically (:func:`zoo_data.archive.shard_files.write_group`), so a crash
     at any point leaves the group incomplete, never wrong.
 
     Raises:

@@ -16,12 +16,12 @@ from pathlib import Path
 import numpy as np
 
 from zoo_builder.shards import Checkpoint, GroupResult, write_shard
-from zoo_data.folder import complete_shards, finalize, prepare_zoo_dir
-from zoo_data.layout import ZooLayout
-from zoo_data.presets import ZooConfig
-from zoo_data.progress import progress_bar
-from zoo_data.schema import tensor_shapes
-from zoo_data.trees import nest
+from zoo_data.archive.folder import complete_shards, finalize, prepare_zoo_dir
+from zoo_data.archive.layout import ZooLayout
+from zoo_data.archive.schema import tensor_shapes
+from zoo_data.common.progress import progress_bar
+from zoo_data.common.trees import nest
+from zoo_data.rnn.presets import ZooConfig
 
 __all__ = ["synthetic_result", "write_synthetic_zoo"]
 

@@ -1,6 +1,6 @@
 """Vectorised training and evaluation of one training group of zoo models.
 
-A training group (:mod:`zoo_data.layout`) is a fixed set of models that share a batch
+A training group (:mod:`zoo_data.archive.layout`) is a fixed set of models that share a batch
 size (so no example is padded or wasted); they train together in one jit-compiled step,
 ``vmap``-ed over the model axis and ``scan``-ned over steps (:mod:`zoo_builder.programs`).
 Every model is always computed by the same program with the same companions: bitwise
@@ -19,9 +19,9 @@ import numpy as np
 
 from zoo_builder.programs import group_programs, varied_inputs
 from zoo_builder.shards import Checkpoint, GroupResult
-from zoo_data.hparams import model_hparams
-from zoo_data.layout import TrainingGroup
-from zoo_data.presets import TRAINER_REVISION, ZooConfig, problem_sets
+from zoo_data.archive.layout import TrainingGroup
+from zoo_data.rnn.hparams import model_hparams
+from zoo_data.rnn.presets import TRAINER_REVISION, ZooConfig, problem_sets
 
 __all__ = ["model_key", "train_group"]
 
@@ -46,7 +46,7 @@ def train_group(
       config: the zoo config. With ``config.checkpoints``, the weights and labels after
         each checkpoint step are kept too (``result.checkpoints[step]``), read from the
         one run: chunks end there, which changes nothing in the weights.
-      group: one of the zoo's training groups (:class:`zoo_data.layout.ZooLayout`), or
+      group: one of the zoo's training groups (:class:`zoo_data.archive.layout.ZooLayout`), or
         any models sharing a batch size (for calibration).
       chunk_steps: steps per compiled scan; ``on_steps(n)`` is called after each chunk
         with the number of steps just done (for progress bars).

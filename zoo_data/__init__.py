@@ -5,7 +5,7 @@ The names a user needs are importable from here (``from zoo_data import load_zoo
 each is imported on first use, so importing the package costs nothing::
 
     load_zoo, open_local_zoo, Zoo, ZooBatch   zoo_data.zoo
-    ZooConfig, PRESETS, get_preset            zoo_data.presets
+    ZooConfig, PRESETS, get_preset            zoo_data.rnn.presets
     TinyZooError                              zoo_data.errors
     __version__                               zoo_data.version
 """
@@ -19,9 +19,9 @@ _EXPORTS = {
     "open_local_zoo": "zoo_data.zoo",
     "Zoo": "zoo_data.zoo",
     "ZooBatch": "zoo_data.zoo",
-    "ZooConfig": "zoo_data.presets",
-    "PRESETS": "zoo_data.presets",
-    "get_preset": "zoo_data.presets",
+    "ZooConfig": "zoo_data.rnn.presets",
+    "PRESETS": "zoo_data.rnn.presets",
+    "get_preset": "zoo_data.rnn.presets",
     "TinyZooError": "zoo_data.errors",
     "__version__": "zoo_data.version",
 }

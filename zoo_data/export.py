@@ -6,7 +6,7 @@ train_pred.py``): for every tensor, an array keyed by its ``/``-joined path insi
 flax's ``"params"`` (``"GRUCell_0/hn/kernel"``, ``"DecoderGRUCell_0/Dense_0/bias"``) of
 shape ``(N, *tensor_shape, 1)``: the model axis first and a trailing channel axis of
 size 1; plus ``test_srs`` ``(N,)`` and ``test_losses`` ``(N,)`` (float32). Models are
-ordered train, then val, then test (:mod:`zoo_data.splits`), so for the ``paper``
+ordered train, then val, then test (:mod:`zoo_data.archive.splits`), so for the ``paper``
 preset indices 0-7999 / 8000-8999 / 9000-9999 are train / val / test, as the script
 assumes. There is no other key: the script treats every key except the two label
 arrays as a weight tensor. The file is written as a zip of ``.npy`` members one tensor
@@ -32,12 +32,12 @@ from pathlib import Path
 
 import numpy as np
 
-from zoo_data.atomic import atomic_target, atomic_write
-from zoo_data.cnn_config import CNNZooConfig
+from zoo_data.archive.splits import SPLITS, split_of_rows, split_rows
+from zoo_data.cnn.config import CNNZooConfig
+from zoo_data.common.atomic import atomic_target, atomic_write
+from zoo_data.common.progress import progress_bar
+from zoo_data.common.trees import flatten
 from zoo_data.errors import TinyZooError
-from zoo_data.progress import progress_bar
-from zoo_data.splits import SPLITS, split_of_rows, split_rows
-from zoo_data.trees import flatten
 from zoo_data.zoo import Zoo, open_local_zoo
 
 __all__ = ["EXPORT_FORMATS", "npz_order", "export_npz", "export_safetensors", "export_zoo"]

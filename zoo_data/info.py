@@ -12,13 +12,13 @@ from pathlib import Path
 
 import numpy as np
 
-from zoo_data.atomic import atomic_target
-from zoo_data.cnn_info import cnn_summary, format_cnn_summary
+from zoo_data.archive.splits import SPLITS, split_of_rows
+from zoo_data.archive.verify import verify_zoo
+from zoo_data.cnn.info import cnn_summary, format_cnn_summary
+from zoo_data.common.atomic import atomic_target
 from zoo_data.errors import TinyZooError
-from zoo_data.family import CNN_FAMILY, family_title, is_cnn
-from zoo_data.presets import VARIATIONS
-from zoo_data.splits import SPLITS, split_of_rows
-from zoo_data.verify import verify_zoo
+from zoo_data.families.registry import CNN_FAMILY, family_title, is_cnn
+from zoo_data.rnn.presets import VARIATIONS
 from zoo_data.zoo import Zoo, open_local_zoo
 
 __all__ = ["SR_QUANTILES", "sr_statistics", "zoo_summary", "format_summary",
@@ -44,7 +44,7 @@ def sr_statistics(sr: np.ndarray) -> dict:
 
 def zoo_summary(zoo: Zoo, check: bool = True) -> dict:
     """A summary of the whole zoo ``zoo`` belongs to; ``check`` re-hashes every shard
-    (:func:`~zoo_data.verify.verify_zoo`) for the checksum status."""
+    (:func:`~zoo_data.archive.verify.verify_zoo`) for the checksum status."""
     zoo = zoo.with_split(None)
     if is_cnn(zoo.config):
         summary = cnn_summary(zoo, sr_statistics)

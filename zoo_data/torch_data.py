@@ -3,7 +3,7 @@
 PyTorch is optional (``pip install "tiny-rnn-zoo[torch]"``); it is imported inside the
 functions here, never with the module. The path from a zoo to tensors is ``datasets``'
 own torch formatting: :attr:`zoo_data.zoo.Zoo.dataset` (the split as a memory-mapped
-``datasets.Dataset``, one row per model and checkpoint, :mod:`zoo_data.schema`) with
+``datasets.Dataset``, one row per model and checkpoint, :mod:`zoo_data.archive.schema`) with
 ``with_format("torch", columns=...)``, batched by a ``torch.utils.data.DataLoader``::
 
     from zoo_data.torch_data import torch_loaders
@@ -20,13 +20,13 @@ A batch of ``B`` rows is a dict:
   inside flax's ``"params"`` (``"GRUCell_0/hn/kernel"`` ``(B, H, H)``,
   ``"GRUCell_0/in/kernel"`` ``(B, V, H)``, ``"GRUCell_0/in/bias"`` ``(B, H)``,
   ``"DecoderGRUCell_0/Dense_0/kernel"`` ``(B, H, V)``, ...: the 22 tensors of
-  :func:`zoo_data.schema.tensor_shapes`, ``V = 14``, ``H = config.hidden``), the same
+  :func:`zoo_data.archive.schema.tensor_shapes`, ``V = 14``, ``H = config.hidden``), the same
   values as :meth:`zoo_data.zoo.Zoo.tensors` gives as numpy arrays;
 - or, with ``flat=True``, instead of those one ``"weights"`` tensor ``(B, P)`` float32:
   each model's tensors raveled (C order) and concatenated in :func:`flat_slices` order
   (the sorted paths of ``Zoo.tensor_shapes``), ``P`` the parameter count;
 - ``"test_sr"`` ``(B,)`` float32: each model's success rate on the zoo's held-out test
-  problems (:data:`zoo_data.schema.LABEL`);
+  problems (:data:`zoo_data.archive.schema.LABEL`);
 - ``"model_id"`` ``(B,)`` int64 (in a zoo with checkpoints, the row: model and checkpoint);
 - any metadata columns asked for in ``columns`` (``(B,)``; ``datasets``' torch
   formatting makes floats float32 and integers int64).
@@ -34,8 +34,8 @@ A batch of ``B`` rows is a dict:
 Shuffling (on by default for ``train`` only) draws from a ``torch.Generator`` seeded
 with ``seed``: the same seed gives the same batches; each pass over a loader draws the
 next permutation from that generator, so epochs differ and the sequence of epochs is
-reproducible. The split is the zoo's fixed one (:mod:`zoo_data.splits`). Test labels
-are refused in a process whose test labels are sealed (:mod:`zoo_data.seal`), as for
+reproducible. The split is the zoo's fixed one (:mod:`zoo_data.archive.splits`). Test labels
+are refused in a process whose test labels are sealed (:mod:`zoo_data.archive.seal`), as for
 ``Zoo.dataset``.
 """
 
@@ -45,9 +45,9 @@ import os
 from collections.abc import Mapping, Sequence
 from typing import Any
 
+from zoo_data.archive.schema import LABEL
+from zoo_data.archive.splits import SPLITS
 from zoo_data.errors import TinyZooError
-from zoo_data.schema import LABEL
-from zoo_data.splits import SPLITS
 from zoo_data.zoo import Zoo, load_zoo
 
 __all__ = ["FLAT_KEY", "flat_slices", "torch_dataset", "torch_loader", "torch_loaders"]

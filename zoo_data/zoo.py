@@ -2,7 +2,7 @@
 
 ``source`` is a local zoo folder, an ``http(s)://`` URL of a published zoo folder, or a
 Hugging Face dataset repo ``hf://ORG/NAME`` (remote zoos are downloaded and verified
-into a cache folder first, see :mod:`zoo_data.download`). The result is a
+into a cache folder first, see :mod:`zoo_data.remote.download`). The result is a
 :class:`Zoo`: the models of one split (or all), their labels and metadata as a pandas
 table, the weight-space spec for the UNF core, batches of parameter pytrees read
 straight from the Parquet shards in bounded memory, and the zoo as a memory-mapped
@@ -30,19 +30,19 @@ from typing import Any, NamedTuple
 import numpy as np
 import pandas as pd
 
-from zoo_data.download import download_zoo
+from zoo_data.archive.layout import DATA, MANIFEST, MIGRATION_DIR
+from zoo_data.archive.manifest import manifest_config, read_manifest
+from zoo_data.archive.reader import ShardReader
+from zoo_data.archive.schema import LABEL, LABEL_COLUMNS
+from zoo_data.archive.seal import refuse_if_sealed
+from zoo_data.archive.splits import SPLITS, split_ranges, split_record, split_rows
+from zoo_data.archive.verify import check_shards, verification_wanted
+from zoo_data.common.trees import nest
 from zoo_data.errors import TinyZooError
-from zoo_data.family import family_spec, family_symmetry
-from zoo_data.layout import DATA, MANIFEST, MIGRATION_DIR
-from zoo_data.manifest import manifest_config, read_manifest
-from zoo_data.presets import ZooConfig
-from zoo_data.reader import ShardReader
-from zoo_data.remote import cache_folder_for, is_remote
-from zoo_data.schema import LABEL, LABEL_COLUMNS
-from zoo_data.seal import refuse_if_sealed
-from zoo_data.splits import SPLITS, split_ranges, split_record, split_rows
-from zoo_data.trees import nest
-from zoo_data.verify import check_shards, verification_wanted
+from zoo_data.families.registry import family_spec, family_symmetry
+from zoo_data.remote.download import download_zoo
+from zoo_data.remote.http import cache_folder_for, is_remote
+from zoo_data.rnn.presets import ZooConfig
 
 __all__ = ["Zoo", "ZooBatch", "Columns", "load_zoo", "open_local_zoo", "load_rows"]
 
@@ -84,11 +84,11 @@ class Zoo:
     Attributes:
       path: the zoo folder.
       manifest: its ``manifest.json`` (a dict).
-      config: its :class:`~zoo_data.presets.ZooConfig`.
+      config: its :class:`~zoo_data.rnn.presets.ZooConfig`.
       split: ``"train"``, ``"val"``, ``"test"`` or ``None``.
-      spec: the weight-space spec of the model (:func:`zoo_data.spec.seq2seq_spec`,
+      spec: the weight-space spec of the model (:func:`zoo_data.rnn.spec.seq2seq_spec`,
         the paper's: vocabulary axes permutable), the tree inside flax's ``"params"``.
-      symmetry: the model's true symmetry (:func:`zoo_data.spec.symmetry_spec`: hidden
+      symmetry: the model's true symmetry (:func:`zoo_data.rnn.spec.symmetry_spec`: hidden
         units only); permuting by it leaves a model's function unchanged.
     """
 
@@ -135,7 +135,7 @@ class Zoo:
     def metadata(self) -> pd.DataFrame:
         """One row per model of the split, indexed by ``model_id``: hyperparameters,
         ``test_sr``, ``test_loss``, ``train_loss``, ``group``. Refused for a split with
-        test models in a process whose test labels are sealed (:mod:`zoo_data.seal`):
+        test models in a process whose test labels are sealed (:mod:`zoo_data.archive.seal`):
         read them with :meth:`columns`."""
         refuse_if_sealed(f"{self!r}.metadata", self._holds_test_models)
         return self._reader.metadata.loc[self._ids]
@@ -154,7 +154,7 @@ class Zoo:
 
         Raises:
           TinyZooError: naming a column the zoo does not have, or a label column
-            (:data:`zoo_data.schema.LABEL_COLUMNS`), which no predictor may read.
+            (:data:`zoo_data.archive.schema.LABEL_COLUMNS`), which no predictor may read.
         """
         frame = self._reader.metadata
         for name in names:
@@ -171,7 +171,7 @@ class Zoo:
 
     def _numeric(self, column: pd.Series) -> np.ndarray:
         """A metadata column as float64: a categorical (string) hyperparameter as its
-        code (:meth:`zoo_data.cnn_config.CNNZooConfig.category_codes`)."""
+        code (:meth:`zoo_data.cnn.config.CNNZooConfig.category_codes`)."""
         if column.dtype == object or pd.api.types.is_string_dtype(column.dtype):
             codes = self.config.category_codes(column.name)
             return column.map(codes).to_numpy(np.float64)
@@ -181,7 +181,7 @@ class Zoo:
     def labels(self) -> np.ndarray:
         """The split's labels, ``(N,)`` float32 in ``model_ids`` order: each model's
         success rate on the zoo's held-out test problems (column ``test_sr``). Refused
-        for a split with test models in a sealed process (:mod:`zoo_data.seal`)."""
+        for a split with test models in a sealed process (:mod:`zoo_data.archive.seal`)."""
         refuse_if_sealed(f"{self!r}.labels", self._holds_test_models)
         return self.metadata[LABEL].to_numpy(np.float32)
 
@@ -294,7 +294,7 @@ class Zoo:
 
 def load_rows(zoo_dir: str | os.PathLike, cache_dir: str | os.PathLike | None = None):
     """Every model of the zoo in ``zoo_dir`` as a ``datasets.Dataset`` sorted by
-    ``model_id``, with the features of :func:`zoo_data.schema.zoo_features`
+    ``model_id``, with the features of :func:`zoo_data.archive.schema.zoo_features`
     (``Array2D`` and fixed-length list columns for the tensors). Reads only the Parquet
     shards (every visible ``data/*.parquet``, whichever split their names say, so a
     format-1 and a format-2 zoo give the same rows), through ``datasets``.
@@ -325,11 +325,11 @@ def open_local_zoo(path: str | os.PathLike, split: str | None = None, *,
 
     ``verify`` (default: unless ``TINYZOO_NO_VERIFY=1``): check every shard's sha256
     against the manifest first, once per shard per process
-    (:func:`zoo_data.verify.check_shards`).
+    (:func:`zoo_data.archive.verify.check_shards`).
 
     Raises:
       TinyZooError: one line naming the file if the folder has no valid manifest, the
-        zoo is not complete, its split disagrees with :mod:`zoo_data.splits`, or a
+        zoo is not complete, its split disagrees with :mod:`zoo_data.archive.splits`, or a
         shard listed in the manifest is missing or (when verifying) damaged.
     """
     zoo_dir = Path(path)
@@ -347,7 +347,7 @@ def open_local_zoo(path: str | os.PathLike, split: str | None = None, *,
     config = manifest_config(manifest, str(where))
     if manifest.get("splits") != split_record(config):
         raise TinyZooError(
-            f"{where}: no split or a split other than zoo_data.splits' (re-run "
+            f"{where}: no split or a split other than zoo_data.archive.splits' (re-run "
             "'tinyzoo build' with the same preset and folder to refresh the manifest)"
         )
     if split is not None and split not in SPLITS:

@@ -45,10 +45,10 @@ import numpy as np
 
 from zoo_builder.programs import block_size, group_programs
 from zoo_builder.train import model_key
-from zoo_data.hparams import model_hparams
-from zoo_data.layout import training_groups
-from zoo_data.presets import ZooConfig, get_preset, problem_sets
-from zoo_data.task import VOCAB_SIZE
+from zoo_data.archive.layout import training_groups
+from zoo_data.rnn.hparams import model_hparams
+from zoo_data.rnn.presets import ZooConfig, get_preset, problem_sets
+from zoo_data.rnn.task import VOCAB_SIZE
 
 
 def forward_backward_flops(config: ZooConfig, batch_size: int) -> float:

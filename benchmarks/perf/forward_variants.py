@@ -3,7 +3,7 @@
 Every variant computes the same function (flax's ``Seq2Seq``) on the same ``params``
 tree; they differ only in how the matmuls are arranged:
 
-- ``flax``: :class:`zoo_data.model.Seq2Seq` through ``apply`` (six matmuls per cell
+- ``flax``: :class:`zoo_data.rnn.model.Seq2Seq` through ``apply`` (six matmuls per cell
   step);
 - ``fused``: :func:`zoo_builder.fused.fused_logits`, what the builder trains with (the
   three hidden kernels as one ``(H, 3H)`` matmul per step);
@@ -41,9 +41,9 @@ from benchmarks.perf.build_throughput import forward_backward_flops, matmul_gflo
 from zoo_builder.adam import adam_init, adam_update
 from zoo_builder.fused import fused_logits
 from zoo_builder.objective import flax_logits, sequence_loss
-from zoo_data.model import Seq2Seq, init_params
-from zoo_data.presets import ZooConfig
-from zoo_data.task import VOCAB_SIZE, make_problem_sets
+from zoo_data.rnn.model import Seq2Seq, init_params
+from zoo_data.rnn.presets import ZooConfig
+from zoo_data.rnn.task import VOCAB_SIZE, make_problem_sets
 
 
 def _cell_variant(cell: dict, h: jnp.ndarray, inputs: jnp.ndarray, fuse_x: bool,

@@ -29,10 +29,10 @@ import numpy as np
 from benchmarks.perf.zoo_calibration import override
 from zoo_builder.programs import group_programs
 from zoo_builder.train import model_key
-from zoo_data.atomic import atomic_write, json_bytes
-from zoo_data.model import Seq2Seq
-from zoo_data.presets import ZooConfig, get_preset, problem_sets
-from zoo_data.task import EQUALS, PAD, VOCAB_SIZE
+from zoo_data.common.atomic import atomic_write, json_bytes
+from zoo_data.rnn.model import Seq2Seq
+from zoo_data.rnn.presets import ZooConfig, get_preset, problem_sets
+from zoo_data.rnn.task import EQUALS, PAD, VOCAB_SIZE
 
 
 def greedy_tokens(config: ZooConfig, params, question: np.ndarray, length: int) -> np.ndarray:

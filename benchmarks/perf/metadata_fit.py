@@ -16,7 +16,7 @@ from pathlib import Path
 import numpy as np
 
 from benchmarks.metrics import kendall_tau
-from zoo_data.atomic import atomic_write, json_bytes
+from zoo_data.common.atomic import atomic_write, json_bytes
 from zoo_data.zoo import open_local_zoo
 
 

@@ -24,7 +24,7 @@ from benchmarks.metrics import kendall_tau
 from benchmarks.protocol import run_protocol
 from benchmarks.protocol_config import ProtocolConfig
 from predictors.registry import load_predictor
-from zoo_data.atomic import atomic_write, json_bytes
+from zoo_data.common.atomic import atomic_write, json_bytes
 from zoo_data.zoo import open_local_zoo
 
 

@@ -32,8 +32,8 @@ import tempfile
 import time
 from pathlib import Path
 
-from zoo_data.manifest import read_manifest
-from zoo_data.presets import get_preset
+from zoo_data.archive.manifest import read_manifest
+from zoo_data.rnn.presets import get_preset
 
 TWO_HOST_DEVICES = "--xla_force_host_platform_device_count=2"
 

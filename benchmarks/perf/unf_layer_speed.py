@@ -49,8 +49,8 @@ from benchmarks.perf.unf_layer_previous import UNFLayerPrevious, UNFNetPrevious
 from predictors.unf import UNFLayer, count_basis_terms
 from predictors.unf.plan import layer_plan
 from predictors.unf.spec import match_spec
-from zoo_data.model import init_params
-from zoo_data.spec import seq2seq_spec
+from zoo_data.rnn.model import init_params
+from zoo_data.rnn.spec import seq2seq_spec
 
 
 def gru_features(hidden: int, vocab: int, batch: int, channels: int, seed: int = 0):

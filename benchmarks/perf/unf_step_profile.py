@@ -103,8 +103,8 @@ def unf_step(hidden: int, vocab: int, batch: int):
 
     from benchmarks.protocol import training_programs
     from predictors.registry import BUILTINS
-    from zoo_data.model import init_params
-    from zoo_data.spec import seq2seq_spec
+    from zoo_data.rnn.model import init_params
+    from zoo_data.rnn.spec import seq2seq_spec
 
     spec = seq2seq_spec()
     models = [init_params(hidden, vocab, jax.random.PRNGKey(s))["params"] for s in range(batch)]

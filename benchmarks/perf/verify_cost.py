@@ -66,7 +66,7 @@ def main(argv: list[str] | None = None) -> dict:
     args = parser.parse_args(argv)
 
     from zoo_builder.synthetic import write_synthetic_zoo
-    from zoo_data.presets import get_preset
+    from zoo_data.rnn.presets import get_preset
 
     zoo_dir = Path(args.zoo)
     if not (zoo_dir / "manifest.json").is_file() or '"complete": true' not in (

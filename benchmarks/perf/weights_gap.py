@@ -25,8 +25,8 @@ from pathlib import Path
 import numpy as np
 
 from benchmarks.perf.zoo_calibration import override
-from zoo_data.atomic import atomic_write, json_bytes
-from zoo_data.presets import get_preset
+from zoo_data.common.atomic import atomic_write, json_bytes
+from zoo_data.rnn.presets import get_preset
 from zoo_data.spread import sr_spread
 
 #: The methods compared by default: the reference, then weight-space methods.

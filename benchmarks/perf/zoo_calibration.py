@@ -23,10 +23,10 @@ from pathlib import Path
 import numpy as np
 
 from zoo_builder.train import train_group
-from zoo_data.atomic import atomic_write, json_bytes
-from zoo_data.hparams import model_hparams
-from zoo_data.layout import training_groups
-from zoo_data.presets import VARIATIONS, ZooConfig, get_preset
+from zoo_data.archive.layout import training_groups
+from zoo_data.common.atomic import atomic_write, json_bytes
+from zoo_data.rnn.hparams import model_hparams
+from zoo_data.rnn.presets import VARIATIONS, ZooConfig, get_preset
 from zoo_data.spread import sr_spread
 
 

@@ -97,8 +97,8 @@ def main() -> None:
         return
 
     from zoo_builder.synthetic import write_synthetic_zoo
-    from zoo_data.manifest import read_manifest
-    from zoo_data.presets import get_preset
+    from zoo_data.archive.manifest import read_manifest
+    from zoo_data.rnn.presets import get_preset
 
     config = get_preset(args.preset)
     t0 = time.perf_counter()

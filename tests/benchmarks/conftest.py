@@ -10,7 +10,7 @@ from pathlib import Path
 import pytest
 
 from zoo_builder.synthetic import write_synthetic_zoo
-from zoo_data.presets import ZooConfig
+from zoo_data.rnn.presets import ZooConfig
 from zoo_data.zoo import Zoo, open_local_zoo
 
 #: 60 models (48 / 6 / 6 split: test ids 54..59); hidden 4 keeps the files tiny.

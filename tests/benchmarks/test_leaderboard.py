@@ -13,7 +13,7 @@ from benchmarks.board import PAPER_TABLE1, REFERENCE_KIND, leaderboard_frame
 from benchmarks.results import build_record, read_results, write_result, zoo_info
 from tests.benchmarks.conftest import write_csv
 from tests.tinyzoo.cli_helpers import cli
-from zoo_data.presets import PRESETS
+from zoo_data.rnn.presets import PRESETS
 
 PNG_MAGIC = b"\x89PNG\r\n\x1a\n"
 ENV = {"hardware": "test machine", "platform": "Linux", "python": "3.11",

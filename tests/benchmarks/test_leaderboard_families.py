@@ -22,7 +22,7 @@ from benchmarks.results import write_result, zoo_info
 from benchmarks.web_board import render_html
 from tests.benchmarks.test_leaderboard import builtin_record, table_rows
 from tests.benchmarks.test_web_board import _record
-from zoo_data.presets import PRESETS
+from zoo_data.rnn.presets import PRESETS
 
 RNN, CNN = "tiny-rnn-zoo", "small-cnn-zoo"
 NFN_NAMES = ["NFN-HNP (NFN paper, Table 2)", "NFN-NP (NFN paper, Table 2)",

@@ -19,7 +19,7 @@ from benchmarks.results import read_result, write_result
 from predictors.baselines import LinearStats
 from tests.benchmarks.test_results import make_record
 from tests.tinyzoo.cli_helpers import cli
-from zoo_data.migrate import migrate_zoo, write_format1_zoo
+from zoo_data.archive.migrate import migrate_zoo, write_format1_zoo
 from zoo_data.zoo import open_local_zoo
 
 FAST = ProtocolConfig(epochs=2, batch_size=8)

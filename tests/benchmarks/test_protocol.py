@@ -18,7 +18,7 @@ from predictors.baselines import LinearStats
 from predictors.statnn import STATNN, weight_statistics
 from tests.tinyzoo.cli_helpers import cli
 from zoo_builder.synthetic import write_synthetic_zoo
-from zoo_data.presets import PRESETS
+from zoo_data.rnn.presets import PRESETS
 from zoo_data.zoo import Zoo, open_local_zoo
 
 FAST = ProtocolConfig(epochs=3, batch_size=8)

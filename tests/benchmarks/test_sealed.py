@@ -146,7 +146,7 @@ def test_the_seal_covers_every_label_reader_of_the_api(bench_zoo_dir, tmp_path):
 
     script = f'''
 from zoo_data.errors import TinyZooError
-from zoo_data.seal import seal_test_labels
+from zoo_data.archive.seal import seal_test_labels
 from zoo_data.zoo import load_zoo
 seal_test_labels()
 zoo = load_zoo({str(bench_zoo_dir)!r})

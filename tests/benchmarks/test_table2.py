@@ -16,7 +16,7 @@ from benchmarks.protocol_config import ProtocolConfig
 from benchmarks.table2 import format_table2, reproduce_table2
 from tests.tinyzoo.cli_helpers import cli, one_line_error
 from tests.zoo_data.cnn_fixture import write_published, write_split_file
-from zoo_data.cnn_import import import_small_cnn_zoo
+from zoo_data.cnn.importer import import_small_cnn_zoo
 from zoo_data.errors import TinyZooError
 
 RUNS = 40

@@ -20,8 +20,8 @@ from benchmarks.web_board import render_html
 from tests.benchmarks import browser
 from tests.benchmarks.test_leaderboard import PNG_MAGIC, builtin_record
 from tests.tinyzoo.cli_helpers import cli
-from zoo_data.atomic import atomic_write
-from zoo_data.presets import PRESETS
+from zoo_data.common.atomic import atomic_write
+from zoo_data.rnn.presets import PRESETS
 
 
 def _record(zoo: dict, method: str, reads: str, predicted, test, name: str | None = None):

@@ -16,9 +16,9 @@ from hypothesis import strategies as st
 from benchmarks.submit import parse_submission
 from tests.benchmarks.conftest import BENCH_CONFIG
 from zoo_builder.synthetic import write_synthetic_zoo
+from zoo_data.archive.manifest import parse_manifest
 from zoo_data.errors import TinyZooError
-from zoo_data.manifest import parse_manifest
-from zoo_data.presets import ZooConfig, get_preset
+from zoo_data.rnn.presets import ZooConfig, get_preset
 from zoo_data.zoo import open_local_zoo
 
 FUZZ = settings(max_examples=150, deadline=None, derandomize=True,

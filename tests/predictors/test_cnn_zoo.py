@@ -26,12 +26,12 @@ from predictors.unf import UNFLayer, count_basis_terms, match_spec, permute_each
 from predictors.unf.plan import layer_plan
 from predictors.unf_predictor import UNFNet, UNFPredictor
 from tests.zoo_data.cnn_fixture import write_published, write_split_file
-from zoo_data.cnn_config import CATEGORICAL_HYPERPARAMETERS, NUMERIC_HYPERPARAMETERS
-from zoo_data.cnn_import import import_small_cnn_zoo
-from zoo_data.cnn_layout import NUM_WEIGHTS, TENSORS, cnn_spec
-from zoo_data.cnn_model import cnn_logits
+from zoo_data.cnn.config import CATEGORICAL_HYPERPARAMETERS, NUMERIC_HYPERPARAMETERS
+from zoo_data.cnn.importer import import_small_cnn_zoo
+from zoo_data.cnn.layout import NUM_WEIGHTS, TENSORS, cnn_spec
+from zoo_data.cnn.model import cnn_logits
 from zoo_data.errors import TinyZooError
-from zoo_data.family import family_symmetry
+from zoo_data.families.registry import family_symmetry
 from zoo_data.zoo import open_local_zoo
 
 #: runs of the fixture zoo: 40 networks at the last checkpoint, NFN's split 16 / 4 / 20

@@ -11,8 +11,8 @@ import pytest
 from benchmarks.learned_opt_tasks import make_transformer_task, task_params
 from predictors.unf import UNF, UNFLayer, invariant_pool, permute, random_permutations
 from tests.predictors.helpers import random_features
-from zoo_data.model import init_params
-from zoo_data.spec import seq2seq_spec
+from zoo_data.rnn.model import init_params
+from zoo_data.rnn.spec import seq2seq_spec
 
 
 class _MLP(nn.Module):

@@ -14,7 +14,7 @@ from benchmarks import ProtocolConfig, run_protocol
 from benchmarks.submit import submit
 from predictors.registry import load_predictor
 from predictors.unf import permute_each
-from zoo_data.spec import seq2seq_spec, symmetry_spec
+from zoo_data.rnn.spec import seq2seq_spec, symmetry_spec
 from zoo_data.zoo import load_zoo
 
 EXAMPLES = Path(__file__).resolve().parents[2] / "predictors" / "examples"

@@ -6,7 +6,7 @@ import pytest
 
 from predictors.unf import bell, count_basis_terms, valid_partitions
 from predictors.unf.partitions import set_partitions
-from zoo_data.spec import seq2seq_spec
+from zoo_data.rnn.spec import seq2seq_spec
 
 
 def test_bell_numbers():

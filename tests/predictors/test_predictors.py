@@ -17,9 +17,9 @@ from predictors.statnn import STATNN, weight_statistics
 from predictors.unf import permute_each
 from predictors.unf_predictor import UNFPredictor
 from zoo_data.errors import TinyZooError
-from zoo_data.model import Seq2Seq, init_params
-from zoo_data.spec import seq2seq_spec, symmetry_spec
-from zoo_data.task import VOCAB_SIZE
+from zoo_data.rnn.model import Seq2Seq, init_params
+from zoo_data.rnn.spec import seq2seq_spec, symmetry_spec
+from zoo_data.rnn.task import VOCAB_SIZE
 
 H = 4
 

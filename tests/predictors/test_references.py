@@ -12,11 +12,11 @@ from predictors.probegen import ProbeGen
 from predictors.references import HParams, ProbeOracle, TrainLoss
 from predictors.unf import permute_each
 from tests.predictors.test_predictors import H, random_weights
-from zoo_data.model import Seq2Seq, greedy_success
-from zoo_data.presets import ZooConfig, problem_sets
-from zoo_data.schema import HYPERPARAMETERS
-from zoo_data.spec import seq2seq_spec, symmetry_spec
-from zoo_data.task import VOCAB_SIZE
+from zoo_data.archive.schema import HYPERPARAMETERS
+from zoo_data.rnn.model import Seq2Seq, greedy_success
+from zoo_data.rnn.presets import ZooConfig, problem_sets
+from zoo_data.rnn.spec import seq2seq_spec, symmetry_spec
+from zoo_data.rnn.task import VOCAB_SIZE
 
 CONFIG = ZooConfig("ref-test", num_models=30, hidden=H, max_digits=1, steps=10, n_test=20,
                    n_train_pool=60, group_size=8)

@@ -8,8 +8,8 @@ import pytest
 from flax.core import freeze
 
 from predictors.unf import match_spec
-from zoo_data.model import init_params
-from zoo_data.spec import seq2seq_spec
+from zoo_data.rnn.model import init_params
+from zoo_data.rnn.spec import seq2seq_spec
 
 
 def _mlp():

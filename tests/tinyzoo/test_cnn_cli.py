@@ -21,9 +21,9 @@ from tests.zoo_data.cnn_fixture import (
     write_split_file,
 )
 from tests.zoo_data.http_server import ZooServer
-from zoo_data.cnn_import import staging_folder
+from zoo_data.archive.manifest import read_manifest
+from zoo_data.cnn.importer import staging_folder
 from zoo_data.errors import TinyZooError
-from zoo_data.manifest import read_manifest
 from zoo_data.zoo import load_zoo
 
 RUNS = 20

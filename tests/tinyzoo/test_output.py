@@ -12,8 +12,8 @@ import pytest
 
 from tests.tinyzoo.cli_helpers import cli, one_line_error
 from zoo_builder.synthetic import write_synthetic_zoo
-from zoo_data.presets import PRESETS
-from zoo_data.progress import PROGRESS_ENV
+from zoo_data.common.progress import PROGRESS_ENV
+from zoo_data.rnn.presets import PRESETS
 
 CONSTANT = "undefined (constant predictions rank nothing)"
 FAST = ("--epochs", "1", "--batch-size", "8")

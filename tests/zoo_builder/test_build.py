@@ -16,10 +16,10 @@ import pytest
 
 from zoo_builder.build import build_zoo
 from zoo_builder.plan import LOCK_DIR
-from zoo_data.folder import complete_shards, finalize
-from zoo_data.layout import ZooLayout, training_groups
-from zoo_data.manifest import read_manifest
-from zoo_data.presets import get_preset
+from zoo_data.archive.folder import complete_shards, finalize
+from zoo_data.archive.layout import ZooLayout, training_groups
+from zoo_data.archive.manifest import read_manifest
+from zoo_data.rnn.presets import get_preset
 from zoo_data.spread import sr_spread
 from zoo_data.zoo import load_rows
 
@@ -53,7 +53,7 @@ def cpu_vector_isa() -> str:
 #: give other bits on an AVX-512 CPU than on an AVX2-only one (recorded on an Intel Xeon
 #: and on an AMD EPYC machine of this project, 2026-12-02). Builds write format 2 now
 #: (a file per split): the format-1 files rebuilt from a format-2 build
-#: (:func:`zoo_data.migrate.write_format1_zoo`) must be these, which shows that the
+#: (:func:`zoo_data.archive.migrate.write_format1_zoo`) must be these, which shows that the
 #: format-1 writer is the old format and that format 2 changed no weight.
 RECORDED_TINY = [
     {"software": {"jax": "0.10.2", "jaxlib": "0.10.2", "machine": "x86_64",
@@ -120,7 +120,7 @@ def _recorded(table: list[dict]) -> dict | None:
 
 
 def test_tiny_shards_are_bitwise_the_recorded_ones(reference, tmp_path):
-    from zoo_data.migrate import write_format1_zoo
+    from zoo_data.archive.migrate import write_format1_zoo
 
     format1 = _recorded(RECORDED_TINY)
     if format1 is None:
@@ -135,7 +135,7 @@ def test_tiny_shards_are_bitwise_the_recorded_ones(reference, tmp_path):
 
 
 def test_migrating_the_format1_tiny_zoo_gives_the_fresh_build(reference, tmp_path):
-    from zoo_data.migrate import migrate_zoo, write_format1_zoo
+    from zoo_data.archive.migrate import migrate_zoo, write_format1_zoo
 
     old = write_format1_zoo(reference, tmp_path / "zoo")
     assert migrate_zoo(old, progress=False).status == "migrated"
@@ -379,7 +379,7 @@ def test_a_zoo_of_an_older_trainer_revision_is_refused_not_resumed(reference, tm
     weights for the same settings) must not be completed by this builder."""
     import shutil
 
-    from zoo_data.presets import ZooConfig
+    from zoo_data.rnn.presets import ZooConfig
 
     target = tmp_path / "zoo"
     shutil.copytree(reference, target)

@@ -18,7 +18,7 @@ from tests.tinyzoo.cli_helpers import cli, one_line_error
 from zoo_builder.plan import LOCK_DIR, plan_build
 from zoo_builder.request import BuildRequest
 from zoo_data.errors import TinyZooError
-from zoo_data.presets import get_preset
+from zoo_data.rnn.presets import get_preset
 
 TINY = get_preset("tiny")
 
@@ -27,7 +27,7 @@ import sys, time
 from pathlib import Path
 from zoo_builder.plan import plan_build
 from zoo_builder.request import BuildRequest
-from zoo_data.presets import get_preset
+from zoo_data.rnn.presets import get_preset
 with plan_build(BuildRequest(out=Path(sys.argv[1]), config=get_preset("tiny"))):
     print("locked", flush=True)
     time.sleep(120)

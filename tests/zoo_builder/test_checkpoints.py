@@ -15,12 +15,12 @@ import pytest
 from zoo_builder.build import build_zoo
 from zoo_builder.programs import group_programs, varied_inputs
 from zoo_builder.train import model_key
+from zoo_data.archive.layout import training_groups
+from zoo_data.archive.splits import SPLITS, split_ranges
 from zoo_data.errors import TinyZooError
 from zoo_data.export import export_npz
-from zoo_data.hparams import model_hparams, sampled_hyperparameters, training_subset
-from zoo_data.layout import training_groups
-from zoo_data.presets import VARIATIONS, ZooConfig, get_preset, problem_sets
-from zoo_data.splits import SPLITS, split_ranges
+from zoo_data.rnn.hparams import model_hparams, sampled_hyperparameters, training_subset
+from zoo_data.rnn.presets import VARIATIONS, ZooConfig, get_preset, problem_sets
 from zoo_data.zoo import load_zoo
 
 #: 12 models of hidden 8, 4 checkpoints, every variation, a cosine schedule (so that a
@@ -165,8 +165,8 @@ def test_bad_checkpoints_and_ranges_are_refused(change, message):
 def test_a_half_built_zoo_of_the_config_without_checkpoints_is_refused(tmp_path):
     from zoo_builder.shards import write_shard
     from zoo_builder.synthetic import synthetic_result
-    from zoo_data.folder import prepare_zoo_dir
-    from zoo_data.layout import ZooLayout
+    from zoo_data.archive.folder import prepare_zoo_dir
+    from zoo_data.archive.layout import ZooLayout
 
     plain = ZooLayout.of(dataclasses.replace(CKPT, checkpoints=None))
     zoo_dir = prepare_zoo_dir(tmp_path / "zoo", plain)

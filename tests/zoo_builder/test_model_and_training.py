@@ -16,11 +16,11 @@ from flax.traverse_util import flatten_dict
 from predictors.unf.spec import label_sizes, match_spec
 from zoo_builder.objective import flax_logits, sequence_loss
 from zoo_builder.train import train_group
-from zoo_data.layout import training_groups
-from zoo_data.model import Seq2Seq, greedy_success, init_params
-from zoo_data.presets import ZooConfig, problem_sets
-from zoo_data.spec import seq2seq_spec
-from zoo_data.task import PAD, VOCAB_SIZE, encode
+from zoo_data.archive.layout import training_groups
+from zoo_data.rnn.model import Seq2Seq, greedy_success, init_params
+from zoo_data.rnn.presets import ZooConfig, problem_sets
+from zoo_data.rnn.spec import seq2seq_spec
+from zoo_data.rnn.task import PAD, VOCAB_SIZE, encode
 
 DESIGN_NAMES = {
     f"{prefix}{gate}/{leaf}"
@@ -144,7 +144,7 @@ def test_group_initialisation_does_not_deadlock():
     script = """
 import dataclasses, jax, jax.numpy as jnp
 from zoo_builder.train import model_key
-from zoo_data.presets import ZooConfig
+from zoo_data.rnn.presets import ZooConfig
 from zoo_builder.train import group_programs
 cfg = ZooConfig("init-test", 480, 64, 2, 10, 20, 100, 16)
 init = group_programs(cfg, 64).init

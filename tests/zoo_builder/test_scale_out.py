@@ -23,10 +23,10 @@ from pathlib import Path
 
 import pytest
 
-from zoo_data.folder import complete_shards
-from zoo_data.layout import ZooLayout, training_groups
-from zoo_data.manifest import read_manifest
-from zoo_data.presets import get_preset
+from zoo_data.archive.folder import complete_shards
+from zoo_data.archive.layout import ZooLayout, training_groups
+from zoo_data.archive.manifest import read_manifest
+from zoo_data.rnn.presets import get_preset
 
 TINY = get_preset("tiny")
 TWO_DEVICES = {"XLA_FLAGS": "--xla_force_host_platform_device_count=2"}
@@ -105,10 +105,10 @@ def same_zoo(zoo_dir: Path, reference: Path) -> None:
 def test_group_blocks_are_sharded_over_two_host_devices():
     script = """
 import numpy as np, jax
-from zoo_data.presets import get_preset
+from zoo_data.rnn.presets import get_preset
 from zoo_builder.train import model_key
 from zoo_builder.programs import group_programs
-from zoo_data.layout import training_groups
+from zoo_data.archive.layout import training_groups
 cfg = get_preset("tiny")
 group = max(training_groups(cfg), key=lambda g: len(g.model_ids))
 programs = group_programs(cfg, group.batch_size)
@@ -140,9 +140,9 @@ def test_a_mini_group_trained_on_two_host_devices_is_bitwise_the_same(tmp_path):
     assert len(group.model_ids) == 50
     script = f"""
 import dataclasses, numpy as np, jax
-from zoo_data.presets import get_preset
+from zoo_data.rnn.presets import get_preset
 from zoo_builder.train import train_group
-from zoo_data.layout import training_groups
+from zoo_data.archive.layout import training_groups
 config = dataclasses.replace(get_preset("mini"), steps=100, checkpoints=(50, 100))
 r = train_group(config, training_groups(config)[0])
 np.savez({str(tmp_path / "two.npz")!r}, sr=r.test_sr, test_loss=r.test_loss,

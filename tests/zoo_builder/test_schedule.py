@@ -13,8 +13,8 @@ import pytest
 from zoo_builder.adam import adam_init, adam_update
 from zoo_builder.schedule import lr_factor
 from zoo_builder.train import train_group
-from zoo_data.layout import training_groups
-from zoo_data.presets import ZooConfig
+from zoo_data.archive.layout import training_groups
+from zoo_data.rnn.presets import ZooConfig
 
 
 def test_constant_is_one_and_cosine_decays_from_one_to_zero():

@@ -1,7 +1,7 @@
 """Importing the Small CNN Zoo (Unterthiner et al. 2020) from files in its published
 layout (:mod:`tests.zoo_data.cnn_fixture`): every tensor and label is the published
 value of its row, NFN's split and ours follow their rules (implemented here again,
-independently of :mod:`zoo_data.cnn_splits`), imports are deterministic and resume
+independently of :mod:`zoo_data.cnn.splits`), imports are deterministic and resume
 after an interruption, and the card and manifest record the license, citation and
 every source file's sha256."""
 
@@ -20,10 +20,11 @@ import numpy as np
 import pytest
 
 from tests.zoo_data.cnn_fixture import STEPS, write_published, write_split_file
-from zoo_data import cnn_import, load_zoo
-from zoo_data.cnn_import import import_small_cnn_zoo, staging_folder
+from zoo_data import load_zoo
+from zoo_data.archive.manifest import read_manifest
+from zoo_data.cnn import importer as cnn_import
+from zoo_data.cnn.importer import import_small_cnn_zoo, staging_folder
 from zoo_data.errors import TinyZooError
-from zoo_data.manifest import read_manifest
 
 RUNS = 40
 LAST = STEPS[-1]  # 86
@@ -364,10 +365,10 @@ def test_runs_import_records_the_three_source_files(published, tmp_path):
 
 
 def test_committed_small_cnn_split_definitions_match_the_code():
-    """data/splits/small-cnn-zoo.json must not go stale (python -m zoo_data.cnn_splits)."""
+    """data/splits/small-cnn-zoo.json must not go stale (python -m zoo_data.cnn.splits)."""
     import json
 
-    from zoo_data.cnn_splits import NFN_SPLIT_FILES, split_definitions
+    from zoo_data.cnn.splits import NFN_SPLIT_FILES, split_definitions
 
     path = Path(__file__).resolve().parents[2] / "data" / "splits" / "small-cnn-zoo.json"
     committed = json.loads(path.read_text())

@@ -17,12 +17,12 @@ import pytest
 
 from tests.conftest import DATA_CONFIG
 from tests.tinyzoo.cli_helpers import cli, one_line_error
+from zoo_data.archive.folder import complete_shards
+from zoo_data.archive.layout import ZooLayout
+from zoo_data.archive.manifest import read_manifest
+from zoo_data.archive.verify import verify_zoo
 from zoo_data.errors import TinyZooError
-from zoo_data.folder import complete_shards
-from zoo_data.layout import ZooLayout
-from zoo_data.manifest import read_manifest
-from zoo_data.remote import cache_folder_for
-from zoo_data.verify import verify_zoo
+from zoo_data.remote.http import cache_folder_for
 from zoo_data.zoo import load_zoo
 
 SHARDS = ZooLayout.of(DATA_CONFIG).shard_names
@@ -193,7 +193,7 @@ def test_unreachable_server(tmp_path, capsys):
 
 def test_download_refuses_a_folder_with_another_zoo(zoo_server, tmp_path, capsys):
     from zoo_builder.synthetic import write_synthetic_zoo
-    from zoo_data.presets import ZooConfig
+    from zoo_data.rnn.presets import ZooConfig
 
     other = ZooConfig("other", num_models=6, hidden=4, max_digits=1, steps=10, n_test=20,
                       n_train_pool=30, group_size=6)

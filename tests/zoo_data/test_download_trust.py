@@ -14,10 +14,10 @@ import pytest
 from tests.conftest import DATA_CONFIG
 from tests.tinyzoo.cli_helpers import cli, one_line_error
 from tests.zoo_data.http_server import ZooServer
+from zoo_data.archive.layout import ZooLayout
+from zoo_data.archive.manifest import read_manifest
 from zoo_data.errors import TinyZooError
-from zoo_data.layout import ZooLayout
-from zoo_data.manifest import read_manifest
-from zoo_data.remote import STALL_ENV, HttpRemote
+from zoo_data.remote.http import STALL_ENV, HttpRemote
 from zoo_data.zoo import load_zoo
 
 SHARDS = ZooLayout.of(DATA_CONFIG).shard_names

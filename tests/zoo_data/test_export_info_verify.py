@@ -12,9 +12,9 @@ from safetensors import safe_open
 
 from tests.conftest import DATA_CONFIG
 from tests.tinyzoo.cli_helpers import cli, one_line_error
-from zoo_data.layout import ZooLayout
-from zoo_data.schema import tensor_shapes
-from zoo_data.splits import split_ids
+from zoo_data.archive.layout import ZooLayout
+from zoo_data.archive.schema import tensor_shapes
+from zoo_data.archive.splits import split_ids
 from zoo_data.zoo import load_zoo
 
 SHAPES = tensor_shapes(DATA_CONFIG)

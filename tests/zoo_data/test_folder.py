@@ -17,17 +17,17 @@ import yaml
 from flax.traverse_util import flatten_dict, unflatten_dict
 
 from zoo_builder.shards import GroupResult, write_shard
-from zoo_data.card import dataset_card
+from zoo_data.archive.card import dataset_card
+from zoo_data.archive.folder import complete_shards, finalize, prepare_zoo_dir
+from zoo_data.archive.layout import ZooLayout, shard_name, sidecar_name, training_groups
+from zoo_data.archive.manifest import read_manifest
+from zoo_data.archive.schema import METADATA_COLUMNS, tensor_shapes, zoo_features
+from zoo_data.archive.splits import split_ranges
 from zoo_data.errors import TinyZooError
-from zoo_data.folder import complete_shards, finalize, prepare_zoo_dir
-from zoo_data.hparams import model_hparams
-from zoo_data.layout import ZooLayout, shard_name, sidecar_name, training_groups
-from zoo_data.manifest import read_manifest
-from zoo_data.presets import ZooConfig
-from zoo_data.schema import METADATA_COLUMNS, tensor_shapes, zoo_features
-from zoo_data.spec import seq2seq_spec
-from zoo_data.splits import split_ranges
-from zoo_data.task import VOCAB_SIZE
+from zoo_data.rnn.hparams import model_hparams
+from zoo_data.rnn.presets import ZooConfig
+from zoo_data.rnn.spec import seq2seq_spec
+from zoo_data.rnn.task import VOCAB_SIZE
 from zoo_data.zoo import load_rows
 
 # fixed here (not the tiny preset, which may be recalibrated): 24 models in 4 groups

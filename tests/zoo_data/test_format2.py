@@ -17,21 +17,21 @@ import yaml
 from tests.conftest import DATA_CONFIG
 from tests.tinyzoo.cli_helpers import cli
 from zoo_builder.synthetic import synthetic_result, write_synthetic_zoo
+from zoo_data.archive.folder import complete_group, complete_shards, prepare_zoo_dir
+from zoo_data.archive.layout import HUB_SPLITS, ZooLayout
+from zoo_data.archive.manifest import read_manifest
+from zoo_data.archive.migrate import write_format1_zoo
+from zoo_data.archive.splits import split_ranges
+from zoo_data.archive.verify import verify_zoo
 from zoo_data.errors import TinyZooError
 from zoo_data.export import export_npz
-from zoo_data.folder import complete_group, complete_shards, prepare_zoo_dir
-from zoo_data.layout import HUB_SPLITS, ZooLayout
-from zoo_data.manifest import read_manifest
-from zoo_data.migrate import write_format1_zoo
-from zoo_data.splits import split_ranges
-from zoo_data.verify import verify_zoo
 from zoo_data.zoo import load_rows, load_zoo
 
 LAYOUT = ZooLayout.of(DATA_CONFIG)
 
 #: The synthetic DATA_CONFIG zoo's shards (pyarrow 26.0.1). Format 1: written by the
 #: builder before format 2 existed (commit 6b3c010, ``write_synthetic_zoo``); the
-#: format-1 writer of :mod:`zoo_data.migrate` must reproduce them. Format 2: as written
+#: format-1 writer of :mod:`zoo_data.archive.migrate` must reproduce them. Format 2: as written
 #: since. A group wholly in one split has the same file in both formats.
 RECORDED_SYNTHETIC = {
     "pyarrow": "26.0.1",
@@ -160,7 +160,7 @@ class Killed(BaseException):
 
 
 def test_a_group_killed_after_its_first_file_is_rewritten_as_a_whole(tmp_path, monkeypatch):
-    import zoo_data.shard_files as shard_files
+    import zoo_data.archive.shard_files as shard_files
 
     layout = LAYOUT
     group = next(g.index for g in layout.groups if len(layout.group_files(g.index)) > 1)

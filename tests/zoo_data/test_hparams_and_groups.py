@@ -11,9 +11,9 @@ import pytest
 from zoo_builder.plan import select_groups
 from zoo_builder.request import parse_models, parse_shard
 from zoo_builder.train import model_key
-from zoo_data.hparams import model_hparams
-from zoo_data.layout import ZooLayout, training_groups
-from zoo_data.presets import PRESETS, ZooConfig, get_preset
+from zoo_data.archive.layout import ZooLayout, training_groups
+from zoo_data.rnn.hparams import model_hparams
+from zoo_data.rnn.presets import PRESETS, ZooConfig, get_preset
 
 CONFIG = ZooConfig("groups-test", num_models=500, hidden=8, max_digits=1, steps=10,
                    n_test=20, n_train_pool=30, group_size=40)
@@ -115,12 +115,12 @@ def test_presets():
 
 
 def test_committed_split_files_match_the_presets():
-    """data/splits/ must not go stale when a preset changes (python -m zoo_data.splits)."""
+    """data/splits/ must not go stale when a preset changes (python -m zoo_data.archive.splits)."""
     import json
     from pathlib import Path
 
-    from zoo_data.presets import PRESETS
-    from zoo_data.splits import preset_split_file
+    from zoo_data.archive.splits import preset_split_file
+    from zoo_data.rnn.presets import PRESETS
 
     folder = Path(__file__).resolve().parents[2] / "data" / "splits"
     for name, preset in PRESETS.items():

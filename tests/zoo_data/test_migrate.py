@@ -12,10 +12,10 @@ import pytest
 
 from tests.conftest import DATA_CONFIG
 from tests.tinyzoo.cli_helpers import cli, one_line_error
+from zoo_data.archive.layout import MIGRATION_DIR, ZooLayout
+from zoo_data.archive.migrate import migrate_zoo, write_format1_zoo
+from zoo_data.archive.verify import verify_zoo
 from zoo_data.errors import TinyZooError
-from zoo_data.layout import MIGRATION_DIR, ZooLayout
-from zoo_data.migrate import migrate_zoo, write_format1_zoo
-from zoo_data.verify import verify_zoo
 from zoo_data.zoo import load_zoo
 
 
@@ -54,7 +54,7 @@ def test_migrating_gives_the_fresh_format2_zoo_byte_for_byte(old_zoo, synthetic_
 
 
 def _kill_while_staging(monkeypatch):
-    import zoo_data.shard_files as shard_files
+    import zoo_data.archive.shard_files as shard_files
 
     write_sidecar = shard_files.write_sidecar
 
@@ -66,7 +66,7 @@ def _kill_while_staging(monkeypatch):
 
 
 def _kill_at_the_switch(monkeypatch):
-    import zoo_data.migrate as migrate
+    import zoo_data.archive.migrate as migrate
 
     def dies(*args):
         raise Killed
@@ -75,7 +75,7 @@ def _kill_at_the_switch(monkeypatch):
 
 
 def _kill_while_moving(monkeypatch):
-    import zoo_data.migrate as migrate
+    import zoo_data.archive.migrate as migrate
 
     move, done = migrate._move, []
 

@@ -1,4 +1,4 @@
-"""The progress display (zoo_data.progress): a bar on a terminal, clean lines in a log,
+"""The progress display (zoo_data.common.progress): a bar on a terminal, clean lines in a log,
 nothing when disabled."""
 
 from __future__ import annotations
@@ -10,8 +10,8 @@ import pytest
 
 from zoo_builder.plan import progress_bar as build_progress
 from zoo_builder.synthetic import write_synthetic_zoo
-from zoo_data.presets import ZooConfig, get_preset
-from zoo_data.progress import PROGRESS_ENV, format_seconds, progress_bar, use_bars
+from zoo_data.common.progress import PROGRESS_ENV, format_seconds, progress_bar, use_bars
+from zoo_data.rnn.presets import ZooConfig, get_preset
 
 
 class FakeTerminal(io.StringIO):

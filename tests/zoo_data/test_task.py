@@ -5,7 +5,7 @@ from __future__ import annotations
 import numpy as np
 import pytest
 
-from zoo_data.task import (
+from zoo_data.rnn.task import (
     EOS,
     EQUALS,
     PAD,
@@ -78,7 +78,7 @@ def test_a_zero_weight_shrinks_the_problem_space():
 
 @pytest.mark.parametrize("weights", [(1.0,), (1.0, -1.0), (0.0, 0.0), (1.0, float("nan"))])
 def test_malformed_digit_weights_are_rejected(weights):
-    from zoo_data.presets import ZooConfig
+    from zoo_data.rnn.presets import ZooConfig
 
     with pytest.raises(ValueError, match="digit_weights"):
         ZooConfig("w", 4, 8, 2, 10, 10, 10, 4, digit_weights=weights)
@@ -134,7 +134,7 @@ def test_small_addend_problem_space_is_counted_exactly():
 
 
 def test_unknown_operand_scheme_and_weights_with_small_addend_are_rejected():
-    from zoo_data.presets import ZooConfig
+    from zoo_data.rnn.presets import ZooConfig
 
     with pytest.raises(ValueError, match="operands 'bogus'"):
         ZooConfig("w", 4, 8, 2, 10, 10, 10, 4, operands="bogus")
@@ -146,7 +146,7 @@ def test_unknown_operand_scheme_and_weights_with_small_addend_are_rejected():
 
 
 def test_default_operand_scheme_keeps_old_fingerprints():
-    from zoo_data.presets import ZooConfig
+    from zoo_data.rnn.presets import ZooConfig
 
     config = ZooConfig("w", 4, 8, 2, 10, 10, 10, 4)
     assert "operands" not in config.to_dict()

@@ -13,10 +13,10 @@ torch = pytest.importorskip("torch")
 import datasets  # noqa: E402
 
 from zoo_builder.synthetic import write_synthetic_zoo  # noqa: E402
+from zoo_data.archive.schema import model_nbytes  # noqa: E402
+from zoo_data.archive.splits import SPLITS  # noqa: E402
 from zoo_data.errors import TinyZooError  # noqa: E402
-from zoo_data.presets import ZooConfig  # noqa: E402
-from zoo_data.schema import model_nbytes  # noqa: E402
-from zoo_data.splits import SPLITS  # noqa: E402
+from zoo_data.rnn.presets import ZooConfig  # noqa: E402
 from zoo_data.torch_data import (  # noqa: E402
     FLAT_KEY,
     flat_slices,

@@ -16,11 +16,11 @@ import pytest
 
 from tests.conftest import DATA_CONFIG
 from tests.tinyzoo.cli_helpers import cli, one_line_error
+from zoo_data.archive.layout import ZooLayout
+from zoo_data.archive.manifest import parse_manifest, read_manifest
+from zoo_data.archive.schema import LABEL
+from zoo_data.archive.verify import NO_VERIFY_ENV
 from zoo_data.errors import TinyZooError
-from zoo_data.layout import ZooLayout
-from zoo_data.manifest import parse_manifest, read_manifest
-from zoo_data.schema import LABEL
-from zoo_data.verify import NO_VERIFY_ENV
 from zoo_data.zoo import load_zoo, open_local_zoo
 
 SHARDS = ZooLayout.of(DATA_CONFIG).shard_names

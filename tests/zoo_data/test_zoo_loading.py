@@ -14,13 +14,13 @@ from flax.traverse_util import flatten_dict
 
 from predictors.unf.spec import match_spec
 from tests.conftest import DATA_CONFIG
+from zoo_data.archive.layout import ZooLayout
+from zoo_data.archive.manifest import read_manifest
+from zoo_data.archive.reader import ShardReader
+from zoo_data.archive.schema import tensor_shapes
+from zoo_data.archive.splits import SPLITS, split_ids, split_of, split_record, split_sizes
 from zoo_data.errors import TinyZooError
-from zoo_data.layout import ZooLayout
-from zoo_data.manifest import read_manifest
-from zoo_data.presets import PRESETS
-from zoo_data.reader import ShardReader
-from zoo_data.schema import tensor_shapes
-from zoo_data.splits import SPLITS, split_ids, split_of, split_record, split_sizes
+from zoo_data.rnn.presets import PRESETS
 from zoo_data.zoo import load_rows, load_zoo
 
 REPO = Path(__file__).resolve().parents[2]

@@ -10,8 +10,8 @@ import pytest
 
 from benchmarks.perf import forward_variants
 from zoo_builder.objective import flax_logits
-from zoo_data.model import Seq2Seq, init_params
-from zoo_data.task import VOCAB_SIZE, encode
+from zoo_data.rnn.model import Seq2Seq, init_params
+from zoo_data.rnn.task import VOCAB_SIZE, encode
 
 
 @pytest.mark.parametrize("fuse_x, hoist", [(True, False), (False, True)])

@@ -5,8 +5,8 @@ from __future__ import annotations
 import numpy as np
 
 from benchmarks.perf import lr_probe
-from zoo_data.presets import ZooConfig
-from zoo_data.task import EOS, PAD
+from zoo_data.rnn.presets import ZooConfig
+from zoo_data.rnn.task import EOS, PAD
 
 
 def test_position_report_counts_first_errors_and_ignores_padding():

@@ -7,7 +7,7 @@ import json
 import pytest
 
 from benchmarks.perf.weights_gap import weights_gap
-from zoo_data.presets import ZooConfig
+from zoo_data.rnn.presets import ZooConfig
 
 SAMPLE = ZooConfig("gap-test", num_models=30, hidden=16, max_digits=1, steps=300, n_test=20,
                    n_train_pool=60, group_size=15, block_size=5, batch_sizes=(64,),

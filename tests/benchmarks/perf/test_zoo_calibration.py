@@ -7,8 +7,8 @@ import json
 import pytest
 
 from benchmarks.perf import zoo_calibration
-from zoo_data.layout import training_groups
-from zoo_data.presets import ZooConfig
+from zoo_data.archive.layout import training_groups
+from zoo_data.rnn.presets import ZooConfig
 
 CONFIG = ZooConfig("calib-test", num_models=6, hidden=8, max_digits=1, steps=20, n_test=20,
                    n_train_pool=60, group_size=3, block_size=3, lr_min=3e-3, lr_max=3e-2)

@@ -1,10 +1,10 @@
 """A zoo's ``manifest.json``: what the zoo is (config), what built it, and every shard's
 checksum once it is complete.
 
-Keys: ``format_version`` (:data:`zoo_data.layout.FORMAT_VERSION`; format 1 is still
-read), ``config`` and ``config_fingerprint`` (:class:`zoo_data.presets.ZooConfig`),
+Keys: ``format_version`` (:data:`zoo_data.archive.layout.FORMAT_VERSION`; format 1 is still
+read), ``config`` and ``config_fingerprint`` (:class:`zoo_data.rnn.presets.ZooConfig`),
 ``builder_version``, ``versions`` (Python and the libraries whose arithmetic the weights
-depend on), ``num_models``, ``num_groups``, ``splits`` (:mod:`zoo_data.splits`),
+depend on), ``num_models``, ``num_groups``, ``splits`` (:mod:`zoo_data.archive.splits`),
 ``shards`` (``{name: {"group", "split", "rows", "sha256"}}`` in format 2, ``{name:
 {"group", "rows", "sha256"}}`` in format 1; empty until complete) and ``complete``.
 """
@@ -15,13 +15,13 @@ import os
 import platform
 from pathlib import Path
 
-from zoo_data import fields
+from zoo_data.archive.layout import FORMAT_VERSION, FORMAT_VERSIONS, MANIFEST, ZooLayout
+from zoo_data.archive.splits import split_record
+from zoo_data.common import fields
+from zoo_data.common.fields import strict_json
 from zoo_data.errors import TinyZooError
-from zoo_data.family import config_from_dict
-from zoo_data.fields import strict_json
-from zoo_data.layout import FORMAT_VERSION, FORMAT_VERSIONS, MANIFEST, ZooLayout
-from zoo_data.presets import MAX_GROUPS, MAX_MODELS, ZooConfig
-from zoo_data.splits import split_record
+from zoo_data.families.registry import config_from_dict
+from zoo_data.rnn.presets import MAX_GROUPS, MAX_MODELS, ZooConfig
 from zoo_data.version import __version__, package_versions
 
 __all__ = [
@@ -42,7 +42,7 @@ VERSIONED_PACKAGES = ("jax", "jaxlib", "flax", "optax", "numpy", "datasets", "py
 MAX_MANIFEST_BYTES = 4 << 20
 #: A shard's sha256, as manifests and sidecars record it.
 SHA256_HEX = r"[0-9a-f]{64}"
-#: A shard's file name (:func:`zoo_data.layout.shard_name`).
+#: A shard's file name (:func:`zoo_data.archive.layout.shard_name`).
 SHARD_NAME = r"(train|validation|test)-[0-9]{5}-of-[0-9]{5}\.parquet"
 
 
@@ -92,7 +92,7 @@ def parse_manifest(raw: bytes, where: str) -> dict:
 
     Raises:
       TinyZooError: one line: more than :data:`MAX_MANIFEST_BYTES`, truncated or invalid
-        JSON, a duplicate key, nesting deeper than :data:`zoo_data.fields.MAX_JSON_DEPTH`,
+        JSON, a duplicate key, nesting deeper than :data:`zoo_data.common.fields.MAX_JSON_DEPTH`,
         or any field :func:`check_manifest` refuses.
     """
     return check_manifest(strict_json(raw, where, max_bytes=MAX_MANIFEST_BYTES), where)
@@ -180,7 +180,7 @@ _MANIFEST_KEYS = tuple(k for k in _MANIFEST_FIELDS if k not in ("provenance", "s
 
 def check_manifest(manifest: object, where: str) -> dict:
     """Check every field of a parsed manifest (types, ranges, the config's own checks
-    in :func:`zoo_data.presets.check_config`), that the fields agree (``num_models``
+    in :func:`zoo_data.rnn.presets.check_config`), that the fields agree (``num_models``
     and ``num_groups`` are the config's, each listed shard is a file of the layout of
     the manifest's format, with its group, split and row count), and that no key is
     unknown.

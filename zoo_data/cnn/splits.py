@@ -21,7 +21,7 @@ So 40% / 10% / 50% (12,000 / 3,000 / 15,000 of CIFAR-10-GS's 30,000 runs).
 **Ours** (``runs``): every run at the checkpoint, ordered by the sha256 of its
 ``modeldir`` (an order independent of how the files are sorted, and of the run's
 hyperparameters), cut 80/10/10 as every zoo of this project
-(:func:`zoo_data.splits.split_sizes`).
+(:func:`zoo_data.archive.splits.split_sizes`).
 """
 
 from __future__ import annotations
@@ -33,8 +33,8 @@ from pathlib import Path
 
 import numpy as np
 
+from zoo_data.archive.splits import split_sizes
 from zoo_data.errors import TinyZooError
-from zoo_data.splits import split_sizes
 
 __all__ = ["NFN_SPLIT_FILES", "read_split_file", "nfn_split", "run_split",
            "split_definitions"]
@@ -151,7 +151,7 @@ def split_definitions() -> dict:
 
 
 if __name__ == "__main__":
-    # rewrite data/splits/small-cnn-zoo.json: python -m zoo_data.cnn_splits
+    # rewrite data/splits/small-cnn-zoo.json: python -m zoo_data.cnn.splits
     import json
 
     target = Path(__file__).resolve().parent.parent / "data" / "splits" / "small-cnn-zoo.json"

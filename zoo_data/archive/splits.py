@@ -22,7 +22,7 @@ from __future__ import annotations
 
 import numpy as np
 
-from zoo_data.presets import ZooConfig
+from zoo_data.rnn.presets import ZooConfig
 
 __all__ = ["SPLITS", "split_sizes", "split_ranges", "split_ids", "split_rows", "split_of_rows",
            "split_record", "split_of"]
@@ -36,7 +36,7 @@ def split_sizes(zoo: int | ZooConfig) -> dict[str, int]:
 
     ``zoo``: a model count (the 80/10/10 split of the module docstring) or a zoo config:
     its own counts if it defines them (an imported zoo,
-    :meth:`zoo_data.cnn_config.CNNZooConfig.split_sizes`), else the 80/10/10 split of
+    :meth:`zoo_data.cnn.config.CNNZooConfig.split_sizes`), else the 80/10/10 split of
     its model count. ``ValueError`` if there are fewer than 3 models."""
     if not isinstance(zoo, (int, np.integer)):
         own = getattr(zoo, "split_sizes", None)
@@ -78,7 +78,7 @@ def split_ids(zoo: int | ZooConfig, name: str) -> np.ndarray:
 def split_rows(config: ZooConfig, name: str) -> np.ndarray:
     """The archive rows (``model_id`` column) of split ``name``: every checkpoint of every
     model in it, ``r * C + k`` for its models ``r`` and ``k < C = config.rows_per_model``
-    (:mod:`zoo_data.schema`); the model ids themselves when the zoo has no checkpoints."""
+    (:mod:`zoo_data.archive.schema`); the model ids themselves when the zoo has no checkpoints."""
     c = config.rows_per_model
     start, stop = split_ranges(config)[name] if name in SPLITS else (None, None)
     if start is None:
@@ -130,11 +130,11 @@ def preset_split_file(config: ZooConfig) -> dict:
 
 
 if __name__ == "__main__":
-    # rewrite data/splits/ from the presets: python -m zoo_data.splits
+    # rewrite data/splits/ from the presets: python -m zoo_data.archive.splits
     import json
     from pathlib import Path
 
-    from zoo_data.presets import PRESETS
+    from zoo_data.rnn.presets import PRESETS
 
     folder = Path(__file__).resolve().parent.parent / "data" / "splits"
     for name, preset in PRESETS.items():

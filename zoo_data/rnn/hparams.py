@@ -2,7 +2,7 @@
 
 - learning rate: log-uniform on ``[lr_min, lr_max]``; batch size: uniform on
   ``batch_sizes`` (both from ``numpy.random.default_rng([seed, id, 0x4B9])``);
-- the optional variations of :data:`zoo_data.presets.VARIATIONS`, each from a generator
+- the optional variations of :data:`zoo_data.rnn.presets.VARIATIONS`, each from a generator
   of its own, ``default_rng([seed, id, 0x4BA + k])`` with ``k`` its position in that
   table, so adding or removing one variation never changes another's values (not
   ``[seed, id, 0x4B9, k]``: numpy's ``SeedSequence`` ignores trailing zero words, so
@@ -32,7 +32,7 @@ from dataclasses import dataclass, field
 
 import numpy as np
 
-from zoo_data.presets import VARIATIONS, ZooConfig
+from zoo_data.rnn.presets import VARIATIONS, ZooConfig
 
 __all__ = ["ModelHParams", "model_hparams", "sampled_hyperparameters", "training_subset"]
 

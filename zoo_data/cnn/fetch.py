@@ -3,10 +3,10 @@
 holds the archives, ``.../smallcnnzoo-dataset``).
 
 Downloads go to a partial file in the import's staging folder and resume with an HTTP
-``Range`` request when run again (:class:`zoo_data.remote.HttpRemote`, the transport of
+``Range`` request when run again (:class:`zoo_data.remote.http.HttpRemote`, the transport of
 ``tinyzoo download``, with its stall timeout); an archive is accepted only once it is
 complete and, when a sha256 is given, matches it, then renamed. Only the three files of
-the dataset (:mod:`zoo_data.cnn_source`) are extracted from it, each to a partial name
+the dataset (:mod:`zoo_data.cnn.source`) are extracted from it, each to a partial name
 first, so no half-written file is ever taken for a whole one.
 """
 
@@ -18,10 +18,10 @@ import shutil
 import tarfile
 from pathlib import Path
 
-from zoo_data.atomic import atomic_write, sha256_file
-from zoo_data.cnn_source import LAYOUT, METRICS, WEIGHTS
+from zoo_data.cnn.source import LAYOUT, METRICS, WEIGHTS
+from zoo_data.common.atomic import atomic_write, sha256_file
 from zoo_data.errors import TinyZooError
-from zoo_data.remote import HttpRemote
+from zoo_data.remote.http import HttpRemote
 
 __all__ = ["PUBLISHED_URL", "MAX_ARCHIVE_BYTES", "archive_url", "fetch_file",
            "resolve_source"]

@@ -3,7 +3,7 @@
 this module, by config:
 
 - :func:`config_from_dict`: a manifest's ``config`` as the family's config class
-  (:class:`zoo_data.presets.ZooConfig` or :class:`zoo_data.cnn_config.CNNZooConfig`;
+  (:class:`zoo_data.rnn.presets.ZooConfig` or :class:`zoo_data.cnn.config.CNNZooConfig`;
   a config without a ``family`` key is a Tiny RNN Zoo's, as every manifest written
   before families existed);
 - :func:`family_spec` and :func:`family_symmetry`: the weight-space spec the UNF core
@@ -21,11 +21,11 @@ from __future__ import annotations
 
 from typing import Any
 
-from zoo_data.cnn_config import FAMILY as CNN_FAMILY
-from zoo_data.cnn_config import CNNZooConfig
-from zoo_data.cnn_layout import cnn_spec
-from zoo_data.presets import ZooConfig
-from zoo_data.spec import seq2seq_spec, symmetry_spec
+from zoo_data.cnn.config import FAMILY as CNN_FAMILY
+from zoo_data.cnn.config import CNNZooConfig
+from zoo_data.cnn.layout import cnn_spec
+from zoo_data.rnn.presets import ZooConfig
+from zoo_data.rnn.spec import seq2seq_spec, symmetry_spec
 
 __all__ = ["RNN_FAMILY", "CNN_FAMILY", "FAMILIES", "AnyZooConfig", "config_from_dict",
            "is_cnn", "family_of", "family_spec", "family_symmetry", "family_title",
@@ -76,7 +76,7 @@ def family_title(config: Any) -> str:
 def family_spec(config: Any) -> dict:
     """The weight-space spec the predictors read: the paper's seq2seq spec (vocabulary
     axes labelled permutable, as the paper's code does) or the CNN's (hidden channels
-    only, :func:`zoo_data.cnn_layout.cnn_spec`)."""
+    only, :func:`zoo_data.cnn.layout.cnn_spec`)."""
     return cnn_spec() if is_cnn(config) else seq2seq_spec()
 
 

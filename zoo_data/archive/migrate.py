@@ -1,4 +1,4 @@
-"""Convert a format-1 zoo in place into format 2 (:mod:`zoo_data.layout`), and back.
+"""Convert a format-1 zoo in place into format 2 (:mod:`zoo_data.archive.layout`), and back.
 
 :func:`migrate_zoo` turns a complete format-1 zoo folder (one Parquet file per training
 group, every split mixed) into exactly the folder a fresh build of the same config
@@ -12,7 +12,7 @@ from, so the new files cannot simply be written beside the old ones. The migrati
 roll-forward journal in the hidden folder ``DIR/.migrate/`` (:data:`MIGRATION_DIR`):
 
 1. check the old zoo: manifest, completeness and every shard's sha256
-   (:func:`zoo_data.verify.verify_zoo`); nothing is written before;
+   (:func:`zoo_data.archive.verify.verify_zoo`); nothing is written before;
 2. write ``.migrate/journal.json`` (the old zoo's identity), then every group's new
    files and sidecars into ``.migrate/data/`` (each atomic; a group already staged and
    verified is kept), the new card and manifest into ``.migrate/``; the old zoo is
@@ -24,7 +24,7 @@ roll-forward journal in the hidden folder ``DIR/.migrate/`` (:data:`MIGRATION_DI
    sha256 against the new manifest, call ``on_switched(old sha256, new sha256)`` (the
    CLI re-keys result records there) and remove ``.migrate/``.
 
-A kill at any point leaves no half-written file (:mod:`zoo_data.atomic`), and running
+A kill at any point leaves no half-written file (:mod:`zoo_data.common.atomic`), and running
 :func:`migrate_zoo` again finishes the job: before step 3 it resumes staging (a stale
 journal of another zoo is discarded), after it it finishes step 4. While step 4 is
 unfinished, :func:`zoo_data.zoo.load_zoo` refuses the folder and names this command.
@@ -45,19 +45,19 @@ from pathlib import Path
 
 import numpy as np
 
-from zoo_data.atomic import atomic_write, json_bytes, read_json_object
-from zoo_data.card import dataset_card
+from zoo_data.archive.card import dataset_card
+from zoo_data.archive.folder import complete_group, prepare_zoo_dir, shards_table
+from zoo_data.archive.layout import CARD, DATA, FORMAT_VERSION, MANIFEST, MIGRATION_DIR, ZooLayout
+from zoo_data.archive.manifest import manifest_config, new_manifest, parse_manifest, read_manifest
+from zoo_data.archive.shard_files import group_table, read_shard_table, write_group
+from zoo_data.archive.verify import verify_zoo
+from zoo_data.common.atomic import atomic_write, json_bytes, read_json_object
+from zoo_data.common.progress import progress_bar
 from zoo_data.errors import TinyZooError
-from zoo_data.folder import complete_group, prepare_zoo_dir, shards_table
-from zoo_data.layout import CARD, DATA, FORMAT_VERSION, MANIFEST, MIGRATION_DIR, ZooLayout
-from zoo_data.manifest import manifest_config, new_manifest, parse_manifest, read_manifest
-from zoo_data.progress import progress_bar
-from zoo_data.shard_files import group_table, read_shard_table, write_group
-from zoo_data.verify import verify_zoo
 
 __all__ = ["JOURNAL", "PROGRESS_BYTES", "MigrationReport", "migrate_zoo", "write_format1_zoo"]
 
-#: The journal of an unfinished migration, in :data:`~zoo_data.layout.MIGRATION_DIR`.
+#: The journal of an unfinished migration, in :data:`~zoo_data.archive.layout.MIGRATION_DIR`.
 JOURNAL = "journal.json"
 #: Shard bytes from which a migration shows its progress: about 5 s of work on two
 #: shared CPU cores (110 MiB of small-v2 shards migrate in 2.1 s there).
@@ -213,7 +213,7 @@ def migrate_zoo(zoo_dir: str | os.PathLike, progress: bool = True,
     ``on_switched(old sha256, new sha256)`` is called once the new zoo is in place and
     verified, before the journal is removed: a kill during it calls it again on the
     next run. ``progress`` shows the progress over groups
-    (:func:`zoo_data.progress.progress_bar`) for zoos of :data:`PROGRESS_BYTES` or more,
+    (:func:`zoo_data.common.progress.progress_bar`) for zoos of :data:`PROGRESS_BYTES` or more,
     whose migration takes more than a few seconds.
 
     Raises:

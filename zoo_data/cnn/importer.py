@@ -3,21 +3,21 @@ this project (archive format 2: Parquet shards per split, manifest, dataset card
 
 Steps (:func:`import_small_cnn_zoo`):
 
-1. the source's three files (:mod:`zoo_data.cnn_fetch`: a folder, an archive or a URL,
-   downloads resumed and checked) are read and checked (:mod:`zoo_data.cnn_source`);
+1. the source's three files (:mod:`zoo_data.cnn.fetch`: a folder, an archive or a URL,
+   downloads resumed and checked) are read and checked (:mod:`zoo_data.cnn.source`);
 2. the checkpoint (default: the last published ``step``) and the split
-   (:mod:`zoo_data.cnn_splits`: NFN's from its split file, pinned by sha256, or ours)
+   (:mod:`zoo_data.cnn.splits`: NFN's from its split file, pinned by sha256, or ours)
    select and order the rows; every kept network must be finite (NFN asserts the same);
-3. the config (:class:`zoo_data.cnn_config.CNNZooConfig`, with every source file's
+3. the config (:class:`zoo_data.cnn.config.CNNZooConfig`, with every source file's
    sha256) fixes the zoo; the folder is prepared (manifest ``complete: false``, card),
    each group of ``group_size`` rows is written as its files (one per split) with
-   :func:`zoo_data.shard_files.write_group`, and the manifest is finalised.
+   :func:`zoo_data.archive.shard_files.write_group`, and the manifest is finalised.
 
 Every check runs before the first byte is written into the zoo folder, so a refused
 source leaves no zoo behind, never one marked complete. An interrupted import resumes:
 complete groups are kept (their sidecars), the rest is written again.
 
-Columns (:data:`zoo_data.schema.CNN_METADATA_COLUMNS`): ``test_sr`` is the published
+Columns (:data:`zoo_data.archive.schema.CNN_METADATA_COLUMNS`): ``test_sr`` is the published
 ``test_accuracy`` (the label), ``source_index`` the published row; the tensors are the
 published slices in their TensorFlow shapes, so ``tensor == weights[source_index,
 start:stop].reshape(shape)`` exactly (float64 sources are rounded to float32).
@@ -32,24 +32,24 @@ from pathlib import Path
 import numpy as np
 import pyarrow as pa
 
-from zoo_data.atomic import sha256_file
-from zoo_data.cnn_config import (
+from zoo_data.archive.folder import complete_group, finalize, prepare_zoo_dir
+from zoo_data.archive.layout import ZooLayout
+from zoo_data.archive.schema import zoo_features
+from zoo_data.archive.shard_files import tensor_column, write_group
+from zoo_data.archive.splits import SPLITS
+from zoo_data.cnn.config import (
     CATEGORICAL_HYPERPARAMETERS,
     NUMERIC_HYPERPARAMETERS,
     SPLIT_METHODS,
     CNNZooConfig,
 )
-from zoo_data.cnn_fetch import fetch_file, resolve_source
-from zoo_data.cnn_layout import DATASETS
-from zoo_data.cnn_source import LAYOUT, METRICS, WEIGHTS, PublishedFiles, read_published
-from zoo_data.cnn_splits import NFN_SPLIT_FILES, nfn_split, read_split_file, run_split
+from zoo_data.cnn.fetch import fetch_file, resolve_source
+from zoo_data.cnn.layout import DATASETS
+from zoo_data.cnn.source import LAYOUT, METRICS, WEIGHTS, PublishedFiles, read_published
+from zoo_data.cnn.splits import NFN_SPLIT_FILES, nfn_split, read_split_file, run_split
+from zoo_data.common.atomic import sha256_file
+from zoo_data.common.progress import progress_bar
 from zoo_data.errors import TinyZooError
-from zoo_data.folder import complete_group, finalize, prepare_zoo_dir
-from zoo_data.layout import ZooLayout
-from zoo_data.progress import progress_bar
-from zoo_data.schema import zoo_features
-from zoo_data.shard_files import tensor_column, write_group
-from zoo_data.splits import SPLITS
 
 __all__ = ["staging_folder", "import_small_cnn_zoo", "group_table"]
 
@@ -101,7 +101,7 @@ def _check_finite(files: PublishedFiles, rows: np.ndarray, chunk: int = 4096) ->
 def group_table(config: CNNZooConfig, files: PublishedFiles, rows: np.ndarray,
                 ids: np.ndarray, group: int) -> pa.Table:
     """The archive rows of model ids ``ids`` (published rows ``rows``) as one table of
-    the zoo's schema (:func:`zoo_data.schema.zoo_features`)."""
+    the zoo's schema (:func:`zoo_data.archive.schema.zoo_features`)."""
     weights = np.asarray(files.weights[rows], np.float32)
     metrics = files.metrics.iloc[rows]
     columns = {

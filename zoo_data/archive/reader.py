@@ -7,7 +7,7 @@ of any set of models by decoding only the row groups that hold them. Files are r
 with ordinary reads, not memory maps, so the only zoo data in the process's memory
 is the batch being built and a small LRU cache of decoded row groups (at most
 ``cache_bytes``): iterating the whole zoo never holds it in RAM. A row group holds
-``zoo_data.schema.rows_per_row_group`` models (about 1 MiB), so a shuffled batch of ``B``
+``zoo_data.archive.schema.rows_per_row_group`` models (about 1 MiB), so a shuffled batch of ``B``
 models decodes at most ``B`` MiB.
 """
 
@@ -21,12 +21,12 @@ import numpy as np
 import pyarrow as pa
 import pyarrow.parquet as pq
 
+from zoo_data.archive.layout import DATA
+from zoo_data.archive.schema import LABEL_COLUMNS, ROW_COLUMNS, metadata_columns, tensor_shapes
+from zoo_data.archive.seal import test_labels_sealed
+from zoo_data.archive.splits import split_ranges
 from zoo_data.errors import TinyZooError
-from zoo_data.layout import DATA
-from zoo_data.presets import ZooConfig
-from zoo_data.schema import LABEL_COLUMNS, ROW_COLUMNS, metadata_columns, tensor_shapes
-from zoo_data.seal import test_labels_sealed
-from zoo_data.splits import split_ranges
+from zoo_data.rnn.presets import ZooConfig
 
 __all__ = ["ShardReader", "column_to_numpy"]
 
@@ -66,7 +66,7 @@ class ShardReader:
 
     Attributes:
       metadata: a ``pandas.DataFrame`` indexed by ``model_id`` (ascending) with the
-        zoo's :func:`~zoo_data.schema.metadata_columns`, one row per model (per model
+        zoo's :func:`~zoo_data.archive.schema.metadata_columns`, one row per model (per model
         and checkpoint), always with ``run_id`` and ``step`` (filled as ``model_id``
         and ``steps`` for zoos without checkpoints).
       shapes: ``{tensor path: shape}`` of one model.
@@ -121,7 +121,7 @@ class ShardReader:
         if "run_id" not in frame:  # a zoo without checkpoints: one row per model
             frame["run_id"] = frame["model_id"].astype(ROW_COLUMNS["run_id"])
             frame["step"] = np.full(len(frame), config.steps, ROW_COLUMNS["step"])
-        if test_labels_sealed():  # zoo_data.seal: no test label enters this process
+        if test_labels_sealed():  # zoo_data.archive.seal: no test label enters this process
             lo, hi = split_ranges(config)["test"]
             runs = frame["run_id"].to_numpy()
             test = (runs >= lo) & (runs < hi)

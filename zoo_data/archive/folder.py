@@ -4,18 +4,18 @@ by their sidecars, then finalised by the manifest.
 - ``data/.{stem}.json``, a shard's sidecar ``{"group", "split", "model_ids", "rows",
   "sha256", "config_fingerprint"}`` (format 1: no ``"split"``), is written after the
   shard's Parquet file. A shard is *complete* iff both files exist, the sidecar
-  describes this file of this config (:class:`zoo_data.layout.ShardFile`) and the
+  describes this file of this config (:class:`zoo_data.archive.layout.ShardFile`) and the
   Parquet file's sha256 equals the sidecar's; a Parquet file without a valid sidecar is
   an interrupted write, ignored and overwritten. A training group is complete iff every
   one of its files is (:func:`complete_group`); a group is written, and rebuilt after a
-  crash, as one unit (:func:`zoo_data.shard_files.write_group`).
+  crash, as one unit (:func:`zoo_data.archive.shard_files.write_group`).
 - ``manifest.json`` says ``"complete": false`` until :func:`finalize` lists every
   shard's checksum with ``"complete": true``.
 
-Every file is written atomically (:mod:`zoo_data.atomic`), and a folder never mixes two
+Every file is written atomically (:mod:`zoo_data.common.atomic`), and a folder never mixes two
 configs: :func:`prepare_zoo_dir` refuses a folder holding another config's manifest or
 shards, or anything that is not a zoo, before writing anything. The builder
-(:mod:`zoo_builder.shards`) and the downloader (:mod:`zoo_data.download`) both fill
+(:mod:`zoo_builder.shards`) and the downloader (:mod:`zoo_data.remote.download`) both fill
 folders through these functions.
 """
 
@@ -25,12 +25,12 @@ import os
 import re
 from pathlib import Path
 
-from zoo_data.atomic import atomic_write, json_bytes, read_json_object, sha256_file
-from zoo_data.card import dataset_card
+from zoo_data.archive.card import dataset_card
+from zoo_data.archive.layout import CARD, DATA, MANIFEST, ShardFile, ZooLayout
+from zoo_data.archive.manifest import new_manifest, read_manifest
+from zoo_data.common.atomic import atomic_write, json_bytes, read_json_object, sha256_file
 from zoo_data.errors import TinyZooError
-from zoo_data.layout import CARD, DATA, MANIFEST, ShardFile, ZooLayout
-from zoo_data.manifest import new_manifest, read_manifest
-from zoo_data.presets import ZooConfig
+from zoo_data.rnn.presets import ZooConfig
 
 __all__ = [
     "prepare_zoo_dir",

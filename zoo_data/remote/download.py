@@ -1,6 +1,6 @@
 """Download a published zoo, resumably, verifying every shard.
 
-:func:`download_zoo` fetches ``manifest.json`` from a remote (:mod:`zoo_data.remote`)
+:func:`download_zoo` fetches ``manifest.json`` from a remote (:mod:`zoo_data.remote.http`)
 first and checks it (valid JSON, complete, config matching its fingerprint, every shard
 of the layout of its archive format with a sha256; format 1 and 2 zoos both download),
 then every shard that is not already present and correct. A shard is downloaded to the
@@ -14,7 +14,7 @@ The local manifest is the published one plus a ``provenance`` record: the source
 host that served a byte (a redirect to another host is also reported through ``log``
 as it happens) and the sha256 of the published manifest's bytes, which stays the zoo's
 identity (:attr:`zoo_data.zoo.Zoo.manifest_sha256`). Every body is capped: the manifest
-at :data:`~zoo_data.manifest.MAX_MANIFEST_BYTES`, a shard at :func:`max_shard_bytes`.
+at :data:`~zoo_data.archive.manifest.MAX_MANIFEST_BYTES`, a shard at :func:`max_shard_bytes`.
 """
 
 from __future__ import annotations
@@ -26,16 +26,21 @@ import re
 from dataclasses import dataclass
 from pathlib import Path
 
-from zoo_data.atomic import atomic_write, json_bytes, sha256_file
-from zoo_data.card import dataset_card
+from zoo_data.archive.card import dataset_card
+from zoo_data.archive.folder import (
+    check_no_stray_files,
+    complete_files,
+    prepare_zoo_dir,
+    write_sidecar,
+)
+from zoo_data.archive.layout import CARD, DATA, MANIFEST, ShardFile, ZooLayout
+from zoo_data.archive.manifest import MAX_MANIFEST_BYTES, manifest_config, parse_manifest
+from zoo_data.archive.splits import split_record
+from zoo_data.archive.verify import verify_zoo
+from zoo_data.common.atomic import atomic_write, json_bytes, sha256_file
+from zoo_data.common.progress import progress_bar
 from zoo_data.errors import TinyZooError
-from zoo_data.folder import check_no_stray_files, complete_files, prepare_zoo_dir, write_sidecar
-from zoo_data.layout import CARD, DATA, MANIFEST, ShardFile, ZooLayout
-from zoo_data.manifest import MAX_MANIFEST_BYTES, manifest_config, parse_manifest
-from zoo_data.progress import progress_bar
-from zoo_data.remote import open_remote
-from zoo_data.splits import split_record
-from zoo_data.verify import verify_zoo
+from zoo_data.remote.http import open_remote
 
 __all__ = ["DownloadReport", "download_zoo", "max_shard_bytes", "published_manifest"]
 
@@ -47,7 +52,7 @@ def max_shard_bytes(layout: ZooLayout, file: ShardFile) -> int:
     """The most bytes shard ``file`` may have: ``2 * rows * model_nbytes + 16 MiB``
     (float32 weights stored at most twice over, plus metadata columns and Parquet
     overhead). A body past it is refused."""
-    from zoo_data.schema import model_nbytes
+    from zoo_data.archive.schema import model_nbytes
 
     return 2 * file.rows * model_nbytes(layout.config) + (16 << 20)
 
@@ -73,7 +78,7 @@ def _check_remote_manifest(manifest: dict, where: str) -> ZooLayout:
     if manifest.get("complete") is not True:
         raise TinyZooError(f"{where}: the published zoo is not complete")
     if manifest.get("splits") != split_record(config):
-        raise TinyZooError(f"{where}: its split differs from zoo_data.splits'")
+        raise TinyZooError(f"{where}: its split differs from zoo_data.archive.splits'")
     layout = ZooLayout.of(config, manifest["format_version"])
     expected = layout.shard_names
     shards = manifest["shards"]

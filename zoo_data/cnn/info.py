@@ -6,8 +6,8 @@ from __future__ import annotations
 
 import numpy as np
 
-from zoo_data.cnn_config import CATEGORICAL_HYPERPARAMETERS, NUMERIC_HYPERPARAMETERS
-from zoo_data.splits import SPLITS, split_of_rows
+from zoo_data.archive.splits import SPLITS, split_of_rows
+from zoo_data.cnn.config import CATEGORICAL_HYPERPARAMETERS, NUMERIC_HYPERPARAMETERS
 
 __all__ = ["cnn_summary", "format_cnn_summary"]
 

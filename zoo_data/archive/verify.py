@@ -14,11 +14,11 @@ import os
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from zoo_data.atomic import sha256_file
+from zoo_data.archive.layout import DATA, MANIFEST, ZooLayout
+from zoo_data.archive.manifest import manifest_config, read_manifest
+from zoo_data.archive.splits import split_record
+from zoo_data.common.atomic import sha256_file
 from zoo_data.errors import TinyZooError
-from zoo_data.layout import DATA, MANIFEST, ZooLayout
-from zoo_data.manifest import manifest_config, read_manifest
-from zoo_data.splits import split_record
 
 __all__ = ["VerifyReport", "verify_zoo", "check_shards", "verification_wanted",
            "NO_VERIFY_ENV"]
@@ -91,12 +91,12 @@ def verify_zoo(zoo_dir: str | os.PathLike, manifest: dict | None = None,
     """Re-check the zoo in ``zoo_dir`` against its manifest (or against ``manifest``).
 
     Checks: the manifest parses; it says complete; the config matches its fingerprint;
-    the split is :mod:`zoo_data.splits`'; the manifest lists exactly the config's
-    shards in the manifest's archive format (:mod:`zoo_data.layout`); every shard
+    the split is :mod:`zoo_data.archive.splits`'; the manifest lists exactly the config's
+    shards in the manifest's archive format (:mod:`zoo_data.archive.layout`); every shard
     exists with the listed sha256; ``data/`` holds no other visible file. Reads every
     shard once (none that this process verified unchanged already, see
     :func:`check_shards`); writes nothing. With ``progress``, shows the hashing on
-    stderr, a shard per step (:func:`zoo_data.progress.progress_bar`).
+    stderr, a shard per step (:func:`zoo_data.common.progress.progress_bar`).
 
     Raises:
       TinyZooError: if the manifest itself is missing or unreadable (nothing else can
@@ -111,7 +111,7 @@ def verify_zoo(zoo_dir: str | os.PathLike, manifest: dict | None = None,
     if manifest.get("complete") is not True:
         problems.append((where, "zoo not marked complete (an unfinished build or download)"))
     if manifest.get("splits") != split_record(config):
-        problems.append((where, "no split, or a split other than zoo_data.splits'"))
+        problems.append((where, "no split, or a split other than zoo_data.archive.splits'"))
     expected = ZooLayout.of(config, manifest["format_version"]).shard_names
     listed = manifest["shards"]
     for name in sorted(set(expected) - set(listed)):
@@ -119,7 +119,7 @@ def verify_zoo(zoo_dir: str | os.PathLike, manifest: dict | None = None,
     for name in sorted(set(listed) - set(expected)):
         problems.append((where, f"lists unknown shard {name}"))
     checked = 0
-    from zoo_data.progress import progress_bar
+    from zoo_data.common.progress import progress_bar
 
     bar = progress_bar(len(expected), f"verifying {zoo_dir}", "shard", enabled=progress)
     for name in expected:

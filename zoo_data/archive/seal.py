@@ -6,8 +6,8 @@ process that calls :func:`seal_test_labels` before it imports the user's file
 (:mod:`benchmarks.sealed`); the parent, which never runs user code, scores the test
 predictions. In a sealed process:
 
-- every :class:`~zoo_data.reader.ShardReader` opened afterwards holds NaN for the
-  label columns (:data:`~zoo_data.schema.LABEL_COLUMNS`) of test models, so even its
+- every :class:`~zoo_data.archive.reader.ShardReader` opened afterwards holds NaN for the
+  label columns (:data:`~zoo_data.archive.schema.LABEL_COLUMNS`) of test models, so even its
   raw metadata table has no test label;
 - :attr:`Zoo.labels <zoo_data.zoo.Zoo.labels>`, :attr:`Zoo.metadata`,
   :meth:`Zoo.batches` with labels and :attr:`Zoo.dataset`, on any split that holds a

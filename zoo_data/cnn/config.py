@@ -1,14 +1,14 @@
 """The config of an imported Small CNN Zoo: which published data, which checkpoint,
 which split; what a manifest records and fingerprints.
 
-A Tiny RNN Zoo is defined by how it is trained (:class:`zoo_data.presets.ZooConfig`);
+A Tiny RNN Zoo is defined by how it is trained (:class:`zoo_data.rnn.presets.ZooConfig`);
 an imported zoo is defined by its source files and the choices made when importing
 them. :class:`CNNZooConfig` holds those choices and the sha256 of every source file,
 so two imports with equal configs hold the same rows, bit for bit.
 
 Rows: one per network (training run) at the chosen checkpoint. Model ids are
 contiguous per split (``train`` first, then ``val``, then ``test``, each in the order
-of its split's definition, :mod:`zoo_data.cnn_splits`), so the data layer's splits are
+of its split's definition, :mod:`zoo_data.cnn.splits`), so the data layer's splits are
 id ranges as for every zoo; column ``source_index`` keeps each row's index in the
 published ``weights.npy`` and ``metrics.csv.gz``.
 """
@@ -21,8 +21,8 @@ import json
 from dataclasses import dataclass
 from typing import ClassVar
 
-from zoo_data import fields
-from zoo_data.cnn_layout import DATASETS
+from zoo_data.cnn.layout import DATASETS
+from zoo_data.common import fields
 from zoo_data.errors import TinyZooError
 
 __all__ = [
@@ -37,7 +37,7 @@ __all__ = [
 FAMILY = "small-cnn-zoo"
 
 #: ``nfn``: NFN's published split (Zhou et al., 2023; also neural-graphs and ScaleGMN);
-#: ``runs``: ours, 80/10/10 by run (:mod:`zoo_data.cnn_splits`).
+#: ``runs``: ours, 80/10/10 by run (:mod:`zoo_data.cnn.splits`).
 SPLIT_METHODS = ("nfn", "runs")
 
 #: Hyperparameters sampled per run that the archive keeps as float64 columns (the
@@ -58,7 +58,7 @@ class CNNZooConfig:
     """An imported Small CNN Zoo (module docstring).
 
     Attributes:
-      dataset: one of :data:`zoo_data.cnn_layout.DATASETS`.
+      dataset: one of :data:`zoo_data.cnn.layout.DATASETS`.
       checkpoint: the published ``step`` (an epoch: 0, 1, 2, 3, 20, 40, 60, 80, 86) of
         the rows kept; the default of an import is the last one.
       split: one of :data:`SPLIT_METHODS`.
@@ -142,9 +142,9 @@ class CNNZooConfig:
         if self.split == "nfn":
             return (f"NFN's split of {self.dataset} (AllanYangZhou/nfn split file) at step "
                     f"{self.checkpoint}: test the second half, train/val 80/20 of the first; "
-                    "ids renumbered (zoo_data.cnn_splits)")
+                    "ids renumbered (zoo_data.cnn.splits)")
         return (f"80/10/10 by run at step {self.checkpoint}: runs ordered by sha256 of "
-                "modeldir; ids renumbered (zoo_data.cnn_splits)")
+                "modeldir; ids renumbered (zoo_data.cnn.splits)")
 
     def category_codes(self, name: str) -> dict[str, int]:
         """``{value: code}`` of categorical hyperparameter ``name`` (codes follow the

@@ -7,8 +7,8 @@ each batch size in id order, chunked by ``group_size``), never of how a build is
 so every model is always computed with the same companions and stored in the same
 files, whichever machine or resume point builds it.
 
-A zoo folder ``DIR`` holds ``DIR/manifest.json`` (:mod:`zoo_data.manifest`),
-``DIR/README.md`` (the dataset card, :mod:`zoo_data.card`) and the shards under
+A zoo folder ``DIR`` holds ``DIR/manifest.json`` (:mod:`zoo_data.archive.manifest`),
+``DIR/README.md`` (the dataset card, :mod:`zoo_data.archive.card`) and the shards under
 ``DIR/data/``. Their names follow the Hub's sharded-split convention
 ``{split}-{g:05d}-of-{G:05d}.parquet``, so ``datasets`` and the Hub viewer find the
 splits from the names alone:
@@ -17,13 +17,13 @@ splits from the names alone:
   archived as up to three files, one per split that has models in it:
   ``train-…``, ``validation-…`` and ``test-…`` (:data:`HUB_SPLITS`), each holding the
   group's rows of that split in the group's row order. Splits are contiguous id ranges
-  (:mod:`zoo_data.splits`) and a group's ids ascend, so each file is a contiguous run of
+  (:mod:`zoo_data.archive.splits`) and a group's ids ascend, so each file is a contiguous run of
   the group's rows. A split without models in a group has no file there.
 - **format 1** (older zoos, still read): one file ``train-{g:05d}-of-{G:05d}.parquet`` per
   group holding all its rows, so ``datasets`` sees one ``train`` split of every row;
-  ``tinyzoo migrate`` (:mod:`zoo_data.migrate`) converts such a zoo in place.
+  ``tinyzoo migrate`` (:mod:`zoo_data.archive.migrate`) converts such a zoo in place.
 
-Every shard has a hidden sidecar ``.{stem}.json`` beside it (:mod:`zoo_data.folder`);
+Every shard has a hidden sidecar ``.{stem}.json`` beside it (:mod:`zoo_data.archive.folder`);
 it is hidden because ``datasets``' Parquet loader reads every visible file of a data
 folder. :class:`ZooLayout` computes the groups and their files once; everything that
 walks a zoo's shards (a build, a download, a verification, a migration) is handed one
@@ -34,9 +34,9 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-from zoo_data.hparams import model_hparams
-from zoo_data.presets import ZooConfig
-from zoo_data.splits import SPLITS, split_ranges
+from zoo_data.archive.splits import SPLITS, split_ranges
+from zoo_data.rnn.hparams import model_hparams
+from zoo_data.rnn.presets import ZooConfig
 
 __all__ = [
     "MANIFEST",
@@ -57,7 +57,7 @@ __all__ = [
 MANIFEST = "manifest.json"
 CARD = "README.md"
 DATA = "data"
-#: Hidden folder of a zoo holding an unfinished migration (:mod:`zoo_data.migrate`).
+#: Hidden folder of a zoo holding an unfinished migration (:mod:`zoo_data.archive.migrate`).
 MIGRATION_DIR = ".migrate"
 
 #: The archive format new zoos are written in (see the module docstring).
@@ -81,7 +81,7 @@ class TrainingGroup:
 @dataclass(frozen=True)
 class ShardFile:
     """One Parquet file of a zoo: rows ``start .. start + rows`` of training group
-    ``group``'s rows (run-major, :mod:`zoo_data.schema`), those of the models
+    ``group``'s rows (run-major, :mod:`zoo_data.archive.schema`), those of the models
     ``model_ids``.
 
     Attributes:
@@ -186,7 +186,7 @@ class ZooLayout:
 
     def rows(self, group_index: int) -> int:
         """Rows of group ``group_index`` (in all its files): its models times the
-        checkpoints per model (:attr:`zoo_data.presets.ZooConfig.rows_per_model`)."""
+        checkpoints per model (:attr:`zoo_data.rnn.presets.ZooConfig.rows_per_model`)."""
         return len(self.groups[group_index].model_ids) * self.config.rows_per_model
 
     def group_files(self, group_index: int) -> tuple[ShardFile, ...]:

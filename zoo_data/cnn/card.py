@@ -4,14 +4,14 @@ where the data comes from, its citation, the split, the network and the columns.
 
 from __future__ import annotations
 
-from zoo_data.cnn_config import (
+from zoo_data.archive.layout import HUB_SPLITS, ZooLayout
+from zoo_data.archive.splits import split_ranges
+from zoo_data.cnn.config import (
     CATEGORICAL_HYPERPARAMETERS,
     NUMERIC_HYPERPARAMETERS,
     CNNZooConfig,
 )
-from zoo_data.cnn_layout import TENSORS
-from zoo_data.layout import HUB_SPLITS, ZooLayout
-from zoo_data.splits import split_ranges
+from zoo_data.cnn.layout import TENSORS
 
 __all__ = ["CITATION", "cnn_dataset_card"]
 

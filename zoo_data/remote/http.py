@@ -1,6 +1,6 @@
 """Where a published zoo is read from: an HTTP(S) folder or a Hugging Face dataset repo.
 
-A published zoo is a zoo folder (:mod:`zoo_data.layout`) served over HTTP(S) or stored
+A published zoo is a zoo folder (:mod:`zoo_data.archive.layout`) served over HTTP(S) or stored
 in a Hugging Face dataset repo. Both remotes offer the same two calls:
 ``read_bytes(name, limit)`` (a whole small file, e.g. the manifest) and
 ``fetch(name, part, limit=...)`` (a shard into a partial file, resumed where possible),

@@ -11,13 +11,13 @@ columns and labels in prose.
 
 from __future__ import annotations
 
-from zoo_data.cnn_card import cnn_dataset_card
-from zoo_data.cnn_config import CNNZooConfig
-from zoo_data.layout import FORMAT_VERSION, HUB_SPLITS, ZooLayout
-from zoo_data.presets import VARIATIONS, ZooConfig
-from zoo_data.schema import tensor_shapes
-from zoo_data.splits import SPLITS, split_ranges
-from zoo_data.task import VOCAB, VOCAB_SIZE, digit_probabilities
+from zoo_data.archive.layout import FORMAT_VERSION, HUB_SPLITS, ZooLayout
+from zoo_data.archive.schema import tensor_shapes
+from zoo_data.archive.splits import SPLITS, split_ranges
+from zoo_data.cnn.card import cnn_dataset_card
+from zoo_data.cnn.config import CNNZooConfig
+from zoo_data.rnn.presets import VARIATIONS, ZooConfig
+from zoo_data.rnn.task import VOCAB, VOCAB_SIZE, digit_probabilities
 
 __all__ = ["dataset_card"]
 

@@ -23,7 +23,7 @@ import flax.linen as nn
 import jax
 import jax.numpy as jnp
 
-from zoo_data.task import EQUALS, PAD, VOCAB_SIZE
+from zoo_data.rnn.task import EQUALS, PAD, VOCAB_SIZE
 
 __all__ = ["DecoderGRUCell", "Seq2Seq", "init_params", "answer_mask", "greedy_success"]
 

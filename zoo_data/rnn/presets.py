@@ -14,9 +14,9 @@ import json
 from dataclasses import dataclass
 from functools import lru_cache
 
-from zoo_data import fields
+from zoo_data.common import fields
 from zoo_data.errors import TinyZooError
-from zoo_data.task import (
+from zoo_data.rnn.task import (
     OPERAND_SCHEMES,
     Problems,
     digit_probabilities,
@@ -58,7 +58,7 @@ MAX_RECIPE = 1000
 #: size: field name -> (distribution of a value on the config's ``(low, high)``, the
 #: smallest and largest allowed bound, the value every model gets when the field is
 #: ``None``). ``"log-uniform"``: ``exp(uniform(log low, log high))``; ``"uniform"``:
-#: ``uniform(low, high)``. What each one does to training: :mod:`zoo_data.hparams`.
+#: ``uniform(low, high)``. What each one does to training: :mod:`zoo_data.rnn.hparams`.
 VARIATIONS: dict[str, tuple[str, float, float, float]] = {
     "init_scale": ("log-uniform", 1e-3, 1e3, 1.0),
     "weight_decay": ("log-uniform", 1e-8, 10.0, 0.0),
@@ -95,7 +95,7 @@ class ZooConfig:
         digits (test set and training pool alike); ``None``: uniform. Only for
         ``operands="uniform-lengths"``.
       operands: how problems are drawn, ``"uniform-lengths"`` or ``"small-addend"``
-        (:mod:`zoo_data.task`).
+        (:mod:`zoo_data.rnn.task`).
       lr_schedule: one of :data:`SCHEDULES` (:mod:`zoo_builder.schedule`); the
         sampled learning rate is the peak rate.
 
@@ -110,7 +110,7 @@ class ZooConfig:
         schedule always spans ``steps``; checkpoints only read the run.
       init_scale, weight_decay, data_fraction, adam_b1, clip_norm: ``(low, high)``
         ranges of hyperparameters sampled per model (:data:`VARIATIONS`,
-        :mod:`zoo_data.hparams`), or ``None``: not varied (every model gets the
+        :mod:`zoo_data.rnn.hparams`), or ``None``: not varied (every model gets the
         default: scale 1, no decay, the whole pool, b1 0.9, no clipping).
 
     ``operands`` and ``lr_schedule`` are left out of :meth:`to_dict` at their defaults,
@@ -341,6 +341,6 @@ def get_preset(name: str) -> ZooConfig:
 @lru_cache(maxsize=4)
 def problem_sets(config: ZooConfig) -> tuple[Problems, Problems]:
     """The zoo's (test set, training pool), from its config
-    (:func:`zoo_data.task.make_problem_sets`)."""
+    (:func:`zoo_data.rnn.task.make_problem_sets`)."""
     return make_problem_sets(config.seed, config.max_digits, config.n_test, config.n_train_pool,
                              config.digit_weights, config.operands)

@@ -7,28 +7,28 @@ checkpoints it is the id of the trained model (``run_id``, from which its
 hyperparameters derive) and each model is one row. In a zoo with ``C`` checkpoints
 (``config.checkpoints``) run ``r`` is archived as the ``C`` rows
 ``model_id = r * C + k``, ``k = 0 .. C-1``, with its weights and labels after step
-``config.checkpoints[k]`` in column ``step``; splits go by run (:mod:`zoo_data.splits`),
+``config.checkpoints[k]`` in column ``step``; splits go by run (:mod:`zoo_data.archive.splits`),
 so all rows of a run share its split.
 
 Shapes (``V = 14`` the vocabulary, ``H = config.hidden``): input kernels ``(V, H)``,
 hidden kernels ``(H, H)``, GRU biases ``(H,)``, readout kernel ``(H, V)`` and bias
 ``(V,)``; 22 tensors, keyed by their ``/``-joined path inside flax's ``"params"``. They
-follow from the weight-space spec (:func:`zoo_data.spec.seq2seq_spec`): each axis
+follow from the weight-space spec (:func:`zoo_data.rnn.spec.seq2seq_spec`): each axis
 label stands for its size, so reading a zoo needs neither jax nor the model.
 """
 
 from __future__ import annotations
 
-from zoo_data.cnn_config import (
+from zoo_data.cnn.config import (
     CATEGORICAL_HYPERPARAMETERS,
     NUMERIC_HYPERPARAMETERS,
     CNNZooConfig,
 )
-from zoo_data.cnn_layout import cnn_tensor_shapes
-from zoo_data.presets import ZooConfig
-from zoo_data.spec import HIDDEN, VOCAB, seq2seq_spec
-from zoo_data.task import VOCAB_SIZE
-from zoo_data.trees import flatten
+from zoo_data.cnn.layout import cnn_tensor_shapes
+from zoo_data.common.trees import flatten
+from zoo_data.rnn.presets import ZooConfig
+from zoo_data.rnn.spec import HIDDEN, VOCAB, seq2seq_spec
+from zoo_data.rnn.task import VOCAB_SIZE
 
 __all__ = [
     "LABEL",
@@ -58,7 +58,7 @@ METADATA_COLUMNS: dict[str, str] = {
     "train_loss": "float32",
 }
 
-#: The metadata columns of an imported Small CNN Zoo (:mod:`zoo_data.cnn_config`):
+#: The metadata columns of an imported Small CNN Zoo (:mod:`zoo_data.cnn.config`):
 #: ``test_sr`` is the network's published test accuracy at the checkpoint (the fraction
 #: of test images it classifies correctly: its success rate on its task), ``test_loss``,
 #: ``train_loss`` and ``train_accuracy`` the published ones; ``source_index`` the row
@@ -90,7 +90,7 @@ LABEL = "test_sr"
 LABEL_COLUMNS = ("test_sr", "test_loss")
 
 #: The hyperparameters every zoo samples per model; a zoo may vary more
-#: (:func:`zoo_data.hparams.sampled_hyperparameters`).
+#: (:func:`zoo_data.rnn.hparams.sampled_hyperparameters`).
 HYPERPARAMETERS = ("learning_rate", "batch_size")
 
 #: Target size of one Parquet row group: small enough that reading one model for a
@@ -117,7 +117,7 @@ def tensor_shapes(config: ZooConfig) -> dict[str, tuple[int, ...]]:
     """The shape of every parameter tensor of one zoo model, keyed by its ``/``-joined
     path inside flax's ``"params"`` (e.g. ``"GRUCell_0/hn/kernel": (H, H)``), in sorted
     path order (see the module docstring). For a Small CNN Zoo: its eight tensors
-    (:data:`zoo_data.cnn_layout.TENSORS`)."""
+    (:data:`zoo_data.cnn.layout.TENSORS`)."""
     if isinstance(config, CNNZooConfig):
         return cnn_tensor_shapes()
     sizes = {HIDDEN: config.hidden, VOCAB: VOCAB_SIZE}
@@ -170,6 +170,6 @@ def rows_per_row_group(config: ZooConfig) -> int:
     """Models per Parquet row group: ``max(1, ROW_GROUP_BYTES // model_nbytes)``.
 
     27 for hidden 32 (37 KiB a model), 2 for hidden 128 (437 KiB a model). Row groups
-    are the unit of random access of :class:`zoo_data.reader.ShardReader`.
+    are the unit of random access of :class:`zoo_data.archive.reader.ShardReader`.
     """
     return max(1, ROW_GROUP_BYTES // model_nbytes(config))

@@ -1,10 +1,11 @@
 """A training group's rows as Parquet files: the one encoding every writer of shards uses.
 
 A group's rows form one Arrow table in the group's row order (run-major,
-:mod:`zoo_data.schema`), with the explicit schema of :func:`zoo_data.schema.zoo_features`.
+:mod:`zoo_data.archive.schema`), with the explicit schema of
+:func:`zoo_data.archive.schema.zoo_features`.
 :func:`write_group` cuts it into the group's files of the zoo's layout (format 2: one per
-split, :mod:`zoo_data.layout`) and writes each with :func:`encode_parquet`, so a build
-(:mod:`zoo_builder.shards`), a migration (:mod:`zoo_data.migrate`) and its inverse write
+split, :mod:`zoo_data.archive.layout`) and writes each with :func:`encode_parquet`, so a build
+(:mod:`zoo_builder.shards`), a migration (:mod:`zoo_data.archive.migrate`) and its inverse write
 the same bytes for the same rows. :func:`read_shard_table` reads a shard back as such a
 table.
 """
@@ -19,12 +20,12 @@ import numpy as np
 import pyarrow as pa
 import pyarrow.parquet as pq
 
-from zoo_data.atomic import atomic_write
+from zoo_data.archive.folder import write_sidecar
+from zoo_data.archive.layout import DATA, ZooLayout
+from zoo_data.archive.schema import metadata_columns, rows_per_row_group, zoo_features
+from zoo_data.common.atomic import atomic_write
 from zoo_data.errors import TinyZooError
-from zoo_data.folder import write_sidecar
-from zoo_data.layout import DATA, ZooLayout
-from zoo_data.presets import ZooConfig
-from zoo_data.schema import metadata_columns, rows_per_row_group, zoo_features
+from zoo_data.rnn.presets import ZooConfig
 
 __all__ = ["encode_parquet", "tensor_column", "write_group", "read_shard_table",
            "group_table"]
@@ -50,7 +51,7 @@ def tensor_column(values: np.ndarray, arrow_type: pa.DataType) -> pa.Array:
 
 def encode_parquet(table: pa.Table, config: ZooConfig) -> memoryview:
     """``table`` (rows of ``config``'s zoo) as the bytes of a shard: row groups of
-    :func:`~zoo_data.schema.rows_per_row_group` rows, dictionary encoding for the
+    :func:`~zoo_data.archive.schema.rows_per_row_group` rows, dictionary encoding for the
     metadata columns only."""
     sink = pa.BufferOutputStream()
     # no dictionary encoding for the float tensors: their values are all distinct, and
@@ -101,7 +102,7 @@ def write_group(zoo_dir: str | os.PathLike, layout: ZooLayout, group_index: int,
 
 def read_shard_table(path: str | os.PathLike, config: ZooConfig) -> pa.Table:
     """The rows of the shard at ``path`` as a table with exactly the zoo's schema
-    (:func:`~zoo_data.schema.zoo_features`), whichever way ``pyarrow`` reads back the
+    (:func:`~zoo_data.archive.schema.zoo_features`), whichever way ``pyarrow`` reads back the
     ``Array2D`` columns.
 
     Raises:

@@ -17,7 +17,7 @@ One dataset of the zoo is published as ``<dataset>.tar.xz`` (google-research
 file is about 5.4 GB) and refuses, with one line naming the file, a truncated or
 mis-shaped weights array, a metrics table whose rows do not match it or that lacks a
 column, and a layout that does not cover the 4,970 weights exactly with the network's
-tensors (:mod:`zoo_data.cnn_layout`).
+tensors (:mod:`zoo_data.cnn.layout`).
 """
 
 from __future__ import annotations
@@ -31,8 +31,8 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 
-from zoo_data.cnn_config import CATEGORICAL_HYPERPARAMETERS, NUMERIC_HYPERPARAMETERS
-from zoo_data.cnn_layout import LAYERS, NUM_WEIGHTS
+from zoo_data.cnn.config import CATEGORICAL_HYPERPARAMETERS, NUMERIC_HYPERPARAMETERS
+from zoo_data.cnn.layout import LAYERS, NUM_WEIGHTS
 from zoo_data.errors import TinyZooError
 
 __all__ = ["WEIGHTS", "METRICS", "LAYOUT", "METRIC_COLUMNS", "PublishedFiles",
@@ -81,7 +81,7 @@ def read_layout(path: str | os.PathLike) -> dict[str, tuple[int, int, tuple[int,
 
     Each layer (``varname`` without its last part) must have a kernel and a bias; the
     layers, in the order of their kernels' slices, must have the network's shapes
-    (:data:`zoo_data.cnn_layout.LAYERS`); every slice must have its shape's size; and
+    (:data:`zoo_data.cnn.layout.LAYERS`); every slice must have its shape's size; and
     the slices must tile ``[0, 4970)`` without gap or overlap.
 
     Raises:
