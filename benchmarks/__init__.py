@@ -1,6 +1,6 @@
 """Benchmarks: the evaluation protocol, metrics, result records, the leaderboard,
 submissions and the reproduction of the paper's tables. Performance and calibration
-scripts live apart, in :mod:`benchmarks.perf`.
+scripts live apart, in the repository's ``scripts/`` (not installed).
 
 ``from benchmarks import run_protocol, ProtocolConfig, run_benchmark, kendall_tau``
 (imported on first use)."""

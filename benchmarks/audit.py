@@ -20,11 +20,11 @@ import os
 
 import numpy as np
 
-from benchmarks.protocol import TrainedPredictor, function_inputs, run_protocol
+from benchmarks.inputs import provider_class
+from benchmarks.protocol import TrainedPredictor, run_protocol
 from benchmarks.protocol_config import ProtocolConfig
 from predictors.base import Predictor
 from predictors.registry import load_predictor
-from predictors.unf import permute_each
 from zoo_data.errors import TinyZooError
 from zoo_data.zoo import Zoo, open_local_zoo
 
@@ -41,19 +41,20 @@ def _check_counts(num_permutations: int, num_models: int) -> None:
 
 
 def audit_predictor(trained: TrainedPredictor, zoo: Zoo, num_permutations: int = 3,
-                    num_models: int = 100, seed: int = 0) -> dict:
+                    num_models: int = 100, seed: int = 0) -> dict | None:
     """The audit (module docstring) on the first ``num_models`` models of ``zoo``'s split
-    (weights only; no label is read). Returns ``{"max_abs_diff", "num_permutations",
-    "num_models"}``."""
+    (through the run's input provider; no label is read). Returns ``{"max_abs_diff",
+    "num_permutations", "num_models"}``, or ``None`` for a predictor that reads no
+    weights (permuting them cannot change its output)."""
     _check_counts(num_permutations, num_models)
+    if not trained.inputs.holds_weights:
+        return None
     ids = zoo.model_ids[:num_models]
-    params = zoo.params(ids, channel_axis=True)
-    base = trained.predict(function_inputs(trained.predictor, zoo, params, ids))
+    base = trained.predict_models(zoo, ids)
     rng = np.random.default_rng(seed)
     worst = 0.0
     for _ in range(num_permutations):
-        permuted = trained.predict(function_inputs(
-            trained.predictor, zoo, permute_each(params, zoo.symmetry, rng), ids))
+        permuted = trained.predict_models(zoo, ids, permute=rng)
         worst = max(worst, float(np.max(np.abs(permuted - base))))
     return {"max_abs_diff": worst, "num_permutations": num_permutations,
             "num_models": int(len(ids))}
@@ -68,7 +69,7 @@ def run_audit(method: str, zoo_dir: str | os.PathLike, seed: int = 0,
     Returns ``(predictor, audit)``. The counts are checked before anything is trained."""
     _check_counts(num_permutations, num_models)
     predictor, _ = load_predictor(method)
-    if predictor.reads == "metadata":
+    if not provider_class(predictor).holds_weights:
         raise TinyZooError(f"{predictor.name}: reads no weights (metadata only), so "
                            "permuting them cannot change its output; nothing to audit")
     zoo = open_local_zoo(zoo_dir)

@@ -40,13 +40,13 @@ __all__ = ["code_fingerprint", "run_benchmark"]
 def code_fingerprint(method: str) -> str:
     """sha256 of the code a seed of ``method`` is computed with: every ``.py`` file of the
     ``predictors`` package, the protocol (``benchmarks/protocol.py``,
-    ``benchmarks/protocol_config.py``) and, for ``path.py:Class`` or a submission folder,
-    that file or the folder's ``.py`` files. Saved seeds of other code are recomputed,
-    so a record never mixes seeds of two versions of a predictor."""
+    ``benchmarks/protocol_config.py``, ``benchmarks/inputs.py``) and, for ``path.py:Class``
+    or a submission folder, that file or the folder's ``.py`` files. Saved seeds of other
+    code are recomputed, so a record never mixes seeds of two versions of a predictor."""
     spec = importlib.util.find_spec("predictors")  # located, not imported
     files = sorted(Path(next(iter(spec.submodule_search_locations))).rglob("*.py"))
     here = Path(__file__).resolve().parent
-    files += [here / "protocol.py", here / "protocol_config.py"]
+    files += [here / "protocol.py", here / "protocol_config.py", here / "inputs.py"]
     source = Path(method.rsplit(":", 1)[0]) if ":" in method else Path(method)
     if source.is_file():
         files.append(source)
@@ -123,7 +123,7 @@ def _in_process(predictor, opened, todo: list[int], config, bar: Progress, audit
     for seed in todo:
         result = run_protocol(predictor, opened, seed, config, bar)
         audited = None
-        if seed == 0 and audit and predictor.reads != "metadata":  # no weights: no audit
+        if seed == 0 and audit:  # None for a predictor that reads no weights
             audited = audit_predictor(result.trained, opened.with_split("test"))
         yield result, audited
 

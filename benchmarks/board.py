@@ -1,53 +1,43 @@
 """The leaderboard as a table: one row per result record (and published figures as
-reference rows: the paper's Table 1 on ``paper``-preset zoos, NFN's Table 2 on the
-Small CNN Zoo presets it reports on), sorted, ranked and compared.
+reference rows: what the family of a zoo publishes for its preset,
+:meth:`~zoo_data.families.base.ZooFamily.published_results`, such as the paper's
+Table 1 on ``paper``-preset zoos and NFN's Table 2 on the Small CNN Zoo presets it
+reports on), sorted, ranked and compared. This module owns the board's order, of
+families (:func:`family_order`) and of the sections of a zoo's table
+(:data:`SECTION_ORDER`), and the families' titles (:func:`family_title`); what differs
+between families (the order of their presets, which zoos are older ones, their
+published figures) it asks the family of a record's zoo (:func:`record_family`). The
+Markdown (:mod:`benchmarks.leaderboard`) and the web page (:mod:`benchmarks.web_board`)
+follow it.
 
 :func:`leaderboard_frame` is what :mod:`benchmarks.leaderboard` renders as Markdown, CSV
-and plots; its columns are :data:`CSV_COLUMNS`. Rows are grouped by zoo family
-(:data:`zoo_data.families.registry.FAMILIES` order), then by zoo (current zoos first, then zoos of
-a preset built with another config than the current one), then by section:
-weight-space methods (and submissions), then the references that read only metadata or
-run the network, then the published figures. The comparisons between rows are
-paired bootstraps over the test models (:func:`benchmarks.significance.compare`).
+and plots; its columns are :data:`CSV_COLUMNS`. Rows are grouped by zoo family (registry
+order), then by zoo (current zoos first, then zoos of a preset built with another config
+than the current one), then by section: weight-space methods (and submissions), then the
+references that read only metadata or run the network, then the published figures. The
+comparisons between rows are paired bootstraps over the test models
+(:func:`benchmarks.significance.compare`). A record of an unregistered family is shown
+after the registered ones, under its family's name, with no published figures.
 """
 
 from __future__ import annotations
 
 import math
+import sys
 
 import numpy as np
 import pandas as pd
 
 from benchmarks.results import result_filename, test_clusters, zoo_key
 from benchmarks.significance import compare
-from zoo_data.cnn.config import SPLIT_METHODS
-from zoo_data.cnn.layout import DATASETS
-from zoo_data.families.registry import FAMILIES, RNN_FAMILY
-from zoo_data.rnn.presets import PRESETS
+from zoo_data.families.base import PublishedTable, ZooFamily
+from zoo_data.families.registry import families, recorded_family
 
-__all__ = ["PAPER_TABLE1", "NFN_TABLE2", "NFN_LABEL", "REFERENCE_KIND", "reference_rows",
-           "reference_source", "family_name", "REFERENCES_TITLE", "SECTIONS", "CSV_COLUMNS",
+__all__ = ["REFERENCE_KIND", "reference_rows", "reference_source", "family_name",
+           "record_family", "family_title", "family_order", "preset_order",
+           "REFERENCES_TITLE", "SECTIONS", "SECTION_ORDER", "section_rank", "CSV_COLUMNS",
            "PLOTS", "plot_name", "leaderboard_frame"]
 
-#: Paper Table 1 (Tiny RNN Zoo, test Kendall's tau): method -> (mean, std or None).
-PAPER_TABLE1: dict[str, tuple[float, float | None]] = {
-    "STATNN": (0.8839, 0.0007),
-    "UNF": (0.8968, 0.0006),
-    "Deep Sets": (0.8306, None),
-}
-#: The preset whose tables carry the paper's reference rows.
-PAPER_PRESET = "paper"
-#: NFN's Table 2 (Zhou et al. 2023, "Permutation Equivariant Neural Functionals":
-#: Small CNN Zoo, test Kendall's tau, NFN's split): preset -> method -> (mean, std).
-#: On the board each is named ``"<method> (NFN paper, Table 2)"``.
-NFN_TABLE2: dict[str, dict[str, tuple[float, float]]] = {
-    "small-cnn-cifar10": {"NFN-HNP": (0.934, 0.001), "NFN-NP": (0.922, 0.001),
-                          "STATNN": (0.915, 0.002)},
-    "small-cnn-svhn_cropped": {"NFN-HNP": (0.931, 0.005), "NFN-NP": (0.856, 0.001),
-                               "STATNN": (0.843, 0.000)},
-}
-#: What the display name of an NFN reference row adds to the method's name.
-NFN_LABEL = "NFN paper, Table 2"
 #: ``kind`` of the reference rows in the CSV.
 REFERENCE_KIND = "paper (reference)"
 #: The heading of the second section of every zoo's table.
@@ -56,6 +46,8 @@ REFERENCES_TITLE = "references (do not read weights, or run the network)"
 #: Sections of a zoo's table, in order: what the rows read.
 SECTIONS = {"weights": "weight-space", "unknown": "weight-space",
             "metadata": "references", "function": "references"}
+#: The sections of a zoo's table in board order (the published figures last).
+SECTION_ORDER: tuple[str, ...] = ("weight-space", "references", "paper")
 
 CSV_COLUMNS: tuple[str, ...] = (
     "family", "zoo", "preset", "manifest_sha256", "older_zoo", "num_models", "num_test",
@@ -81,58 +73,83 @@ def plot_name(record: dict) -> str:
 
 
 def family_name(zoo: dict) -> str:
-    """The family of a record's ``zoo`` block (none recorded: the Tiny RNN Zoo)."""
-    return zoo.get("family", RNN_FAMILY)
+    """The family of a record's ``zoo`` block (none recorded: the Tiny RNN Zoo,
+    :func:`zoo_data.families.registry.recorded_family`)."""
+    return recorded_family(zoo)
+
+
+def record_family(name: str) -> ZooFamily | None:
+    """The registered family ``name``, or ``None`` if none is registered under it."""
+    return families().get(name)
+
+
+def family_title(name: str) -> str:
+    """The board heading of family ``name``: a registered family's title, else ``name``."""
+    known = record_family(name)
+    return known.title if known is not None else name
+
+
+def family_order(name: str) -> int:
+    """The board position of family ``name``: registry order
+    (:func:`zoo_data.families.registry.families`), an unknown family last."""
+    names = list(families())
+    return names.index(name) if name in names else len(names)
+
+
+def section_rank(section: str) -> int:
+    """The position of ``section`` in :data:`SECTION_ORDER` (an unknown one last)."""
+    return SECTION_ORDER.index(section) if section in SECTION_ORDER else len(SECTION_ORDER)
+
+
+def preset_order(family: str, preset: str) -> int:
+    """The board position of a zoo of ``preset`` within ``family``: the family's
+    :meth:`~zoo_data.families.base.ZooFamily.preset_rank`, a preset it does not rank
+    (or of an unregistered family) after those it does (then by name)."""
+    known = record_family(family)
+    rank = known.preset_rank(preset) if known is not None else None
+    return sys.maxsize if rank is None else rank
 
 
 def _older_zoo(zoo: dict) -> bool:
     """Whether ``zoo`` is of a preset the current code builds with another config."""
-    preset = PRESETS.get(zoo["preset"]) if family_name(zoo) == RNN_FAMILY else None
-    return preset is not None and preset.fingerprint() != zoo["config_fingerprint"]
+    known = record_family(family_name(zoo))
+    current = known.current_fingerprint(zoo["preset"]) if known is not None else None
+    return current is not None and current != zoo["config_fingerprint"]
 
 
-def reference_rows(preset: str) -> list[tuple[str, str, float, float | None]]:
+def _published(family: str, preset: str) -> PublishedTable | None:
+    known = record_family(family)
+    return known.published_results(preset) if known is not None else None
+
+
+def reference_rows(family: str, preset: str) -> list[tuple[str, str, float, float | None]]:
     """``(method, display name, mean, std)`` of the published reference rows a zoo of
-    ``preset`` carries: the paper's Table 1 (``paper``), NFN's Table 2 (the Small CNN
-    Zoo presets of :data:`NFN_TABLE2`), none for any other preset."""
-    def slug(name: str) -> str:
-        return name.lower().replace(" ", "-")
-
-    if preset == PAPER_PRESET:
-        return [("paper-" + slug(name), name, mean, std)
-                for name, (mean, std) in PAPER_TABLE1.items()]
-    return [("nfn-paper-" + slug(name), f"{name} ({NFN_LABEL})", mean, std)
-            for name, (mean, std) in NFN_TABLE2.get(preset, {}).items()]
-
-
-def reference_source(preset: str) -> str | None:
-    """Where the reference rows of a ``preset`` zoo come from, for the note under its
-    table (``"Rows marked ... are <this>; they are not ranked."``); ``None``: none."""
-    if preset == PAPER_PRESET:
-        return ("Table 1 of Zhou et al. (2024), measured on the paper's own (unreleased) "
-                "Tiny RNN Zoo, not on this zoo")
-    if preset in NFN_TABLE2:
-        return ("Table 2 of Zhou et al. (2023), \"Permutation Equivariant Neural "
-                "Functionals\" (NFN): the test figures NFN published for the Small CNN "
-                f"Zoo's {preset.removeprefix('small-cnn-')} networks with NFN's split, "
-                "copied from the paper, not measured by this code")
-    return None
+    ``family`` and ``preset`` carries (the family's
+    :meth:`~zoo_data.families.base.ZooFamily.published_results`; none for an
+    unregistered family): ``method`` is the table's row prefix and the lower-case name
+    (spaces as ``-``), the display name the name and the table's label in brackets."""
+    published = _published(family, preset)
+    if published is None:
+        return []
+    return [(published.row_prefix + name.lower().replace(" ", "-"),
+             name if published.label is None else f"{name} ({published.label})", mean, std)
+            for name, (mean, std) in published.rows.items()]
 
 
-#: Board order of presets: the Tiny RNN Zoo's (:data:`zoo_data.rnn.presets.PRESETS`), then
-#: the Small CNN Zoo's by dataset, NFN's split before ours. Others sort after, by name.
-_PRESET_ORDER = {name: i for i, name in enumerate(
-    [*PRESETS, *(f"small-cnn-{dataset}" + ("" if split == "nfn" else f"-{split}")
-                 for dataset in DATASETS for split in SPLIT_METHODS)])}
+def reference_source(family: str, preset: str) -> str | None:
+    """Where the reference rows of a ``family`` zoo of ``preset`` come from, for the note
+    under its table (``"Rows marked ... are <this>; they are not ranked."``); ``None``:
+    none."""
+    published = _published(family, preset)
+    return None if published is None else published.source
 
 
 def leaderboard_frame(records: list[dict]) -> pd.DataFrame:
     """One row per record, plus the published reference rows of each zoo
-    (:func:`reference_rows`), with :data:`CSV_COLUMNS`; sorted by family (order of
-    :data:`zoo_data.families.registry.FAMILIES`, an unknown one last), then zoo (current zoos
-    before older ones, then preset order of :data:`zoo_data.rnn.presets.PRESETS` and of the
-    Small CNN Zoo's datasets, then name, then more models first), then
-    section (weight-space, then references), then ranked rows by mean test tau
+    (:func:`reference_rows`), with :data:`CSV_COLUMNS`; sorted by family
+    (:func:`family_order`), then zoo (current zoos before older ones, then the family's
+    preset order, :func:`preset_order`, then name, then more models first), then
+    section (:data:`SECTION_ORDER`), then ranked rows by mean test tau
     (descending, undefined last, ties by method), then the reference rows. ``rank`` counts
     within a section from 1 for the best; ties share a rank; undefined tau has none. The
     comparisons (``vs_above_*``, ``gain_over_metadata_*``) are those of
@@ -171,7 +188,7 @@ def leaderboard_frame(records: list[dict]) -> pd.DataFrame:
         })
     zoos = {(r["zoo"], r["manifest_sha256"]): r for r in rows}
     for first in zoos.values():
-        for method, name, mean, std in reference_rows(first["preset"]):
+        for method, name, mean, std in reference_rows(first["family"], first["preset"]):
             rows.append({
                 **{key: first[key] for key in ("family", "zoo", "preset", "manifest_sha256",
                                                "older_zoo", "num_models", "num_test",
@@ -183,12 +200,10 @@ def leaderboard_frame(records: list[dict]) -> pd.DataFrame:
     frame = pd.DataFrame(rows, columns=list(CSV_COLUMNS))
     if frame.empty:
         return frame
-    families = {name: i for i, name in enumerate(FAMILIES)}
-    sections = {"weight-space": 0, "references": 1, "paper": 2}
-    frame["_family"] = frame["family"].map(lambda f: families.get(f, len(families)))
-    frame["_preset_order"] = frame["preset"].map(
-        lambda p: _PRESET_ORDER.get(p, len(_PRESET_ORDER)))
-    frame["_section"] = frame["section"].map(sections)
+    frame["_family"] = frame["family"].map(family_order)
+    frame["_preset_order"] = [preset_order(family, preset) for family, preset
+                              in zip(frame["family"], frame["preset"], strict=True)]
+    frame["_section"] = frame["section"].map(section_rank)
     frame["_reference"] = frame["kind"] == REFERENCE_KIND
     frame = frame.sort_values(
         ["_family", "family", "older_zoo", "_preset_order", "preset", "num_models",

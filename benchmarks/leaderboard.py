@@ -3,8 +3,8 @@
 :func:`write_leaderboard` reads every record of ``RESULTS_DIR`` and writes into ``OUT``:
 
 - ``LEADERBOARD.md``: one top-level section per zoo family present (heading: the
-  family's title, :data:`zoo_data.families.registry.FAMILIES`, in that order), holding one table
-  per zoo of the family (records grouped by preset and manifest sha256; the heading
+  family's title, :func:`benchmarks.board.family_title`, in registry order), holding
+  one table per zoo of the family (records grouped by preset and manifest sha256; the heading
   names the preset, the model count and the sha256 prefix). Weight-space
   rows come first (methods that read weights, and submissions), then the section
   "references (do not read weights, or run the network)": methods that read the zoo's
@@ -15,14 +15,16 @@
   above with its interval, marked ``≈`` when that interval contains 0 (not significant
   at 5%), for weight-space rows the gain over the best metadata reference with its
   interval, val tau, Spearman, R², MAE, seeds, parameters, the permutation audit (max
-  ``|Δ|`` of the predictions under hidden-unit permutations) and wall time. A table of
-  the ``paper`` preset ends with the paper's Table 1 figures, unranked and marked
-  "paper (reference)": they were measured on the paper's own zoo, not on this one; a
-  table of ``small-cnn-cifar10`` or ``small-cnn-svhn_cropped`` likewise ends with NFN's
-  Table 2 figures (:data:`benchmarks.board.NFN_TABLE2`), named "<method> (NFN paper,
-  Table 2)". A zoo of a preset whose config fingerprint is not the one the current
-  code builds for that preset (an older builder's zoo) gets its table under a heading
-  that says so, after the current zoos of its family.
+  ``|Δ|`` of the predictions under hidden-unit permutations) and wall time. A table
+  ends with the figures its family publishes for its preset
+  (:meth:`zoo_data.families.base.ZooFamily.published_results`), unranked and marked
+  "paper (reference)": on the Tiny RNN Zoo's ``paper`` preset the paper's Table 1
+  figures, measured on the paper's own zoo, not on this one; on the Small CNN Zoo's
+  ``small-cnn-cifar10`` and ``small-cnn-svhn_cropped`` NFN's Table 2 figures, named
+  "<method> (NFN paper, Table 2)". A zoo of a preset whose config fingerprint is not
+  the one the current code builds for that preset (an older builder's zoo,
+  :meth:`zoo_data.families.base.ZooFamily.current_fingerprint`) gets its table under a
+  heading that says so, after the current zoos of its family.
 - ``leaderboard.csv``: the same rows (reference rows included, ``kind`` =
   ``"paper (reference)"``, no rank) with full-precision numbers, one table for all zoos.
 - ``plots/<preset>-<sha8>__<method>.png``: predicted against actual success rate on the
@@ -50,6 +52,8 @@ from benchmarks.board import (
     PLOTS,
     REFERENCE_KIND,
     REFERENCES_TITLE,
+    SECTION_ORDER,
+    family_title,
     leaderboard_frame,
     plot_name,
     reference_source,
@@ -58,7 +62,6 @@ from benchmarks.results import read_results, zoo_key
 from benchmarks.web_board import HTML, render_html
 from zoo_data.common.atomic import atomic_write
 from zoo_data.errors import TinyZooError
-from zoo_data.families.registry import FAMILIES
 
 __all__ = ["LeaderboardReport", "plot_predictions", "render_markdown", "write_leaderboard"]
 
@@ -181,7 +184,7 @@ def render_markdown(frame: pd.DataFrame, results_dir: str | os.PathLike) -> str:
         first = group.iloc[0]
         if first["family"] != family:
             family, older_heading = first["family"], False
-            lines += [f"# {FAMILIES.get(family, family)}", ""]
+            lines += [f"# {family_title(family)}", ""]
         if first["older_zoo"] and not older_heading:
             older_heading = True
             lines += [
@@ -198,8 +201,8 @@ def render_markdown(frame: pd.DataFrame, results_dir: str | os.PathLike) -> str:
                 f"({int(first['num_test']):,} test models, "
                 f"{int(first['num_test']) * per_model:,} test rows)")
         lines += [f"## {first['preset']}: {size}, manifest sha256 `{sha[:8]}`{older}", ""]
-        for section, title in (("weight-space", None),
-                               ("references", REFERENCES_TITLE), ("paper", None)):
+        for section in SECTION_ORDER:
+            title = REFERENCES_TITLE if section == "references" else None
             rows = group[group["section"] == section]
             if rows.empty:
                 continue
@@ -211,7 +214,7 @@ def render_markdown(frame: pd.DataFrame, results_dir: str | os.PathLike) -> str:
                 lines.pop()  # the paper's rows close the weight-space table
             lines += ["| " + " | ".join(_markdown_row(row)) + " |" for _, row in rows.iterrows()]
             lines.append("")
-        source = reference_source(first["preset"])
+        source = reference_source(first["family"], first["preset"])
         if source is not None and (group["kind"] == REFERENCE_KIND).any():
             lines += [f"Rows marked *{REFERENCE_KIND}* are {_cell(source)}; they are not "
                       "ranked.", ""]

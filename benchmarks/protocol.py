@@ -2,14 +2,16 @@
 
 For one seed ``s`` (paper section 4.1, made precise; defaults from the paper):
 
-1. Features of each split come from :meth:`Predictor.features` on the weights
-   (``(B, *tensor_shape, 1)`` per tensor). Cached predictors compute them once per
+1. Features of each split come from :meth:`Predictor.features` on what the predictor
+   declared it reads, asked once per run of :func:`benchmarks.inputs.input_provider`
+   (weights: ``(B, *tensor_shape, 1)`` per tensor). Cached predictors (and every
+   predictor that reads no weights) compute them once per
    split; if ``standardize_features``, they are standardised with the **train**
    split's mean and standard deviation (zero deviations become 1).
 2. Training: Adam (``learning_rate`` 1e-3) on the binary cross-entropy between
    ``sigmoid(logit)`` and the success rate, batches of ``batch_size`` = 10 train models
    in an order drawn from ``numpy.random.default_rng([s, epoch])``, for ``epochs`` = 10
-   epochs (:meth:`zoo_data.zoo.Zoo.batches` with that generator); parameters
+   epochs (:meth:`zoo_data.zoo.Zoo.batch_ids` with that generator); parameters
    initialised from ``jax.random.PRNGKey(s)``. With ``augment``, every training model
    is first relabelled by a random permutation of its hidden units (the zoo's true
    symmetry, :attr:`zoo_data.zoo.Zoo.symmetry`), which leaves its function unchanged.
@@ -19,8 +21,9 @@ For one seed ``s`` (paper section 4.1, made precise; defaults from the paper):
 4. Once training is over: predictions on test with the kept parameters, and only then
    the test labels are read, once, to compute the test metrics.
 
-The test split's labels are read in step 4 only; val and test predictions read their
-weights through ``Zoo.batches(..., labels=False)``, which returns no labels.
+The test split's labels are read in step 4 only; every prediction reads its inputs
+through the run's input provider, which reads no labels; the train labels come from
+``Zoo.labels`` of the train split, by model id.
 """
 
 from __future__ import annotations
@@ -28,7 +31,7 @@ from __future__ import annotations
 import dataclasses
 import os
 import time
-from collections.abc import Callable, Iterator
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -37,17 +40,16 @@ import jax.numpy as jnp
 import numpy as np
 import optax
 
+from benchmarks.inputs import InputProvider, input_provider
 from benchmarks.metrics import all_metrics, kendall_tau
 from benchmarks.protocol_config import ProtocolConfig
-from predictors.base import READS, Predictor
-from predictors.unf import permute_each
+from predictors.base import Predictor
 from zoo_data.common.progress import Progress, progress_bar
 from zoo_data.errors import TinyZooError
-from zoo_data.families.registry import network_columns
 from zoo_data.zoo import Zoo, open_local_zoo
 
-__all__ = ["RunResult", "TrainedPredictor", "run_protocol", "score_run",
-           "training_programs", "declared_inputs", "function_inputs"]
+__all__ = ["RunResult", "TrainedPredictor", "AdamStep", "run_protocol", "score_run",
+           "training_programs"]
 
 
 def _take(tree: Any, index: np.ndarray) -> Any:
@@ -64,14 +66,20 @@ def _pad(tree: Any, size: int) -> Any:
 
 @dataclass
 class TrainedPredictor:
-    """A predictor with its trained variables: ``predict(params) -> (B,)`` SR in [0, 1]."""
+    """A predictor with its trained variables: ``predict(inputs) -> (B,)`` SR in [0, 1];
+    ``inputs`` is the run's provider of what it declared it reads
+    (:mod:`benchmarks.inputs`)."""
 
-    predictor: Predictor
+    inputs: InputProvider
     spec: Any
     variables: Any
     apply: Callable
     standardizer: tuple[np.ndarray, np.ndarray] | None
     eval_batch_size: int = 50
+
+    @property
+    def predictor(self) -> Predictor:
+        return self.inputs.predictor
 
     def features(self, inputs: Any) -> Any:
         """The predictor's features of one batch of its inputs (weights, or metadata
@@ -93,14 +101,23 @@ class TrainedPredictor:
         return np.concatenate(out).astype(np.float64)
 
     def predict(self, inputs: Any) -> np.ndarray:
-        """Predicted SR of a batch of inputs (weights: leaves ``(B, *shape, 1)``)."""
+        """Predicted SR ``(B,)`` of one batch of the provider's inputs (weights: leaves
+        ``(B, *shape, 1)``)."""
         return self.predict_features(self.features(inputs))
 
+    def predict_models(self, zoo: Zoo, ids: np.ndarray, *,
+                       permute: np.random.Generator | None = None) -> np.ndarray:
+        """Predicted SR ``(B,)`` of models ``ids`` of ``zoo``'s zoo; with ``permute``,
+        each relabelled first by a permutation of its hidden units drawn from it
+        (:meth:`benchmarks.inputs.InputProvider.inputs`)."""
+        return self.predict(self.inputs.inputs(zoo, ids, permute=permute))
+
     def predict_zoo(self, zoo: Zoo) -> np.ndarray:
-        """Predicted SR of every model of ``zoo``'s split, in ``model_ids`` order (reads
-        what the predictor declared, never labels)."""
-        return np.concatenate([self.predict(inputs) for inputs in
-                               declared_inputs(self.predictor, zoo, self.eval_batch_size)])
+        """Predicted SR ``(N,)`` of every model of ``zoo``'s split (of the zoo it was
+        trained on), in ``model_ids`` order (reads what the predictor declared, never
+        labels)."""
+        return np.concatenate([self.predict(inputs) for _, inputs in
+                               self.inputs.batches(zoo, self.eval_batch_size)])
 
 
 @dataclass
@@ -130,13 +147,30 @@ class RunResult:
                 "param_count": self.param_count, "wall_time_s": round(self.wall_time_s, 2)}
 
 
-def training_programs(predictor: Predictor, module, learning_rate: float):
-    """``(apply, jitted apply, jitted Adam step)`` for ``module``, cached on the predictor
-    instance so that the seeds of one benchmark compile them once.
+@dataclass(frozen=True)
+class AdamStep:
+    """The protocol's optimizer, one ``optax.adam``: ``init(variables)`` is its initial
+    state and ``step(variables, opt_state, feats, sr) -> (variables, opt_state, loss)``
+    one jitted step of it on ``loss``, the mean binary cross-entropy between
+    ``sigmoid(logit)`` and ``sr (B,)``."""
 
-    ``apply(variables, feats) -> (B,)`` logits; ``step(variables, opt_state, feats, sr)
-    -> (variables, opt_state, loss)`` is one Adam step on the mean binary cross-entropy
-    between ``sigmoid(logit)`` and ``sr (B,)``."""
+    optimizer: optax.GradientTransformation
+    update: Callable
+
+    def init(self, variables: Any) -> Any:
+        return self.optimizer.init(variables)
+
+    def __call__(self, variables, opt_state, feats, sr):
+        return self.update(variables, opt_state, feats, sr)
+
+
+def training_programs(predictor: Predictor, module, learning_rate: float):
+    """``(apply, jitted apply, step)`` for ``module``, cached on the predictor instance so
+    that the seeds of one benchmark compile them once.
+
+    ``apply(variables, feats) -> (B,)`` logits; ``step`` the :class:`AdamStep` of
+    ``learning_rate`` (``step.init(variables)``, ``step(variables, opt_state, feats,
+    sr)``)."""
     cache = predictor.__dict__.setdefault("_tinyzoo_programs", {})
     key = (repr(module), learning_rate)
     if key not in cache:
@@ -146,7 +180,7 @@ def training_programs(predictor: Predictor, module, learning_rate: float):
             return module.apply(variables, feats).reshape(-1)
 
         @jax.jit
-        def step(variables, opt_state, feats, sr):
+        def update(variables, opt_state, feats, sr):
             def loss_fn(v):
                 return jnp.mean(optax.sigmoid_binary_cross_entropy(apply(v, feats), sr))
 
@@ -154,59 +188,14 @@ def training_programs(predictor: Predictor, module, learning_rate: float):
             updates, opt_state = optimizer.update(grads, opt_state, variables)
             return optax.apply_updates(variables, updates), opt_state, loss
 
-        cache[key] = (apply, jax.jit(apply), step)
+        cache[key] = (apply, jax.jit(apply), AdamStep(optimizer, update))
     return cache[key]
 
 
-def declared_inputs(predictor: Predictor, zoo: Zoo, batch: int, **order) -> Iterator[Any]:
-    """What ``predictor`` declared it reads, for ``zoo``'s models in batches of ``batch``
-    (ascending ids, or as ``order`` = ``shuffle``/``seed`` of :meth:`Zoo.batch_ids`
-    draws them): the weights (``(B, *shape, 1)`` per tensor) for ``"weights"`` and
-    ``"function"``, the declared metadata columns for ``"metadata"``; never labels. A
-    weight or function reader that declares metadata columns (only those that define
-    the network besides its weights, :func:`zoo_data.families.registry.network_columns`: a Small
-    CNN Zoo network's activation) gets ``(weights, columns)``."""
-    if predictor.reads == "metadata":
-        for ids in zoo.batch_ids(batch, **order):
-            yield zoo.columns(predictor.metadata_columns, ids, reader=predictor.name)
-        return
-    for b in zoo.batches(batch, channel_axis=True, labels=False, **order):
-        yield function_inputs(predictor, zoo, b.params, b.model_id)
-
-
-def function_inputs(predictor: Predictor, zoo: Zoo, params: dict, model_ids) -> Any:
-    """``params``; ``(params, columns)`` for a weight or function reader that declared
-    the metadata columns its networks need to run (:func:`declared_inputs`)."""
-    if predictor.reads != "metadata" and predictor.metadata_columns:
-        return params, zoo.columns(predictor.metadata_columns, model_ids,
-                                   reader=predictor.name)
-    return params
-
-
-def check_declaration(predictor: Predictor, zoo: Zoo) -> None:
-    """Refuse, naming it, a predictor that declares what it may not or the zoo lacks."""
-    if predictor.reads not in READS:
-        raise TinyZooError(f"{predictor.name}: reads {predictor.reads!r}; declare one of "
-                           f"{', '.join(READS)}")
-    if predictor.reads == "metadata":
-        if not predictor.metadata_columns:
-            raise TinyZooError(f"{predictor.name}: reads metadata but declares no "
-                               "metadata_columns")
-        zoo.columns(predictor.metadata_columns, zoo.model_ids[:1], reader=predictor.name)
-        return
-    allowed = network_columns(zoo.config)
-    extra = [c for c in predictor.metadata_columns if c not in allowed]
-    if extra:
-        raise TinyZooError(
-            f"{predictor.name}: reads {predictor.reads} but declares metadata column "
-            f"{extra[0]!r}; a weight or function reader may declare only what defines the "
-            f"network ({', '.join(allowed) or 'nothing, on this zoo'})")
-
-
-def _split_features(predictor: Predictor, spec: Any, zoo: Zoo, batch: int) -> Any:
-    """The features of every model of ``zoo``'s split, in ``model_ids`` order."""
-    parts = [predictor.features(inputs, spec)
-             for inputs in declared_inputs(predictor, zoo, batch)]
+def _split_features(inputs: InputProvider, spec: Any, split: Zoo, batch: int) -> Any:
+    """The features of every model of ``split``, in ``model_ids`` order (leading axis
+    ``N``)."""
+    parts = [inputs.predictor.features(x, spec) for _, x in inputs.batches(split, batch)]
     return jax.tree_util.tree_map(lambda *xs: np.concatenate(xs, 0), *parts)
 
 
@@ -234,7 +223,7 @@ def run_protocol(
 
     ``after_epoch(epoch, trained)``, if given, is called after each epoch with the
     predictor as it stands then (for analyses outside the protocol, such as
-    ``benchmarks.perf.running_max``; the protocol itself never looks at test labels
+    ``scripts/running_max.py``; the protocol itself never looks at test labels
     before the end).
 
     ``progress``: ``True`` for a display of this run's epochs of its own
@@ -252,59 +241,55 @@ def run_protocol(
         zoo = open_local_zoo(zoo)
     train, val, test = (zoo.with_split(s) for s in ("train", "val", "test"))
     predictor.bind(zoo.config)  # first: a reference may declare its columns from the config
-    check_declaration(predictor, train)
+    inputs = input_provider(predictor, train)  # the one question: what it reads
     spec = train.spec
     module = predictor.module(spec)
 
-    cached = predictor.cache_features or predictor.reads == "metadata"
-    standardizer = None
-    train_feats = None
-    if cached:
-        train_feats = _split_features(predictor, spec, train, config.eval_batch_size)
+    # what holds no weights is small: kept for the whole split
+    cached = predictor.cache_features or not inputs.holds_weights
+    standardizer = train_feats = val_feats = None
+    if cached:  # train and val features once, standardised with the train statistics
+        train_feats = _split_features(inputs, spec, train, config.eval_batch_size)
+        val_feats = _split_features(inputs, spec, val, config.eval_batch_size)
         if predictor.standardize_features:
             standardizer = _standardizer(train_feats)
             train_feats = ((np.asarray(train_feats, np.float64) - standardizer[0])
                            / standardizer[1]).astype(np.float32)
+            val_feats = ((np.asarray(val_feats, np.float32) - standardizer[0])
+                         / standardizer[1])
     elif predictor.standardize_features:
         raise ValueError(f"{predictor.name}: standardize_features needs cache_features")
 
     _, apply_jit, step = training_programs(predictor, module, config.learning_rate)
-    trained = TrainedPredictor(predictor, spec, None, apply_jit, standardizer,
+    trained = TrainedPredictor(inputs, spec, None, apply_jit, standardizer,
                                config.eval_batch_size)
     train_labels = train.labels  # train labels: allowed
     n = len(train)
     bs = config.batch_size
 
+    augment = config.augment and inputs.holds_weights  # metadata: nothing to permute
+
     def train_batches(rng: np.random.Generator):
-        """``(features, labels)`` of the epoch's batches, in the order ``rng`` draws."""
-        if cached and (not config.augment or predictor.reads == "metadata"):
+        """``(features, labels)`` of the epoch's batches, in the order ``rng`` draws
+        (then, with augmentation, each batch's permutations)."""
+        if cached and not augment:
             for ids in train.batch_ids(bs, shuffle=True, seed=rng):
                 rows = np.searchsorted(train.model_ids, ids)
                 yield _take(train_feats, rows), train_labels[rows]
             return
-        for batch in train.batches(bs, shuffle=True, seed=rng, channel_axis=True):
-            params = batch.params
-            if config.augment:
-                params = permute_each(params, train.symmetry, rng)
-            inputs = function_inputs(predictor, train, params, batch.model_id)
-            yield trained.features(inputs), batch.labels
+        for ids, batch in inputs.batches(train, bs, shuffle=True, seed=rng,
+                                         permute=rng if augment else None):
+            yield trained.features(batch), train_labels[np.searchsorted(train.model_ids, ids)]
 
     if cached:
         example = _take(train_feats, np.arange(min(bs, n)))
     else:
-        example = trained.features(next(declared_inputs(predictor, train, min(bs, n))))
+        example = trained.features(inputs.inputs(train, train.model_ids[:min(bs, n)]))
     variables = module.init(jax.random.PRNGKey(seed), example)
     param_count = int(sum(x.size for x in jax.tree_util.tree_leaves(variables)))
-    opt_state = optax.adam(config.learning_rate).init(variables)
+    opt_state = step.init(variables)
 
     val_labels = val.labels.astype(np.float64)  # val labels: for model selection only
-    # cached predictors: val features once (standardised with the train statistics)
-    val_feats = None
-    if cached:
-        val_feats = _split_features(predictor, spec, val, config.eval_batch_size)
-        if standardizer is not None:
-            val_feats = ((np.asarray(val_feats, np.float32) - standardizer[0])
-                         / standardizer[1])
 
     def predict_val() -> np.ndarray:
         if val_feats is not None:

@@ -88,11 +88,11 @@ def zoo_info(zoo) -> dict:
     """The ``zoo`` block of a record, from a :class:`zoo_data.zoo.Zoo` (any split):
     preset, config fingerprint, manifest sha256, model count and split sizes (in models),
     for a zoo of another family than the Tiny RNN Zoo its ``family``
-    (:data:`zoo_data.families.registry.FAMILIES`), and for a zoo with checkpoints
+    (:attr:`zoo_data.zoo.Zoo.family`'s name), and for a zoo with checkpoints
     ``rows_per_model`` (test rows ``model_id`` belong to model
     ``model_id // rows_per_model``, the unit of the bootstrap)."""
     from zoo_data.archive.splits import split_sizes
-    from zoo_data.families.registry import RNN_FAMILY, family_of
+    from zoo_data.families.registry import family_field
 
     info = {
         "preset": zoo.config.preset,
@@ -103,9 +103,7 @@ def zoo_info(zoo) -> dict:
     }
     if zoo.config.rows_per_model > 1:
         info["rows_per_model"] = zoo.config.rows_per_model
-    family = family_of(zoo.config)
-    if family != RNN_FAMILY:  # records of the Tiny RNN Zoo stay as they were written
-        info["family"] = family
+    info.update(family_field(zoo.family.name))  # none for the Tiny RNN Zoo: as written
     return info
 
 

@@ -73,7 +73,7 @@ def _child(conn, method: str, zoo_dir: str, config: ProtocolConfig, progress: bo
             relay = _EpochRelay(conn) if progress else False
             result = run_protocol(predictor, zoo, seed, config, relay, score=False)
             audited = None
-            if seed == 0 and audit and predictor.reads != "metadata":
+            if seed == 0 and audit:  # None for a predictor that reads no weights
                 audited = audit_predictor(result.trained, zoo.with_split("test"))
             run = {k: v for k, v in vars(result).items() if k != "trained"}
             conn.send(("seed", (run, audited)))

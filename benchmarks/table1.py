@@ -19,6 +19,8 @@ from zoo_builder.request import BuildRequest
 from zoo_data.archive.layout import MANIFEST
 from zoo_data.archive.manifest import read_manifest
 from zoo_data.errors import TinyZooError
+from zoo_data.families.registry import family_of
+from zoo_data.rnn.family import PAPER_PRESET
 from zoo_data.rnn.presets import ZooConfig, get_preset
 
 __all__ = ["paper_table1", "reproduce_table1", "format_table1"]
@@ -26,12 +28,16 @@ __all__ = ["paper_table1", "reproduce_table1", "format_table1"]
 
 def paper_table1() -> dict[str, tuple[float, float | None]]:
     """Table 1 of the paper by built-in method name (test Kendall's tau, mean and std
-    over seeds; Deep Sets: the camera-ready table's single figure)."""
-    from benchmarks.board import PAPER_TABLE1
+    over seeds; Deep Sets: the camera-ready table's single figure): what the Tiny RNN
+    Zoo publishes for its ``paper`` preset
+    (:meth:`zoo_data.families.base.ZooFamily.published_results`)."""
     from predictors.registry import BUILTINS
 
-    return {name: PAPER_TABLE1[cls.title()]
-            for name, cls in BUILTINS.items() if cls.title() in PAPER_TABLE1}
+    paper = get_preset(PAPER_PRESET)
+    published = family_of(paper).published_results(paper.preset)
+    figures = published.rows if published is not None else {}
+    return {name: figures[cls.title()] for name, cls in BUILTINS.items()
+            if cls.title() in figures}
 
 
 def _ensure_zoo(config: ZooConfig, zoo_dir: Path, workers: int, progress: bool,

@@ -21,15 +21,26 @@ import os
 from benchmarks.formatting import fmt_tau_pm, record_tau_reason, text_table
 from benchmarks.protocol_config import ProtocolConfig
 from zoo_data.errors import TinyZooError
+from zoo_data.families.registry import CNN_FAMILY, family_named
 
-__all__ = ["NFN_PROTOCOL", "NFN_COUNTERPART", "reproduce_table2", "format_table2"]
+__all__ = ["NFN_PROTOCOL", "NFN_COUNTERPART", "nfn_figures", "reproduce_table2",
+           "format_table2"]
 
 #: NFN's training setup for its Table 2 (its ``predict_gen`` configs): Adam at 1e-3 on
 #: binary cross-entropy, batch 8, 50 epochs.
 NFN_PROTOCOL = ProtocolConfig(epochs=50, batch_size=8)
 
-#: Our built-in -> NFN's row it corresponds to (a key of ``benchmarks.board.NFN_TABLE2``).
+#: Our built-in -> NFN's row it corresponds to (a method of the Small CNN Zoo's published
+#: figures, :func:`nfn_figures`).
 NFN_COUNTERPART = {"statnn": "STATNN", "unf": "NFN-HNP"}
+
+
+def nfn_figures(preset: str) -> dict[str, tuple[float, float | None]]:
+    """NFN's Table 2 for a Small CNN Zoo of ``preset``, method -> (mean, std): what the
+    family publishes for it (:meth:`zoo_data.families.base.ZooFamily.published_results`);
+    empty for a preset NFN does not report on."""
+    published = family_named(CNN_FAMILY).published_results(preset)
+    return dict(published.rows) if published is not None else {}
 
 
 def reproduce_table2(
@@ -51,17 +62,15 @@ def reproduce_table2(
       TinyZooError: if ``zoo_dir`` is not a complete imported Small CNN Zoo, a method is
         unknown, or ``seeds < 1``.
     """
-    from zoo_data.families.registry import is_cnn
     from zoo_data.zoo import open_local_zoo
 
     if seeds < 1:
         raise TinyZooError(f"seeds {seeds}: need at least 1")
     zoo = open_local_zoo(zoo_dir, verify=False)
-    if not is_cnn(zoo.config):
+    if zoo.family.paper_table != "table2":
         raise TinyZooError(f"{zoo_dir}: a {zoo.config.preset} zoo; table2 runs on a Small "
                            "CNN Zoo (import one with 'tinyzoo import small-cnn-zoo')")
     from benchmarks.bench import run_benchmark
-    from benchmarks.board import NFN_TABLE2
     from benchmarks.leaderboard import write_leaderboard
     from predictors.registry import BUILTINS, load_predictor
 
@@ -70,7 +79,8 @@ def reproduce_table2(
     if unknown:
         raise TinyZooError(f"methods: unknown method {unknown[0]!r}; choose from "
                            f"{', '.join(BUILTINS)}")
-    nfn = NFN_TABLE2.get(zoo.config.preset, {})
+    published = zoo.family.published_results(zoo.config.preset)
+    nfn = dict(published.rows) if published is not None else {}
     rows = []
     for method in methods:
         predictor, _ = load_predictor(method)
@@ -100,8 +110,6 @@ def format_table2(rows: list[dict], preset: str) -> str:
     """Rows as an aligned text table: method, our test tau (mean ± std, 4 decimals),
     seeds, NFN's figure for its counterpart, parameters; then NFN's rows without a
     counterpart and the methods that do not apply, each with its reason."""
-    from benchmarks.board import NFN_TABLE2
-
     head = (f"Table 2, test Kendall's tau ({preset} zoo; NFN: Zhou et al. 2023, Table 2, "
             "its split of the last checkpoint)")
     body, notes = [], []
@@ -116,7 +124,7 @@ def format_table2(rows: list[dict], preset: str) -> str:
                      r["n"], nfn,
                      f"{r['param_count']:,}" if r["param_count"] is not None else "—"])
     matched = {r.get("nfn_row") for r in rows}
-    for name, (mean, std) in NFN_TABLE2.get(preset, {}).items():
+    for name, (mean, std) in nfn_figures(preset).items():
         if name not in matched:
             body.append([name, "—", "—", fmt_tau_pm(mean, std), "—"])
     table = text_table(["method", "ours", "seeds", "NFN", "params"], body, right=(2, 4))

@@ -18,7 +18,7 @@ from datetime import datetime
 from typing import Any, NoReturn
 
 from zoo_data.errors import TinyZooError
-from zoo_data.families.registry import FAMILIES
+from zoo_data.families.registry import families
 
 __all__ = ["KINDS", "READS_VALUES", "SCHEMA_VERSION", "SLUG_PATTERN", "SUMMARY_KEYS",
            "validate_record"]
@@ -156,8 +156,8 @@ def validate_record(record: Any, where: str = "result record") -> dict:
         c.fail("reads", f"{_short(record['reads'])}: expected one of {', '.join(READS_VALUES)}")
 
     zoo = c.obj(record["zoo"], "zoo", _ZOO_KEYS, optional=("rows_per_model", "family"))
-    if "family" in zoo and zoo["family"] not in FAMILIES:
-        c.fail("zoo.family", f"{_short(zoo['family'])}: need one of {', '.join(FAMILIES)}")
+    if "family" in zoo and zoo["family"] not in families():
+        c.fail("zoo.family", f"{_short(zoo['family'])}: need one of {', '.join(families())}")
     if "rows_per_model" in zoo:
         c.integer(zoo["rows_per_model"], "zoo.rows_per_model", minimum=1)
     c.text(zoo["preset"], "zoo.preset")

@@ -27,17 +27,20 @@ from dataclasses import dataclass
 import pandas as pd
 
 from benchmarks.audit import INVARIANCE_TOLERANCE
-from benchmarks.board import REFERENCE_KIND, REFERENCES_TITLE, reference_source
-from zoo_data.families.registry import FAMILIES
+from benchmarks.board import (
+    REFERENCE_KIND,
+    REFERENCES_TITLE,
+    family_title,
+    reference_source,
+    section_rank,
+)
 
 __all__ = ["HTML", "render_html"]
 
 HTML = "index.html"
 TITLE = "Tiny RNN Zoo leaderboard"
 _DASH = "—"
-_SECTION_LABELS = {"weight-space": "weight-space", "references": "reference",
-                   "paper": "paper"}
-_SECTION_ORDER = {"weight-space": 0, "references": 1, "paper": 2}
+_SECTION_LABELS = {"references": "reference"}  # the others: the section's own name
 
 
 def _esc(value) -> str:
@@ -137,8 +140,7 @@ def _columns(frame: pd.DataFrame) -> list[_Column]:
         label = _SECTION_LABELS.get(row["section"], row["section"])
         title = REFERENCES_TITLE if row["section"] == "references" else label
         return (f'<span class="tag {_esc(row["section"])}" title="{_esc(title)}">'
-                f"{_esc(label)}</span>",
-                str(_SECTION_ORDER.get(row["section"], len(_SECTION_ORDER))))
+                f"{_esc(label)}</span>", str(section_rank(row["section"])))
 
     columns = [
         _Column("rank", "number", rank, "rank within the section, by mean test tau"),
@@ -340,7 +342,7 @@ def render_html(frame: pd.DataFrame, results_dir: str | os.PathLike) -> str:
             "tau-b, mean ± sample std over seeds. The same tables: "
             '<a href="LEADERBOARD.md">LEADERBOARD.md</a>; every column at full precision: '
             '<a href="leaderboard.csv">leaderboard.csv</a>.</p>')
-        titles = [FAMILIES.get(g["family"].iloc[0], g["family"].iloc[0]) for _, g in groups]
+        titles = [family_title(g["family"].iloc[0]) for _, g in groups]
         body.append("<nav>" + "".join(  # each family's title before its first zoo
             (f'<span class="family">{_esc(title)}</span>' if title not in titles[:i] else "")
             + f'<a href="#zoo-{_esc(zoo)}">{_esc(zoo)}</a>'
@@ -353,7 +355,7 @@ def render_html(frame: pd.DataFrame, results_dir: str | os.PathLike) -> str:
             if first["family"] != family:
                 family, older_shown = first["family"], False
                 body.append(f'<h2 class="family" id="family-{_esc(family)}">'
-                            f"{_esc(FAMILIES.get(family, family))}</h2>")
+                            f"{_esc(family_title(family))}</h2>")
             if bool(first["older_zoo"]) and not older_shown:
                 older_shown = True
                 body.append(
@@ -361,10 +363,9 @@ def render_html(frame: pd.DataFrame, results_dir: str | os.PathLike) -> str:
                     "were built with another config than the one the current code builds "
                     "for their preset (an older builder or trainer revision): their results "
                     "cannot be reproduced with this code and are kept apart.</p></div>")
-            body.append(f'<section class="zoo" id="zoo-{_esc(zoo)}">')
-            body.append(_zoo_heading(first, sha))
+            body += [f'<section class="zoo" id="zoo-{_esc(zoo)}">', _zoo_heading(first, sha)]
             body += _table(group, columns, zoo)
-            source = reference_source(first["preset"])
+            source = reference_source(first["family"], first["preset"])
             if source is not None and (group["kind"] == REFERENCE_KIND).any():
                 body.append(f'<p class="note">Rows marked <em>{_esc(REFERENCE_KIND)}</em> '
                             f"are {html.escape(source, quote=False)}; they are not ranked.</p>")

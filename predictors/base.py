@@ -59,7 +59,7 @@ from typing import Any, ClassVar
 
 import flax.linen as nn
 
-from zoo_data.rnn.presets import ZooConfig
+from zoo_data.families.base import ZooConfigLike
 
 __all__ = ["READS", "Predictor"]
 
@@ -90,7 +90,7 @@ class Predictor(abc.ABC):
     reads: ClassVar[str] = "weights"
     metadata_columns: ClassVar[tuple[str, ...]] = ()
 
-    def bind(self, config: ZooConfig) -> None:
+    def bind(self, config: ZooConfigLike) -> None:
         """Called once per run with the zoo's config, before :meth:`module` and
         :meth:`features`; by default it does nothing."""
         return None

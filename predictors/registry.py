@@ -16,7 +16,7 @@ from predictors.statnn import STATNN
 from predictors.unf_predictor import UNFPredictor
 from zoo_data.errors import TinyZooError
 
-__all__ = ["BUILTINS", "load_predictor"]
+__all__ = ["BUILTINS", "load_predictor", "check_reads"]
 
 #: name -> class, in the order tables list them: weight-space methods, then the
 #: reference rows that read no weights or run the network (:mod:`predictors.references`)
@@ -26,6 +26,17 @@ BUILTINS: dict[str, type[Predictor]] = {
 }
 
 _SLUG = re.compile(r"^[A-Za-z0-9._-]+$")
+
+
+def check_reads(predictor: Predictor | type[Predictor], where: str) -> None:
+    """Refuse a predictor (class or instance) whose ``reads`` is not one of :data:`READS`.
+
+    Raises:
+      TinyZooError: one line starting with ``where`` (the predictor's file:class or name).
+    """
+    if predictor.reads not in READS:
+        raise TinyZooError(f"{where}: reads {predictor.reads!r}; declare one of "
+                           f"{', '.join(READS)}")
 
 
 def load_predictor(method: str) -> tuple[Predictor, str]:
@@ -57,9 +68,7 @@ def load_predictor(method: str) -> tuple[Predictor, str]:
     cls = getattr(module, class_name, None)
     if not (isinstance(cls, type) and issubclass(cls, Predictor)):
         raise TinyZooError(f"{path}: no Predictor subclass named {class_name!r}")
-    if cls.reads not in READS:
-        raise TinyZooError(f"{path}:{class_name}: reads {cls.reads!r}; declare one of "
-                           f"{', '.join(READS)}")
+    check_reads(cls, f"{path}:{class_name}")
     if not _SLUG.match(cls.name) or cls.name == Predictor.name:
         raise TinyZooError(
             f"{path}:{class_name}: set the class attribute name to a slug "

@@ -25,7 +25,8 @@ from predictors.unf import UNF
 from predictors.unf.classes import class_plan, stack
 from predictors.unf.layer import flat_features
 from predictors.unf.pool import pool_classes
-from zoo_data.cnn.config import FAMILY as CNN_FAMILY
+from zoo_data.families.base import ZooConfigLike
+from zoo_data.families.registry import family_of
 
 __all__ = ["UNFNet", "UNFPredictor"]
 
@@ -53,13 +54,14 @@ class UNFPredictor(Predictor):
     channels: tuple[int, ...] = (16, 16, 16)
     hidden: tuple[int, ...] = (512, 512)
 
-    def bind(self, config: Any) -> None:
-        """On a Small CNN Zoo, NFN's sizes (NFN-HNP: equivariant channels 16, 16, 5; a
-        head of two hidden layers of 1,000), so the row compares with NFN's Table 2."""
-        if getattr(config, "family", None) == CNN_FAMILY:
-            self.channels, self.hidden = (16, 16, 5), (1000, 1000)
-        else:
-            self.channels, self.hidden = type(self).channels, type(self).hidden
+    def bind(self, config: ZooConfigLike) -> None:
+        """The sizes the zoo's family asks for, so the row compares with its published one
+        (:meth:`~zoo_data.families.base.ZooFamily.predictor_sizes`: on a Small CNN Zoo
+        NFN-HNP's, equivariant channels 16, 16, 5 and a head of two hidden layers of
+        1,000, as in NFN's Table 2); the class's own otherwise."""
+        sizes = family_of(config).predictor_sizes(config).get(self.name, {})
+        self.channels = tuple(sizes.get("channels", type(self).channels))
+        self.hidden = tuple(sizes.get("hidden", type(self).hidden))
 
     def module(self, spec: Any) -> nn.Module:
         return UNFNet(spec, self.channels, self.hidden)

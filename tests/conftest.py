@@ -3,19 +3,18 @@ layout, random weights), built once per session, and a loopback HTTP server."""
 
 from __future__ import annotations
 
+import os
 import shutil
 from pathlib import Path
 
+import filelock
 import pytest
 
-from tests.zoo_data.http_server import ZooServer
+from tests.fixtures.http_server import ZooServer
+from tests.fixtures.zoos import DATA_CONFIG
 from zoo_builder.build import build_zoo
 from zoo_builder.synthetic import write_synthetic_zoo
-from zoo_data.rnn.presets import ZooConfig, get_preset
-
-#: 30 models (24 / 3 / 3 split) in several shards; hidden 4 keeps the files tiny.
-DATA_CONFIG = ZooConfig("data-test", num_models=30, hidden=4, max_digits=1, steps=10,
-                        n_test=20, n_train_pool=30, group_size=4)
+from zoo_data.rnn.presets import get_preset
 
 
 @pytest.fixture(scope="session")
@@ -40,11 +39,22 @@ def zoo_server(synthetic_zoo):
 
 @pytest.fixture(scope="session")
 def reference(tmp_path_factory) -> Path:
-    """The ``tiny`` zoo, built once in this process (one device), in one go; every other
-    way of building it must give the same shards. Tests must not modify it."""
+    """The ``tiny`` zoo, built once per run in one process (one device), in one go; every
+    other way of building it must give the same shards. Tests must not modify it.
+
+    With xdist, the first worker to need it builds it into the run's folder (above the
+    workers' own), holding a file lock; another worker waits for the lock and uses it."""
     tiny = get_preset("tiny")
-    zoo_dir = tmp_path_factory.mktemp("reference") / "zoo"
-    report = build_zoo(zoo_dir, tiny, progress=False)
-    assert report.complete and report.groups_skipped == 0
-    assert report.models_built == tiny.num_models
+    run_dir = tmp_path_factory.getbasetemp()
+    if os.environ.get("PYTEST_XDIST_WORKER"):
+        run_dir = run_dir.parent
+    zoo_dir = run_dir / "reference" / "zoo"
+    built = run_dir / "reference" / "built"
+    with filelock.FileLock(run_dir / "reference.lock", timeout=600):
+        if not built.exists():
+            assert not zoo_dir.exists(), "building the reference zoo failed in another worker"
+            report = build_zoo(zoo_dir, tiny, progress=False)
+            assert report.complete and report.groups_skipped == 0
+            assert report.models_built == tiny.num_models
+            built.touch()
     return zoo_dir

@@ -42,8 +42,7 @@ from zoo_data.archive.layout import ZooLayout
 from zoo_data.errors import TinyZooError
 from zoo_data.rnn.presets import ZooConfig
 
-__all__ = ["build_zoo_ray", "run_ray_build", "import_ray", "build_group_task",
-           "GroupProgress"]
+__all__ = ["run_ray_build", "import_ray", "build_group_task", "GroupProgress"]
 
 #: Ray's own retries of a task whose worker process died.
 DEFAULT_MAX_RETRIES = 3
@@ -130,40 +129,6 @@ def _start_ray(ray, address: str | None, workers: int | None) -> bool:
 def _describe(exc: BaseException) -> str:
     text = str(getattr(exc, "cause", None) or exc).strip()
     return text.splitlines()[-1] if text else type(exc).__name__
-
-
-def build_zoo_ray(
-    out: Path | str,
-    config: ZooConfig,
-    shard: tuple[int, int] | None = None,
-    models: tuple[int, int] | None = None,
-    address: str | None = None,
-    workers: int | None = None,
-    cpus_per_task: float = 1,
-    gpus_per_task: float = 0,
-    max_retries: int = DEFAULT_MAX_RETRIES,
-    progress: bool = True,
-) -> BuildReport:
-    """Build the selected slice of the zoo into ``out`` with one Ray task per group:
-    :func:`run_ray_build` of the ray :class:`~zoo_builder.request.BuildRequest` with
-    these fields.
-
-    Args:
-      out: the zoo folder; every Ray node must see it at this (absolute) path.
-      config, shard, models: as for :func:`zoo_builder.build.build_zoo`.
-      address: a running Ray cluster (``ray.init(address=...)``, e.g. ``"auto"`` on a
-        cluster node); ``None`` starts a local instance with ``workers`` CPUs (default:
-        all), so that ``workers`` tasks run at once. An already initialised Ray in this
-        process is used as it is.
-      cpus_per_task, gpus_per_task: Ray resources of each task; a task's group is
-        sharded over the ``gpus_per_task`` GPUs Ray assigns to it.
-      max_retries: retries of a task whose worker died.
-    """
-    request = BuildRequest(out=out, config=config, shard=shard, models=models,
-                           workers=workers, backend="ray", address=address,
-                           cpus_per_task=float(cpus_per_task),
-                           gpus_per_task=float(gpus_per_task))
-    return run_ray_build(request, max_retries=max_retries, progress=progress)
 
 
 def run_ray_build(request: BuildRequest, max_retries: int = DEFAULT_MAX_RETRIES,

@@ -16,8 +16,10 @@ at a time (uncompressed, zip64), so memory stays at one chunk of one tensor.
 keys and shapes as in the zoo, float32) and string metadata: ``model_id``, ``split``,
 ``test_sr``, ``test_loss``, ``train_loss``, ``learning_rate``, ``batch_size``,
 ``steps``, ``seed``, ``run_id``, ``step``, the zoo's varied hyperparameters,
-``preset``, ``config_fingerprint``, ``zoo_manifest_sha256``. A Small CNN Zoo's files
-carry every metadata column of the row instead, as text.
+``preset``, ``config_fingerprint``, ``zoo_manifest_sha256`` (a Tiny RNN Zoo's; other
+families' files carry their family's text,
+:meth:`zoo_data.families.base.ZooFamily.export_metadata`: a Small CNN Zoo's every
+metadata column of the row).
 
 Both work on rows: in a zoo with checkpoints every checkpoint is one entry of the
 ``.npz`` arrays (a model's checkpoints next to each other, in step order) and one
@@ -33,7 +35,6 @@ from pathlib import Path
 import numpy as np
 
 from zoo_data.archive.splits import SPLITS, split_of_rows, split_rows
-from zoo_data.cnn.config import CNNZooConfig
 from zoo_data.common.atomic import atomic_target, atomic_write
 from zoo_data.common.progress import progress_bar
 from zoo_data.common.trees import flatten
@@ -125,15 +126,8 @@ def export_safetensors(
             flat = flatten(batch.params)
             for k, model_id in enumerate(batch.model_id.tolist()):
                 row = meta.loc[model_id]
-                metadata = dict(common)
-                if isinstance(zoo.config, CNNZooConfig):  # every column, as text
-                    metadata.update({name: value if isinstance(value, str) else repr(
-                        value.item() if hasattr(value, "item") else value)
-                        for name, value in row.items()})
-                    metadata.update({"model_id": str(model_id),
-                                     "split": split_by_id[model_id]})
-                else:
-                    metadata.update(_rnn_metadata(zoo, row, model_id, split_by_id))
+                metadata = {**common, **zoo.family.export_metadata(
+                    zoo.config, row, model_id, split_by_id[model_id])}
                 tensors = {p: np.ascontiguousarray(a[k]) for p, a in flat.items()}
                 path = out_dir / f"model-{model_id:05d}.safetensors"
                 atomic_write(path, save(tensors, metadata=metadata))
@@ -162,20 +156,3 @@ def export_zoo(zoo_dir: str | os.PathLike, format: str, out: str | os.PathLike,
         return zoo, [export_npz(zoo, out, progress=progress)]
     return zoo, export_safetensors(zoo, out, progress=progress)
 
-
-def _rnn_metadata(zoo: Zoo, row, model_id: int, split_by_id: dict) -> dict:
-    """A Tiny RNN Zoo model's safetensors metadata (module docstring)."""
-    return {
-        "model_id": str(model_id),
-        "split": split_by_id[model_id],
-        "test_sr": repr(float(row["test_sr"])),
-        "test_loss": repr(float(row["test_loss"])),
-        "train_loss": repr(float(row["train_loss"])),
-        "learning_rate": repr(float(row["learning_rate"])),
-        "batch_size": str(int(row["batch_size"])),
-        "steps": str(int(row["steps"])),
-        "seed": str(int(row["seed"])),
-        "run_id": str(int(row["run_id"])),
-        "step": str(int(row["step"])),
-        **{name: repr(float(row[name])) for name in zoo.config.varied},
-    }

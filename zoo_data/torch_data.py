@@ -46,7 +46,7 @@ from collections.abc import Mapping, Sequence
 from typing import Any
 
 from zoo_data.archive.schema import LABEL
-from zoo_data.archive.splits import SPLITS
+from zoo_data.archive.splits import SPLITS, check_split
 from zoo_data.errors import TinyZooError
 from zoo_data.zoo import Zoo, load_zoo
 
@@ -68,8 +68,7 @@ def _torch():
 
 
 def _split_zoo(source: Zoo | str | os.PathLike, split: str) -> Zoo:
-    if split not in SPLITS:
-        raise TinyZooError(f"unknown split {split!r}; choose one of {', '.join(SPLITS)}")
+    check_split(split)
     if isinstance(source, Zoo):
         return source.with_split(split)
     return load_zoo(source, split)

@@ -35,14 +35,14 @@ from zoo_data.archive.manifest import manifest_config, read_manifest
 from zoo_data.archive.reader import ShardReader
 from zoo_data.archive.schema import LABEL, LABEL_COLUMNS
 from zoo_data.archive.seal import refuse_if_sealed
-from zoo_data.archive.splits import SPLITS, split_ranges, split_record, split_rows
+from zoo_data.archive.splits import check_split, split_ranges, split_record, split_rows
 from zoo_data.archive.verify import check_shards, verification_wanted
 from zoo_data.common.trees import nest
 from zoo_data.errors import TinyZooError
-from zoo_data.families.registry import family_spec, family_symmetry
+from zoo_data.families.base import ZooConfigLike, ZooFamily
+from zoo_data.families.registry import family_of
 from zoo_data.remote.download import download_zoo
 from zoo_data.remote.http import cache_folder_for, is_remote
-from zoo_data.rnn.presets import ZooConfig
 
 __all__ = ["Zoo", "ZooBatch", "Columns", "load_zoo", "open_local_zoo", "load_rows"]
 
@@ -84,21 +84,24 @@ class Zoo:
     Attributes:
       path: the zoo folder.
       manifest: its ``manifest.json`` (a dict).
-      config: its :class:`~zoo_data.rnn.presets.ZooConfig`.
+      config: its config (:class:`~zoo_data.families.base.ZooConfigLike`; a Tiny RNN
+        Zoo's :class:`~zoo_data.rnn.presets.ZooConfig`, a Small CNN Zoo's ...).
+      family: its :class:`~zoo_data.families.base.ZooFamily` (``family_of(config)``).
       split: ``"train"``, ``"val"``, ``"test"`` or ``None``.
-      spec: the weight-space spec of the model (:func:`zoo_data.rnn.spec.seq2seq_spec`,
-        the paper's: vocabulary axes permutable), the tree inside flax's ``"params"``.
-      symmetry: the model's true symmetry (:func:`zoo_data.rnn.spec.symmetry_spec`: hidden
-        units only); permuting by it leaves a model's function unchanged.
+      spec: the family's weight-space spec for the predictors (a Tiny RNN Zoo's: the
+        paper's seq2seq spec, vocabulary axes permutable), a tree like the parameters'.
+      symmetry: the networks' true symmetry (the family's; a GRU's hidden units only):
+        permuting by it leaves a network's function unchanged.
     """
 
     def __init__(
-        self, path: Path, manifest: dict, config: ZooConfig, split: str | None,
+        self, path: Path, manifest: dict, config: ZooConfigLike, split: str | None,
         reader: ShardReader,
     ) -> None:
         self.path, self.manifest, self.config, self.split = path, manifest, config, split
-        self.spec = family_spec(config)
-        self.symmetry = family_symmetry(config)
+        self.family: ZooFamily = family_of(config)
+        self.spec = self.family.spec(config)
+        self.symmetry = self.family.symmetry(config)
         self._reader = reader
         ids = reader.model_ids
         if split is not None:
@@ -113,9 +116,8 @@ class Zoo:
     # ------------------------------------------------------------------ views
 
     def with_split(self, split: str | None) -> Zoo:
-        """The same zoo restricted to ``split`` (shares the reader and its cache)."""
-        if split is not None and split not in SPLITS:
-            raise TinyZooError(f"unknown split {split!r}; choose one of {', '.join(SPLITS)}")
+        """The same zoo restricted to ``split`` (shares the reader and its cache);
+        :func:`~zoo_data.archive.splits.check_split` refuses an unknown one."""
         return Zoo(self.path, self.manifest, self.config, split, self._reader)
 
     def __len__(self) -> int:
@@ -170,10 +172,12 @@ class Zoo:
         return Columns({n: self._numeric(rows[n]) for n in names}, reader)
 
     def _numeric(self, column: pd.Series) -> np.ndarray:
-        """A metadata column as float64: a categorical (string) hyperparameter as its
-        code (:meth:`zoo_data.cnn.config.CNNZooConfig.category_codes`)."""
+        """A metadata column as float64: a categorical (string) one as its code (the
+        family's, :meth:`~zoo_data.families.base.ZooFamily.category_codes`)."""
         if column.dtype == object or pd.api.types.is_string_dtype(column.dtype):
-            codes = self.config.category_codes(column.name)
+            codes = self.family.category_codes(self.config, str(column.name))
+            if codes is None:
+                raise TinyZooError(f"{self.path}: text column {column.name!r} has no codes")
             return column.map(codes).to_numpy(np.float64)
         return column.to_numpy(np.float64)
 
@@ -350,8 +354,8 @@ def open_local_zoo(path: str | os.PathLike, split: str | None = None, *,
             f"{where}: no split or a split other than zoo_data.archive.splits' (re-run "
             "'tinyzoo build' with the same preset and folder to refresh the manifest)"
         )
-    if split is not None and split not in SPLITS:
-        raise TinyZooError(f"unknown split {split!r}; choose one of {', '.join(SPLITS)}")
+    if split is not None:
+        check_split(split)
     names = sorted(manifest["shards"])
     for name in names:
         path = zoo_dir / DATA / name

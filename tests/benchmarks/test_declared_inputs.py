@@ -10,7 +10,7 @@ import pytest
 from benchmarks import ProtocolConfig, run_protocol
 from predictors.base import Predictor
 from predictors.mlp import MLP
-from tests.tinyzoo.cli_helpers import cli, one_line_error
+from tests.fixtures.cli import cli, one_line_error
 from zoo_data.errors import TinyZooError
 from zoo_data.zoo import Columns, open_local_zoo
 

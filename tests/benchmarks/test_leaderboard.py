@@ -9,50 +9,13 @@ import numpy as np
 import pandas as pd
 import pytest
 
-from benchmarks.board import PAPER_TABLE1, REFERENCE_KIND, leaderboard_frame
-from benchmarks.results import build_record, read_results, write_result, zoo_info
-from tests.benchmarks.conftest import write_csv
-from tests.tinyzoo.cli_helpers import cli
+from benchmarks.board import REFERENCE_KIND, leaderboard_frame
+from benchmarks.results import read_results, write_result, zoo_info
+from tests.fixtures.cli import cli
+from tests.fixtures.records import PNG_MAGIC, builtin_record, table_rows
+from tests.fixtures.submissions import write_csv
+from zoo_data.families.registry import RNN_FAMILY, family_named
 from zoo_data.rnn.presets import PRESETS
-
-PNG_MAGIC = b"\x89PNG\r\n\x1a\n"
-ENV = {"hardware": "test machine", "platform": "Linux", "python": "3.11",
-       "versions": {"jax": "0"}, "git_revision": "unknown"}
-
-
-def builtin_record(zoo_block: dict, method: str, taus: list[float], test) -> dict:
-    def m(tau):
-        return {"kendall_tau": tau, "spearman": 0.6, "r2": 0.3, "mae": 0.15, "n": 6}
-
-    runs = [{"seed": s, "best_epoch": 3, "epochs_run": 10, "val": m(0.7), "test": m(tau),
-             "val_tau_per_epoch": [0.5, 0.7], "param_count": 12345, "wall_time_s": 61.0}
-            for s, tau in enumerate(taus)]
-    return build_record(
-        method=method, display_name=method.upper(), kind="builtin", reads="weights",
-        zoo=zoo_block, runs=runs,
-        protocol={"epochs": 10, "batch_size": 10, "learning_rate": 1e-3, "loss": "bce",
-                  "augment": False, "selection": "best validation tau"},
-        param_count=12345, wall_time_s=61.0 * len(taus),
-        audit={"max_abs_diff": 2.5e-7, "num_permutations": 8, "num_models": 6},
-        predictions={"model_id": test.model_ids,
-                     "predicted_sr": [test.labels[::-1]] * len(taus),
-                     "actual_sr": test.labels},
-        env=ENV,
-    )
-
-
-def table_rows(markdown: str, heading_start: str) -> list[list[str]]:
-    """The body rows (cells) of the table under the heading starting with
-    ``heading_start``."""
-    lines = markdown.splitlines()
-    start = next(i for i, line in enumerate(lines) if line.startswith(heading_start))
-    rows = []
-    for line in lines[start + 1:]:
-        if line.startswith("## "):
-            break
-        if line.startswith("| ") and not line.startswith("| rank") and "---" not in line:
-            rows.append([cell.strip() for cell in line.strip("|").split(" | ")])
-    return rows
 
 
 def test_submissions_and_builtins_end_to_end(capsys, tmp_path, bench_zoo_dir,
@@ -126,6 +89,13 @@ def test_submissions_and_builtins_end_to_end(capsys, tmp_path, bench_zoo_dir,
     assert not [p for p in out_dir.rglob(".*")]  # no temporary files left
 
 
+def test_table1_compares_with_the_figures_the_tiny_rnn_zoo_publishes() -> None:
+    from benchmarks.table1 import paper_table1
+
+    assert paper_table1() == {"unf": (0.8968, 0.0006), "statnn": (0.8839, 0.0007),
+                              "deep-sets": (0.8306, None)}
+
+
 def test_paper_preset_tables_carry_the_reference_rows(tmp_path, bench_test) -> None:
     bench = zoo_info(bench_test)
     paper = {**copy.deepcopy(bench), "preset": "paper", "num_models": 10_000,
@@ -143,7 +113,8 @@ def test_paper_preset_tables_carry_the_reference_rows(tmp_path, bench_test) -> N
                                                    "Deep Sets"]
     reference = paper_rows[paper_rows["kind"] == REFERENCE_KIND]
     assert reference["rank"].isna().all()
-    assert reference["test_tau_mean"].tolist() == [PAPER_TABLE1[n][0] for n in
+    table1 = family_named(RNN_FAMILY).published_results("paper").rows
+    assert reference["test_tau_mean"].tolist() == [table1[n][0] for n in
                                                    ("UNF", "STATNN", "Deep Sets")]
     assert (frame[frame["preset"] == "bench-test"]["kind"] != REFERENCE_KIND).all()
 

@@ -10,19 +10,12 @@ import numpy as np
 import pandas as pd
 import pytest
 
-from benchmarks.board import (
-    CSV_COLUMNS,
-    NFN_TABLE2,
-    PAPER_TABLE1,
-    REFERENCE_KIND,
-    leaderboard_frame,
-)
+from benchmarks.board import CSV_COLUMNS, REFERENCE_KIND, leaderboard_frame
 from benchmarks.leaderboard import render_markdown, write_leaderboard
 from benchmarks.results import write_result, zoo_info
 from benchmarks.web_board import render_html
-from tests.benchmarks.test_leaderboard import builtin_record, table_rows
-from tests.benchmarks.test_web_board import _record
-from zoo_data.rnn.presets import PRESETS
+from tests.fixtures.records import builtin_record, scored_record, table_rows
+from zoo_data.families.registry import family_named
 
 RNN, CNN = "tiny-rnn-zoo", "small-cnn-zoo"
 NFN_NAMES = ["NFN-HNP (NFN paper, Table 2)", "NFN-NP (NFN paper, Table 2)",
@@ -40,16 +33,16 @@ def _rnn_records(test) -> list[dict]:
     (with Table 1's reference rows) and an older ``mini`` zoo."""
     bench = zoo_info(test)
     paper = {**copy.deepcopy(bench), "preset": "paper", "num_models": 10_000,
-             "config_fingerprint": PRESETS["paper"].fingerprint(),
+             "config_fingerprint": family_named(RNN).current_fingerprint("paper"),
              "manifest_sha256": "cd" * 32,
              "splits": {"train": 8000, "val": 1000, "test": 1000}}
     older = {**copy.deepcopy(bench), "preset": "mini", "config_fingerprint": "0" * 16,
              "manifest_sha256": "ef" * 32}
     actual = np.asarray(test.labels, np.float64)
     return [
-        _record(bench, "exact", "weights", actual, test),
-        _record(bench, "reversed", "weights", 1 - actual, test),
-        _record(bench, "hparams", "metadata", actual ** 2 + 0.1 * (1 - actual), test),
+        scored_record(bench, "exact", "weights", actual, test),
+        scored_record(bench, "reversed", "weights", 1 - actual, test),
+        scored_record(bench, "hparams", "metadata", actual ** 2 + 0.1 * (1 - actual), test),
         builtin_record(paper, "unf", [0.95, 0.96], test),
         builtin_record(older, "unf", [0.5], test),
     ]
@@ -60,13 +53,13 @@ def _cnn_records(test) -> list[dict]:
     actual = np.asarray(test.labels, np.float64)
     cifar = _cnn_zoo(test, "small-cnn-cifar10", "a1")
     return [
-        _record(_cnn_zoo(test, "small-cnn-mnist", "a4"), "statnn", "weights", actual, test),
-        _record(_cnn_zoo(test, "small-cnn-svhn_cropped", "a3"), "statnn", "weights",
+        scored_record(_cnn_zoo(test, "small-cnn-mnist", "a4"), "statnn", "weights", actual, test),
+        scored_record(_cnn_zoo(test, "small-cnn-svhn_cropped", "a3"), "statnn", "weights",
                 actual, test),
-        _record(cifar, "reversed", "weights", 1 - actual, test),
-        _record(_cnn_zoo(test, "small-cnn-cifar10-runs", "a2"), "statnn", "weights",
+        scored_record(cifar, "reversed", "weights", 1 - actual, test),
+        scored_record(_cnn_zoo(test, "small-cnn-cifar10-runs", "a2"), "statnn", "weights",
                 actual, test),
-        _record(cifar, "statnn", "weights", actual, test),
+        scored_record(cifar, "statnn", "weights", actual, test),
     ]
 
 
@@ -80,7 +73,7 @@ def test_the_frame_has_a_family_column_and_groups_rows_by_family(records) -> Non
     frame = leaderboard_frame(cnn + rnn)  # given in the "wrong" order
     assert list(frame.columns) == list(CSV_COLUMNS) and CSV_COLUMNS[0] == "family"
     families = frame["family"].tolist()
-    n_rnn = len(rnn) + len(PAPER_TABLE1)
+    n_rnn = len(rnn) + len(family_named(RNN).published_results("paper").rows)
     assert families == [RNN] * n_rnn + [CNN] * (len(families) - n_rnn)
     assert list(dict.fromkeys(frame["preset"])) == [
         "paper", "bench-test", "mini",  # current RNN zoos, then the older one
@@ -105,8 +98,9 @@ def test_nfn_table2_rows_on_the_presets_nfn_reports_on_only(records) -> None:
     assert reference["method"].is_unique and "paper-unf" not in set(reference["method"])
     svhn = frame[(frame["preset"] == "small-cnn-svhn_cropped")
                  & (frame["kind"] == REFERENCE_KIND)]
-    assert svhn["test_tau_mean"].tolist() == [NFN_TABLE2["small-cnn-svhn_cropped"][n][0]
-                                              for n in ("NFN-HNP", "NFN-NP", "STATNN")]
+    nfn = family_named(CNN).published_results("small-cnn-svhn_cropped").rows
+    assert svhn["test_tau_mean"].tolist() == [nfn[n][0] for n in ("NFN-HNP", "NFN-NP",
+                                                                   "STATNN")]
     assert svhn["test_tau_mean"].tolist() == [0.931, 0.856, 0.843]
     with_references = set(frame.loc[frame["kind"] == REFERENCE_KIND, "preset"])
     assert with_references == {"paper", "small-cnn-cifar10", "small-cnn-svhn_cropped"}
@@ -203,3 +197,26 @@ def test_the_web_page_groups_zoos_under_family_headings(records) -> None:
     assert "Table 1 of Zhou et al. (2024)" in page[rnn_at:cnn_at]
     alone = render_html(leaderboard_frame(copy.deepcopy(rnn)), "results")
     assert 'id="family-small-cnn-zoo"' not in alone and 'id="family-tiny-rnn-zoo"' in alone
+
+
+def test_a_record_of_an_unregistered_family_comes_last_under_its_name(records,
+                                                                      bench_test) -> None:
+    """No family answers for it: its zoos sort by name after the registered families',
+    its heading is its name, it is never an older zoo and carries no published rows (not
+    even on a preset named ``paper``)."""
+    rnn, cnn = records
+    actual = np.asarray(bench_test.labels, np.float64)
+    other = [scored_record({**_cnn_zoo(bench_test, preset, sha), "family": "other-zoo",
+                            "config_fingerprint": "0" * 16}, "statnn", "weights", actual,
+                           bench_test)
+             for preset, sha in (("zeta", "b1"), ("paper", "b2"))]
+    frame = leaderboard_frame(other + cnn + rnn)
+    assert frame["family"].tolist()[-2:] == ["other-zoo"] * 2
+    rows = frame[frame["family"] == "other-zoo"]
+    assert rows["preset"].tolist() == ["paper", "zeta"]
+    assert not rows["older_zoo"].any() and (rows["kind"] != REFERENCE_KIND).all()
+    markdown = render_markdown(frame, "results")
+    assert markdown.index("\n# Small CNN Zoo\n") < markdown.index("\n# other-zoo\n")
+    assert "Table 1 of" not in markdown[markdown.index("\n# other-zoo\n"):]
+    page = render_html(frame, "results")
+    assert '<h2 class="family" id="family-other-zoo">other-zoo</h2>' in page

@@ -17,8 +17,8 @@ from benchmarks.bench import run_benchmark
 from benchmarks.rekey import rekey_records
 from benchmarks.results import read_result, write_result
 from predictors.baselines import LinearStats
-from tests.benchmarks.test_results import make_record
-from tests.tinyzoo.cli_helpers import cli
+from tests.fixtures.cli import cli
+from tests.fixtures.records import make_record
 from zoo_data.archive.migrate import migrate_zoo, write_format1_zoo
 from zoo_data.zoo import open_local_zoo
 

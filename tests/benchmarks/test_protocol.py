@@ -16,7 +16,7 @@ from benchmarks.results import read_results
 from benchmarks.validation import validate_record
 from predictors.baselines import LinearStats
 from predictors.statnn import STATNN, weight_statistics
-from tests.tinyzoo.cli_helpers import cli
+from tests.fixtures.cli import cli
 from zoo_builder.synthetic import write_synthetic_zoo
 from zoo_data.rnn.presets import PRESETS
 from zoo_data.zoo import Zoo, open_local_zoo

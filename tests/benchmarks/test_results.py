@@ -13,7 +13,6 @@ import pytest
 
 from benchmarks import results
 from benchmarks.results import (
-    build_record,
     environment,
     read_results,
     result_filename,
@@ -22,41 +21,8 @@ from benchmarks.results import (
     zoo_info,
 )
 from benchmarks.validation import SCHEMA_VERSION, validate_record
+from tests.fixtures.records import SHA, make_record, make_run
 from zoo_data.errors import TinyZooError
-
-SHA = "ab" * 32
-ENV = {"hardware": "x86_64, 2 CPU cores; 1 x cpu: cpu", "platform": "Linux",
-       "python": "3.11.0", "versions": {"jax": "0.4.30"}, "git_revision": "unknown"}
-
-
-def metrics(tau, n=6):
-    return {"kendall_tau": tau, "spearman": 0.5, "r2": 0.25, "mae": 0.125, "n": n}
-
-
-def make_run(seed, test_tau, val_tau=0.5):
-    return {"seed": seed, "best_epoch": 2, "epochs_run": 5, "val": metrics(val_tau),
-            "test": metrics(test_tau), "val_tau_per_epoch": [0.1, 0.3, val_tau, 0.4, 0.2],
-            "param_count": 1000, "wall_time_s": 1.5}
-
-
-def make_record(method="unf", taus=(0.8, 0.9, 0.85), **overrides) -> dict:
-    zoo = {"preset": "bench-test", "config_fingerprint": "0123456789abcdef",
-           "manifest_sha256": SHA, "num_models": 60,
-           "splits": {"train": 48, "val": 6, "test": 6}}
-    record = build_record(
-        method=method, display_name=method.upper(), kind="builtin", reads="weights", zoo=zoo,
-        runs=[make_run(seed, tau) for seed, tau in enumerate(taus)],
-        protocol={"epochs": 5, "batch_size": 10, "learning_rate": 1e-3, "loss": "bce",
-                  "augment": False, "selection": "best validation tau"},
-        param_count=1000, wall_time_s=4.5,
-        audit={"max_abs_diff": 3e-7, "num_permutations": 4, "num_models": 6},
-        predictions={"model_id": np.arange(54, 60),
-                     "predicted_sr": [np.linspace(0, 1, 6)] * len(taus),
-                     "actual_sr": np.linspace(0, 1, 6, dtype=np.float32)},
-        env=ENV,
-    )
-    record.update(overrides)
-    return record
 
 
 def test_summarize_mean_and_sample_std() -> None:

@@ -12,7 +12,7 @@ from pathlib import Path
 import numpy as np
 import pytest
 
-from tests.tinyzoo.cli_helpers import cli, one_line_error
+from tests.fixtures.cli import cli, one_line_error
 from zoo_data.zoo import open_local_zoo
 
 HEADER = '''

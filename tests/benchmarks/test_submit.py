@@ -11,7 +11,7 @@ import pytest
 import scipy.stats
 
 from benchmarks.results import build_record, write_result, zoo_info
-from tests.benchmarks.conftest import write_csv
+from tests.fixtures.submissions import write_csv
 from tinyzoo.cli import main
 
 TEST_IDS = list(range(54, 60))

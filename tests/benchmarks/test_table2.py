@@ -11,13 +11,13 @@ from pathlib import Path
 import pytest
 
 from benchmarks.audit import INVARIANCE_TOLERANCE
-from benchmarks.board import NFN_TABLE2
 from benchmarks.protocol_config import ProtocolConfig
 from benchmarks.table2 import format_table2, reproduce_table2
-from tests.tinyzoo.cli_helpers import cli, one_line_error
-from tests.zoo_data.cnn_fixture import write_published, write_split_file
+from tests.fixtures.cli import cli, one_line_error
+from tests.fixtures.cnn_fixture import write_published, write_split_file
 from zoo_data.cnn.importer import import_small_cnn_zoo
 from zoo_data.errors import TinyZooError
+from zoo_data.families.registry import CNN_FAMILY, family_named
 
 RUNS = 40
 PRESET = "small-cnn-cifar10"  # NFN's split of CIFAR-10 at the last checkpoint
@@ -101,7 +101,7 @@ def test_format_shows_every_nfn_row_once(table2):
     text = format_table2(rows, PRESET)
     lines = text.splitlines()
     assert PRESET in lines[0] and "Table 2" in lines[0]
-    nfn = NFN_TABLE2[PRESET]
+    nfn = family_named(CNN_FAMILY).published_results(PRESET).rows
     assert set(nfn) == {"NFN-HNP", "NFN-NP", "STATNN"}
     # NFN-HNP has no run here (UNF was not asked for): its own row, with its figure
     hnp = [line for line in lines if line.lstrip().startswith("NFN-HNP")]

@@ -18,23 +18,10 @@ from benchmarks.board import leaderboard_frame
 from benchmarks.results import write_result, zoo_info
 from benchmarks.web_board import render_html
 from tests.benchmarks import browser
-from tests.benchmarks.test_leaderboard import PNG_MAGIC, builtin_record
-from tests.tinyzoo.cli_helpers import cli
+from tests.fixtures.cli import cli
+from tests.fixtures.records import PNG_MAGIC, builtin_record, scored_record
 from zoo_data.common.atomic import atomic_write
 from zoo_data.rnn.presets import PRESETS
-
-
-def _record(zoo: dict, method: str, reads: str, predicted, test, name: str | None = None):
-    """A one-seed record of ``method`` whose test predictions are ``predicted``."""
-    from benchmarks.metrics import kendall_tau
-
-    predicted = np.asarray(predicted, np.float64)
-    tau = kendall_tau(predicted, test.labels)
-    record = builtin_record(zoo, method, [None if np.isnan(tau) else float(tau)], test)
-    record["reads"] = reads
-    record["display_name"] = name or method.upper()
-    record["predictions"]["predicted_sr"] = [predicted.tolist()]
-    return record
 
 
 def _board_records(test) -> list[dict]:
@@ -48,11 +35,11 @@ def _board_records(test) -> list[dict]:
     two_swaps[order[[0, 1]]] = two_swaps[order[[1, 0]]]
     two_swaps[order[[4, 5]]] = two_swaps[order[[5, 4]]]
     return [
-        _record(zoo, "exact", "weights", actual, test, "Exact"),
-        _record(zoo, "one-swap", "weights", one_swap, test, "One swap"),
-        _record(zoo, "reversed", "weights", 1 - actual, test, "Reversed"),
-        _record(zoo, "flat", "weights", np.full(len(actual), 0.5), test, "Flat"),
-        _record(zoo, "hparams", "metadata", two_swaps, test, "Hyperparameters only"),
+        scored_record(zoo, "exact", "weights", actual, test, "Exact"),
+        scored_record(zoo, "one-swap", "weights", one_swap, test, "One swap"),
+        scored_record(zoo, "reversed", "weights", 1 - actual, test, "Reversed"),
+        scored_record(zoo, "flat", "weights", np.full(len(actual), 0.5), test, "Flat"),
+        scored_record(zoo, "hparams", "metadata", two_swaps, test, "Hyperparameters only"),
     ]
 
 

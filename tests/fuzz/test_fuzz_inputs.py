@@ -14,7 +14,7 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 from benchmarks.submit import parse_submission
-from tests.benchmarks.conftest import BENCH_CONFIG
+from tests.fixtures.zoos import BENCH_CONFIG
 from zoo_builder.synthetic import write_synthetic_zoo
 from zoo_data.archive.manifest import parse_manifest
 from zoo_data.errors import TinyZooError

@@ -1,4 +1,5 @@
-"""Shared helpers for the UNF tests: random features, explicit linear maps, orbit counts."""
+"""Shared helpers for the predictor and UNF tests: random zoo weights, random features,
+orbit counts."""
 
 from __future__ import annotations
 
@@ -9,6 +10,19 @@ import jax.numpy as jnp
 import numpy as np
 
 from predictors.unf.spec import match_spec
+from zoo_data.rnn.model import init_params
+from zoo_data.rnn.task import VOCAB_SIZE
+
+#: The hidden size of :func:`random_weights`' models.
+H = 4
+
+
+def random_weights(b: int, seed: int = 0) -> dict:
+    """``b`` models' weights as the predictors get them: ``(b, *shape, 1)`` leaves."""
+    keys = jax.random.split(jax.random.PRNGKey(seed), b)
+    trees = [init_params(H, VOCAB_SIZE, k)["params"] for k in keys]
+    return jax.tree_util.tree_map(lambda *xs: np.stack(xs)[..., None].astype(np.float32),
+                                  *trees)
 
 
 def random_features(rng: np.random.Generator, params, batch: int, channels: int):

@@ -15,23 +15,24 @@ import numpy as np
 import pytest
 
 from benchmarks.audit import INVARIANCE_TOLERANCE, run_audit
-from benchmarks.protocol import check_declaration, function_inputs, run_protocol
+from benchmarks.inputs import input_provider
+from benchmarks.protocol import run_protocol
 from benchmarks.protocol_config import ProtocolConfig
 from predictors.base import Predictor
 from predictors.mlp import MLP
-from predictors.probegen import CNNProbeGenNet, ProbeGen
+from predictors.probegen import ProbeGen, ProbeGenNet
 from predictors.references import HParams
 from predictors.registry import BUILTINS, load_predictor
 from predictors.unf import UNFLayer, count_basis_terms, match_spec, permute_each
 from predictors.unf.plan import layer_plan
 from predictors.unf_predictor import UNFNet, UNFPredictor
-from tests.zoo_data.cnn_fixture import write_published, write_split_file
+from tests.fixtures.cnn_fixture import write_published, write_split_file
 from zoo_data.cnn.config import CATEGORICAL_HYPERPARAMETERS, NUMERIC_HYPERPARAMETERS
 from zoo_data.cnn.importer import import_small_cnn_zoo
 from zoo_data.cnn.layout import NUM_WEIGHTS, TENSORS, cnn_spec
 from zoo_data.cnn.model import cnn_logits
 from zoo_data.errors import TinyZooError
-from zoo_data.families.registry import family_symmetry
+from zoo_data.families.registry import family_of
 from zoo_data.zoo import open_local_zoo
 
 #: runs of the fixture zoo: 40 networks at the last checkpoint, NFN's split 16 / 4 / 20
@@ -274,34 +275,36 @@ def test_probegen_is_invariant_on_a_cnn_zoo(cnn_zoo):
     predictor.bind(cnn_zoo.config)
     assert predictor.metadata_columns == ("activation",)
     module = predictor.module(cnn_zoo.spec)
-    assert isinstance(module, CNNProbeGenNet) and module.image_size == 32
-    assert module.activations == ("relu", "tanh")
+    assert isinstance(module, ProbeGenNet) and module.network.probe_shape == (32, 32, 1)
+    assert module.network.network_columns == ("activation",)
+    assert dict(cnn_zoo.config.categories)["activation"] == ("relu", "tanh")
     train = cnn_zoo.with_split("train")
     ids = train.model_ids[:6]
-    params = train.params(ids, channel_axis=True)
+    inputs = input_provider(predictor, train)
 
-    def features(p):
-        return predictor.features(function_inputs(predictor, train, p, ids), train.spec)
+    def features(permute=None):
+        return predictor.features(inputs.inputs(train, ids, permute=permute), train.spec)
 
-    feats = features(params)
-    assert set(feats) == {"params", "activation"}
-    assert sorted(set(feats["activation"].tolist())) == [0.0, 1.0]  # both activations
+    feats = features()
+    assert set(feats) == {"params", "columns"} and set(feats["columns"]) == {"activation"}
+    codes = feats["columns"]["activation"]
+    assert sorted(set(codes.tolist())) == [0.0, 1.0]  # both activations
     variables = jax.jit(module.init)(jax.random.PRNGKey(0), feats)
     apply = jax.jit(module.apply)
     base = np.asarray(apply(variables, feats))
     assert base.shape == (6,) and np.isfinite(base).all() and np.ptp(base) > 1e-5
     rng = np.random.default_rng(5)
     for _ in range(3):
-        permuted = permute_each(params, train.symmetry, rng)
-        np.testing.assert_allclose(apply(variables, features(permuted)), base,
+        np.testing.assert_allclose(apply(variables, features(rng)), base,
                                    atol=1e-4 * max(1.0, np.abs(base).max()))
     # the activation matters: swapping the codes changes the prediction
-    swapped = dict(feats, activation=1.0 - feats["activation"])
+    swapped = dict(feats, columns={"activation": 1.0 - codes})
     assert np.abs(np.asarray(apply(variables, swapped)) - base).max() > 1e-6
 
 
 def test_the_zoos_symmetry_is_the_cnn_spec(cnn_zoo):
-    assert cnn_zoo.symmetry == cnn_zoo.spec == cnn_spec() == family_symmetry(cnn_zoo.config)
+    family = family_of(cnn_zoo.config)
+    assert cnn_zoo.symmetry == cnn_zoo.spec == cnn_spec() == family.symmetry(cnn_zoo.config)
     assert cnn_zoo.tensor_shapes == TENSORS
 
 
@@ -315,7 +318,7 @@ def test_binding_to_a_tiny_rnn_zoo_after_a_cnn_zoo_forgets_the_cnns_settings(
     probegen.bind(cnn_zoo.config)
     probegen.bind(rnn.config)
     assert probegen.metadata_columns == ()
-    check_declaration(probegen, rnn)  # refused while 'activation' stays declared
+    input_provider(probegen, rnn)  # refused while 'activation' stays declared
     unf = UNFPredictor()
     unf.bind(cnn_zoo.config)
     unf.bind(rnn.config)
@@ -357,7 +360,7 @@ def test_every_builtin_runs_on_a_cnn_zoo_or_is_refused(name, cnn_zoo):
 
 
 def test_hparams_on_a_cnn_zoo_declares_its_hyperparameters(cnn_zoo):
-    """Features (the docstring of ``HParams._cnn_features``): ``l, l², l³`` of the log
+    """Features (:func:`zoo_data.cnn.features.hyperparameter_features`): ``l, l², l³`` of the log
     learning rate, ``v, v², v l`` for each of the other 4 numeric hyperparameters, and
     for each categorical one its one-hot and one-hot times ``l``: 3 + 12 + 2 * (2
     activations + 1 b_init + 3 optimizers + 2 w_inits) = 31 on the fixture zoo."""
@@ -373,7 +376,7 @@ def test_hparams_on_a_cnn_zoo_declares_its_hyperparameters(cnn_zoo):
         len(v) for v in categories.values())
     assert expected == 31
     train = cnn_zoo.with_split("train")
-    check_declaration(predictor, train)
+    input_provider(predictor, train)
     feats = predictor.features(train.columns(predictor.metadata_columns), train.spec)
     assert feats.shape == (len(train), expected) and np.isfinite(feats).all()
     # the one-hot blocks sum to one per categorical hyperparameter
@@ -403,7 +406,7 @@ class _Declares(Predictor):
 def test_weight_readers_may_declare_only_the_activation(cnn_zoo, synthetic_zoo_master):
     refused = _Declares()
     with pytest.raises(TinyZooError, match=r"declares metadata column 'learning_rate'"):
-        check_declaration(refused, cnn_zoo.with_split("train"))
+        input_provider(refused, cnn_zoo.with_split("train"))
     with pytest.raises(TinyZooError, match=r"'learning_rate'.*activation"):
         run_protocol(refused, cnn_zoo, 0, ONE_EPOCH)
 
@@ -411,7 +414,7 @@ def test_weight_readers_may_declare_only_the_activation(cnn_zoo, synthetic_zoo_m
         metadata_columns = ("activation",)
         seen: list = []
 
-    check_declaration(Allowed(), cnn_zoo.with_split("train"))
+    input_provider(Allowed(), cnn_zoo.with_split("train"))
     result = run_protocol(Allowed(), cnn_zoo, 0, ONE_EPOCH)
     assert np.isfinite(result.test["kendall_tau"])
     assert Allowed.seen  # the features were given (params, columns)
@@ -424,7 +427,7 @@ def test_weight_readers_may_declare_only_the_activation(cnn_zoo, synthetic_zoo_m
     # on a Tiny RNN Zoo no metadata column defines the network
     rnn = open_local_zoo(synthetic_zoo_master, "train")
     with pytest.raises(TinyZooError, match="nothing, on this zoo"):
-        check_declaration(Allowed(), rnn)
+        input_provider(Allowed(), rnn)
 
 
 # -- 5. the symmetry audit --------------------------------------------------------------

@@ -1,76 +1,15 @@
 """UNF layers commute with neuron permutations on real weight spaces; pooling after a
 stack is invariant; initialisation keeps activations at unit scale through depth."""
 
-import flax.linen as nn
 import haiku as hk
 import jax
 import jax.numpy as jnp
 import numpy as np
 import pytest
 
-from benchmarks.learned_opt_tasks import make_transformer_task, task_params
 from predictors.unf import UNF, UNFLayer, invariant_pool, permute, random_permutations
 from tests.predictors.helpers import random_features
-from zoo_data.rnn.model import init_params
-from zoo_data.rnn.spec import seq2seq_spec
-
-
-class _MLP(nn.Module):
-    @nn.compact
-    def __call__(self, x):
-        h = nn.relu(nn.Dense(5)(x))
-        return nn.Dense(3)(h)
-
-
-class _CNN(nn.Module):
-    @nn.compact
-    def __call__(self, x):
-        x = nn.relu(nn.Conv(4, (3, 3))(x))
-        x = nn.relu(nn.Conv(5, (2, 2))(x))
-        return nn.Dense(3)(x.mean(axis=(1, 2)))
-
-
-def _mlp_space():
-    params = _MLP().init(jax.random.PRNGKey(0), jnp.zeros((1, 4)))["params"]
-    spec = {
-        "Dense_0": {"kernel": ("x", "h1"), "bias": ("h1",)},
-        "Dense_1": {"kernel": ("h1", "y"), "bias": ("y",)},
-    }
-    return spec, params
-
-
-def _cnn_space(spatial_fixed: bool):
-    params = _CNN().init(jax.random.PRNGKey(0), jnp.zeros((1, 6, 6, 2)))["params"]
-
-    def s(name):
-        return None if spatial_fixed else name
-
-    spec = {
-        "Conv_0": {"kernel": (s("k0"), s("k1"), "c0", "c1"), "bias": ("c1",)},
-        "Conv_1": {"kernel": (s("k2"), s("k3"), "c1", "c2"), "bias": ("c2",)},
-        "Dense_0": {"kernel": ("c2", "y"), "bias": ("y",)},
-    }
-    return spec, params
-
-
-def _gru_space(vocab):
-    params = init_params(hidden=5, vocab=4, key=jax.random.PRNGKey(0))["params"]
-    return seq2seq_spec(vocab=vocab), params
-
-
-def _transformer_space():
-    task = make_transformer_task(vocab=6, dim=3, heads=4, seq=4)
-    return task.spec, task_params(task, concrete=True)
-
-
-SPACES = {
-    "mlp-flax": _mlp_space,
-    "cnn2d-flax": lambda: _cnn_space(spatial_fixed=False),
-    "cnn2d-flax-None-spatial": lambda: _cnn_space(spatial_fixed=True),
-    "gru-seq2seq-flax": lambda: _gru_space("vocab"),
-    "gru-seq2seq-flax-None-vocab": lambda: _gru_space(None),
-    "transformer-haiku": _transformer_space,
-}
+from tests.predictors.spaces import SPACES
 
 
 def _max_err(a, b):
@@ -107,7 +46,7 @@ def test_layer_is_equivariant(name, c_in, c_out):
 def test_a_permutation_that_breaks_the_spec_is_detected():
     """The equivariance check can fail: permuting the hidden axis of one tensor only
     (not a symmetry of the spec) changes the output by more than float noise."""
-    spec, params = _mlp_space()
+    spec, params = SPACES["mlp-flax"]()
     rng = np.random.default_rng(0)
     x = random_features(rng, params, batch=1, channels=2)
     layer = UNFLayer(spec, 2)
@@ -150,7 +89,7 @@ def test_stack_then_pool_is_invariant(name):
 
 
 def test_initialisation_keeps_unit_scale_through_depth():
-    spec, params = _gru_space("vocab")
+    spec, params = SPACES["gru-seq2seq-flax"]()
     rng = np.random.default_rng(0)
     x = random_features(rng, params, batch=4, channels=8)
     h = x
@@ -168,7 +107,7 @@ def test_initialisation_keeps_unit_scale_through_depth():
 
 def test_haiku_and_flax_trees_give_the_same_layer_function():
     """The same weight space stored as a haiku dict and as a flax dict: same outputs."""
-    spec_flax, params = _mlp_space()
+    spec_flax, params = SPACES["mlp-flax"]()
     to_hk = {"mlp/~/linear_0": "Dense_0", "mlp/~/linear_1": "Dense_1"}
     spec_hk = {
         k: {"w": spec_flax[v]["kernel"], "b": spec_flax[v]["bias"]} for k, v in to_hk.items()

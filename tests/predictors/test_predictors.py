@@ -16,20 +16,11 @@ from predictors.registry import BUILTINS, load_predictor
 from predictors.statnn import STATNN, weight_statistics
 from predictors.unf import permute_each
 from predictors.unf_predictor import UNFPredictor
+from tests.predictors.helpers import H, random_weights
 from zoo_data.errors import TinyZooError
-from zoo_data.rnn.model import Seq2Seq, init_params
+from zoo_data.rnn.model import Seq2Seq
 from zoo_data.rnn.spec import seq2seq_spec, symmetry_spec
 from zoo_data.rnn.task import VOCAB_SIZE
-
-H = 4
-
-
-def random_weights(b: int, seed: int = 0) -> dict:
-    """``b`` models' weights as the predictors get them: ``(b, *shape, 1)`` leaves."""
-    keys = jax.random.split(jax.random.PRNGKey(seed), b)
-    trees = [init_params(H, VOCAB_SIZE, k)["params"] for k in keys]
-    return jax.tree_util.tree_map(lambda *xs: np.stack(xs)[..., None].astype(np.float32),
-                                  *trees)
 
 
 @pytest.mark.parametrize("cls", [UNFPredictor, STATNN, DeepSets, LinearStats, Constant])

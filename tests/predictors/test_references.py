@@ -11,8 +11,8 @@ from benchmarks import ProtocolConfig, run_protocol
 from predictors.probegen import ProbeGen
 from predictors.references import HParams, ProbeOracle, TrainLoss
 from predictors.unf import permute_each
-from tests.predictors.test_predictors import H, random_weights
-from zoo_data.archive.schema import HYPERPARAMETERS
+from tests.predictors.helpers import H, random_weights
+from zoo_data.rnn.hparams import HYPERPARAMETERS
 from zoo_data.rnn.model import Seq2Seq, greedy_success
 from zoo_data.rnn.presets import ZooConfig, problem_sets
 from zoo_data.rnn.spec import seq2seq_spec, symmetry_spec
@@ -24,14 +24,18 @@ CONFIG = ZooConfig("ref-test", num_models=30, hidden=H, max_digits=1, steps=10, 
 
 def test_references_declare_what_they_read():
     assert HParams.reads == TrainLoss.reads == "metadata"
-    assert HParams.metadata_columns == HYPERPARAMETERS
+    hparams = HParams()
+    hparams.bind(CONFIG)  # a zoo without variations or checkpoints
+    assert hparams.metadata_columns == HYPERPARAMETERS == ("learning_rate", "batch_size")
     assert TrainLoss.metadata_columns == ("train_loss",)
     assert ProbeOracle.reads == "function" and ProbeGen.reads == "weights"
 
 
 def test_hparams_features_are_the_cubic_in_log_lr_and_log_batch():
     columns = {"learning_rate": np.array([1e-3, 1e-2]), "batch_size": np.array([64.0, 256.0])}
-    feats = HParams().features(columns, None)
+    hparams = HParams()
+    hparams.bind(CONFIG)
+    feats = hparams.features(columns, None)
     lr, bs = np.log(columns["learning_rate"]), np.log(columns["batch_size"])
     np.testing.assert_allclose(feats, np.stack([lr, lr**2, lr**3, bs, bs**2, lr * bs], 1),
                                rtol=1e-6)

@@ -7,14 +7,14 @@ import jax.numpy as jnp
 import numpy as np
 import pytest
 
-from benchmarks.perf.unf_layer_previous import UNFNetPrevious
 from predictors.unf import invariant_pool, pool_classes
 from predictors.unf.basis import expand_pattern
 from predictors.unf.classes import class_plan, stack, unstack
 from predictors.unf.layer import flat_features
 from predictors.unf_predictor import UNFNet
 from tests.predictors.helpers import random_features
-from tests.predictors.test_equivariance import SPACES
+from tests.predictors.spaces import SPACES
+from tests.predictors.unf_layer_previous import UNFNetPrevious
 
 
 def _setup(name, channels=3, batch=2, seed=0):

@@ -1,6 +1,6 @@
 """The library's UNF layer computes the previous layer's function (issue 18).
 
-:class:`benchmarks.perf.unf_layer_previous.UNFLayerPrevious` is the layer the library had
+:class:`tests.predictors.unf_layer_previous.UNFLayerPrevious` is the layer the library had
 before the faster one; both are initialised from the same key, so they must have identical
 parameters (names, shapes, values) and, on random inputs, equal outputs and equal
 gradients with respect to the parameters and the input, up to float32 rounding.
@@ -11,10 +11,10 @@ import jax.numpy as jnp
 import numpy as np
 import pytest
 
-from benchmarks.perf.unf_layer_previous import UNFLayerPrevious
 from predictors.unf import UNFLayer
 from tests.predictors.helpers import random_features
-from tests.predictors.test_equivariance import SPACES
+from tests.predictors.spaces import SPACES
+from tests.predictors.unf_layer_previous import UNFLayerPrevious
 
 
 def _loss(apply):
@@ -73,11 +73,11 @@ def test_layer_equals_previous_implementation(name, c_in, c_out):
 
 @pytest.mark.slow
 def test_speed_benchmark_runs_on_a_tiny_weight_space(tmp_path):
-    """``benchmarks.perf.unf_layer_speed`` (layer, v1, matmul, predictor steps) runs end
+    """``scripts.unf_layer_speed`` (layer, v1, matmul, predictor steps) runs end
     to end and writes its JSON."""
     import json
 
-    from benchmarks.perf.unf_layer_speed import main
+    from scripts.unf_layer_speed import main
 
     out = tmp_path / "speed.json"
     main(["--hidden", "4", "--vocab", "3", "--batch", "2", "--channels", "2",

@@ -13,14 +13,14 @@ from types import SimpleNamespace
 import pandas as pd
 import pytest
 
-from tests.tinyzoo.cli_helpers import cli, one_line_error
-from tests.zoo_data.cnn_fixture import (
+from tests.fixtures.cli import cli, one_line_error
+from tests.fixtures.cnn_fixture import (
     layout_frame,
     write_archive,
     write_published,
     write_split_file,
 )
-from tests.zoo_data.http_server import ZooServer
+from tests.fixtures.http_server import ZooServer
 from zoo_data.archive.manifest import read_manifest
 from zoo_data.cnn.importer import staging_folder
 from zoo_data.errors import TinyZooError

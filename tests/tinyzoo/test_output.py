@@ -10,7 +10,7 @@ from pathlib import Path
 
 import pytest
 
-from tests.tinyzoo.cli_helpers import cli, one_line_error
+from tests.fixtures.cli import cli, one_line_error
 from zoo_builder.synthetic import write_synthetic_zoo
 from zoo_data.common.progress import PROGRESS_ENV
 from zoo_data.rnn.presets import PRESETS

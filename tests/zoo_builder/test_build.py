@@ -17,10 +17,10 @@ import pytest
 from zoo_builder.build import build_zoo
 from zoo_builder.plan import LOCK_DIR
 from zoo_data.archive.folder import complete_shards, finalize
+from zoo_data.archive.labels import sr_spread
 from zoo_data.archive.layout import ZooLayout, training_groups
 from zoo_data.archive.manifest import read_manifest
 from zoo_data.rnn.presets import get_preset
-from zoo_data.spread import sr_spread
 from zoo_data.zoo import load_rows
 
 TINY = get_preset("tiny")
@@ -257,8 +257,6 @@ def tinyzoo(*args: str, **kwargs) -> subprocess.Popen:
                             stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True, **kwargs)
 
 
-@pytest.mark.slow  # three real CLI builds (~1 min); resume after a kill stays in CI through
-# test_an_interrupted_build_resumes_where_it_stopped and the migrate/export kill tests
 def test_sigkilled_build_resumes_to_the_same_zoo(reference, tmp_path):
     """Kill a real ``tinyzoo build`` twice (early, then after its first shard) with
     SIGKILL; re-running the same command finishes the identical zoo."""

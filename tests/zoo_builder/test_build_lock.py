@@ -14,7 +14,7 @@ from pathlib import Path
 
 import pytest
 
-from tests.tinyzoo.cli_helpers import cli, one_line_error
+from tests.fixtures.cli import cli, one_line_error
 from zoo_builder.plan import LOCK_DIR, plan_build
 from zoo_builder.request import BuildRequest
 from zoo_data.errors import TinyZooError

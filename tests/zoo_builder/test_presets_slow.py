@@ -12,9 +12,9 @@ import sys
 
 import pytest
 
+from zoo_data.archive.labels import sr_spread
 from zoo_data.archive.manifest import read_manifest
 from zoo_data.rnn.presets import get_preset
-from zoo_data.spread import sr_spread
 from zoo_data.zoo import load_rows
 
 

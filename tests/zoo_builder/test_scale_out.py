@@ -161,7 +161,6 @@ np.savez({str(tmp_path / "two.npz")!r}, sr=r.test_sr, test_loss=r.test_loss,
         np.testing.assert_array_equal(two[f"arr_{k}"], leaf)
 
 
-@pytest.mark.slow  # ~1 min of two-device compiles; the mini-group test below keeps CI's bit check
 def test_a_zoo_built_on_two_host_devices_equals_the_one_device_zoo(reference, tmp_path):
     result = run_tinyzoo("build", "--preset", "tiny", "--out", str(tmp_path / "zoo"),
                          "--quiet", extra_env=TWO_DEVICES)
@@ -224,7 +223,6 @@ needs_ray = pytest.mark.skipif(importlib.util.find_spec("ray") is None,
                                reason="the [ray] extra is not installed")
 
 
-@pytest.mark.slow  # 29 s on idle cores; every Ray test runs with -m slow (2:01 for the three)
 @needs_ray
 def test_a_ray_build_equals_the_single_process_build(reference, tmp_path):
     result = run_tinyzoo("build", "--preset", "tiny", "--out", str(tmp_path / "zoo"),
@@ -235,7 +233,6 @@ def test_a_ray_build_equals_the_single_process_build(reference, tmp_path):
     same_zoo(tmp_path / "zoo", reference)
 
 
-@pytest.mark.slow  # 33 s on idle cores (Ray start-up, a killed worker's retry)
 @needs_ray
 def test_a_ray_worker_killed_mid_shard_is_retried_to_the_same_zoo(reference, tmp_path):
     zoo_dir = tmp_path / "zoo"
@@ -259,7 +256,6 @@ def test_a_ray_worker_killed_mid_shard_is_retried_to_the_same_zoo(reference, tmp
     same_zoo(zoo_dir, reference)
 
 
-@pytest.mark.slow  # 41 s on idle cores (two Ray drivers); local kill/resume stays in CI
 @needs_ray
 def test_a_killed_ray_driver_resumes_without_rebuilding(reference, tmp_path):
     zoo_dir = tmp_path / "zoo"

@@ -1,5 +1,5 @@
 """Importing the Small CNN Zoo (Unterthiner et al. 2020) from files in its published
-layout (:mod:`tests.zoo_data.cnn_fixture`): every tensor and label is the published
+layout (:mod:`tests.fixtures.cnn_fixture`): every tensor and label is the published
 value of its row, NFN's split and ours follow their rules (implemented here again,
 independently of :mod:`zoo_data.cnn.splits`), imports are deterministic and resume
 after an interruption, and the card and manifest record the license, citation and
@@ -19,10 +19,10 @@ import datasets
 import numpy as np
 import pytest
 
-from tests.zoo_data.cnn_fixture import STEPS, write_published, write_split_file
+from tests.fixtures.cnn_fixture import STEPS, write_published, write_split_file
 from zoo_data import load_zoo
+from zoo_data.archive import writer
 from zoo_data.archive.manifest import read_manifest
-from zoo_data.cnn import importer as cnn_import
 from zoo_data.cnn.importer import import_small_cnn_zoo, staging_folder
 from zoo_data.errors import TinyZooError
 
@@ -300,7 +300,7 @@ def test_import_with_a_lost_group_is_finished_by_running_it_again(
 
 def test_interrupted_import_resumes_to_the_same_bytes(published, reference_zoo, tmp_path,
                                                      monkeypatch):
-    real = cnn_import.write_group
+    real = writer.write_group
     written: list[int] = []
 
     def interrupted(zoo_dir, layout, group_index, table):
@@ -309,7 +309,7 @@ def test_interrupted_import_resumes_to_the_same_bytes(published, reference_zoo, 
         written.append(group_index)
         return real(zoo_dir, layout, group_index, table)
 
-    monkeypatch.setattr(cnn_import, "write_group", interrupted)
+    monkeypatch.setattr(writer, "write_group", interrupted)
     out = tmp_path / "zoo"
     with pytest.raises(KeyboardInterrupt):
         run_import(published.src, out, published.split_file, group_size=8)
@@ -324,7 +324,7 @@ def test_interrupted_import_resumes_to_the_same_bytes(published, reference_zoo, 
         resumed.append(group_index)
         return real(zoo_dir, layout, group_index, table)
 
-    monkeypatch.setattr(cnn_import, "write_group", spy)
+    monkeypatch.setattr(writer, "write_group", spy)
     run_import(published.src, out, published.split_file, group_size=8)
     assert resumed == [1, 2, 3, 4]  # the complete group is kept, not written again
     assert tree(out) == tree(reference_zoo)

@@ -15,8 +15,8 @@ from pathlib import Path
 import datasets
 import pytest
 
-from tests.conftest import DATA_CONFIG
-from tests.tinyzoo.cli_helpers import cli, one_line_error
+from tests.fixtures.cli import cli, one_line_error
+from tests.fixtures.zoos import DATA_CONFIG
 from zoo_data.archive.folder import complete_shards
 from zoo_data.archive.layout import ZooLayout
 from zoo_data.archive.manifest import read_manifest

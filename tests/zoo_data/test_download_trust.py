@@ -11,9 +11,9 @@ from pathlib import Path
 
 import pytest
 
-from tests.conftest import DATA_CONFIG
-from tests.tinyzoo.cli_helpers import cli, one_line_error
-from tests.zoo_data.http_server import ZooServer
+from tests.fixtures.cli import cli, one_line_error
+from tests.fixtures.http_server import ZooServer
+from tests.fixtures.zoos import DATA_CONFIG
 from zoo_data.archive.layout import ZooLayout
 from zoo_data.archive.manifest import read_manifest
 from zoo_data.errors import TinyZooError

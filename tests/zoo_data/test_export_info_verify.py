@@ -10,8 +10,8 @@ import numpy as np
 import pytest
 from safetensors import safe_open
 
-from tests.conftest import DATA_CONFIG
-from tests.tinyzoo.cli_helpers import cli, one_line_error
+from tests.fixtures.cli import cli, one_line_error
+from tests.fixtures.zoos import DATA_CONFIG
 from zoo_data.archive.layout import ZooLayout
 from zoo_data.archive.schema import tensor_shapes
 from zoo_data.archive.splits import split_ids

@@ -21,11 +21,12 @@ from zoo_data.archive.card import dataset_card
 from zoo_data.archive.folder import complete_shards, finalize, prepare_zoo_dir
 from zoo_data.archive.layout import ZooLayout, shard_name, sidecar_name, training_groups
 from zoo_data.archive.manifest import read_manifest
-from zoo_data.archive.schema import METADATA_COLUMNS, tensor_shapes, zoo_features
+from zoo_data.archive.schema import tensor_shapes, zoo_features
 from zoo_data.archive.splits import split_ranges
 from zoo_data.errors import TinyZooError
 from zoo_data.rnn.hparams import model_hparams
 from zoo_data.rnn.presets import ZooConfig
+from zoo_data.rnn.schema import METADATA_COLUMNS
 from zoo_data.rnn.spec import seq2seq_spec
 from zoo_data.rnn.task import VOCAB_SIZE
 from zoo_data.zoo import load_rows

@@ -14,8 +14,8 @@ import pyarrow.parquet as pq
 import pytest
 import yaml
 
-from tests.conftest import DATA_CONFIG
-from tests.tinyzoo.cli_helpers import cli
+from tests.fixtures.cli import cli
+from tests.fixtures.zoos import DATA_CONFIG
 from zoo_builder.synthetic import synthetic_result, write_synthetic_zoo
 from zoo_data.archive.folder import complete_group, complete_shards, prepare_zoo_dir
 from zoo_data.archive.layout import HUB_SPLITS, ZooLayout

@@ -115,7 +115,7 @@ def test_presets():
 
 
 def test_committed_split_files_match_the_presets():
-    """data/splits/ must not go stale when a preset changes (python -m zoo_data.archive.splits)."""
+    """data/splits/ must not go stale when a preset changes (python -m zoo_data.rnn.presets)."""
     import json
     from pathlib import Path
 

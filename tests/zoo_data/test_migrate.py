@@ -10,8 +10,8 @@ from pathlib import Path
 
 import pytest
 
-from tests.conftest import DATA_CONFIG
-from tests.tinyzoo.cli_helpers import cli, one_line_error
+from tests.fixtures.cli import cli, one_line_error
+from tests.fixtures.zoos import DATA_CONFIG
 from zoo_data.archive.layout import MIGRATION_DIR, ZooLayout
 from zoo_data.archive.migrate import migrate_zoo, write_format1_zoo
 from zoo_data.archive.verify import verify_zoo

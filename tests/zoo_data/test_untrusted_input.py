@@ -14,8 +14,8 @@ import pyarrow as pa
 import pyarrow.parquet as pq
 import pytest
 
-from tests.conftest import DATA_CONFIG
-from tests.tinyzoo.cli_helpers import cli, one_line_error
+from tests.fixtures.cli import cli, one_line_error
+from tests.fixtures.zoos import DATA_CONFIG
 from zoo_data.archive.layout import ZooLayout
 from zoo_data.archive.manifest import parse_manifest, read_manifest
 from zoo_data.archive.schema import LABEL

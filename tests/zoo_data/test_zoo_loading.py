@@ -13,7 +13,7 @@ import pytest
 from flax.traverse_util import flatten_dict
 
 from predictors.unf.spec import match_spec
-from tests.conftest import DATA_CONFIG
+from tests.fixtures.zoos import DATA_CONFIG
 from zoo_data.archive.layout import ZooLayout
 from zoo_data.archive.manifest import read_manifest
 from zoo_data.archive.reader import ShardReader

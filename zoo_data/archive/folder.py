@@ -30,7 +30,7 @@ from zoo_data.archive.layout import CARD, DATA, MANIFEST, ShardFile, ZooLayout
 from zoo_data.archive.manifest import new_manifest, read_manifest
 from zoo_data.common.atomic import atomic_write, json_bytes, read_json_object, sha256_file
 from zoo_data.errors import TinyZooError
-from zoo_data.rnn.presets import ZooConfig
+from zoo_data.families.base import ZooConfigLike
 
 __all__ = [
     "prepare_zoo_dir",
@@ -53,7 +53,7 @@ def is_sidecar(name: str) -> bool:
     return _SIDECAR.fullmatch(name) is not None
 
 
-def _foreign(where: Path, stored: dict | None, fingerprint: str, config: ZooConfig):
+def _foreign(where: Path, stored: dict | None, fingerprint: str, config: ZooConfigLike):
     preset = (stored or {}).get("preset", "?")
     return TinyZooError(
         f"{where}: holds a zoo of another config (preset {preset}, fingerprint "

@@ -1,11 +1,13 @@
 """Where a zoo's models live: its training groups, the Parquet files each group is
 archived in, and the names of the files in a zoo folder.
 
-A *training group* is a fixed set of models that share a batch size; they are trained
-together and archived together. Groups are a function of the zoo config alone (models of
-each batch size in id order, chunked by ``group_size``), never of how a build is split,
-so every model is always computed with the same companions and stored in the same
-files, whichever machine or resume point builds it.
+A *training group* is a fixed set of models trained together and archived together.
+Groups are a function of the zoo config alone (the family's,
+:meth:`zoo_data.families.base.ZooFamily.training_groups`: in a Tiny RNN Zoo the models
+of each batch size in id order, chunked by ``group_size``; else chunks of
+``group_size`` ids), never of how a build is split, so every model is always computed
+with the same companions and stored in the same files, whichever machine or resume
+point builds it.
 
 A zoo folder ``DIR`` holds ``DIR/manifest.json`` (:mod:`zoo_data.archive.manifest`),
 ``DIR/README.md`` (the dataset card, :mod:`zoo_data.archive.card`) and the shards under
@@ -35,8 +37,8 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 from zoo_data.archive.splits import SPLITS, split_ranges
-from zoo_data.rnn.hparams import model_hparams
-from zoo_data.rnn.presets import ZooConfig
+from zoo_data.families.base import TrainingGroup, ZooConfigLike
+from zoo_data.families.registry import family_of
 
 __all__ = [
     "MANIFEST",
@@ -45,6 +47,8 @@ __all__ = [
     "MIGRATION_DIR",
     "FORMAT_VERSION",
     "FORMAT_VERSIONS",
+    "MAX_MODELS",
+    "MAX_GROUPS",
     "HUB_SPLITS",
     "TrainingGroup",
     "ShardFile",
@@ -65,17 +69,14 @@ FORMAT_VERSION = 2
 #: The formats this code reads.
 FORMAT_VERSIONS = (1, 2)
 
+#: The most models (runs) and the most training groups a zoo may have: bounds of every
+#: config (a Tiny RNN Zoo's :func:`zoo_data.rnn.presets.check_config`) and of the
+#: manifest's fields, so that no file can make planning or reading a zoo hang.
+MAX_MODELS = 100_000
+MAX_GROUPS = 10_000
+
 #: The Hub's split keyword (in file names and ``DatasetDict`` keys) of each zoo split.
 HUB_SPLITS = {"train": "train", "val": "validation", "test": "test"}
-
-
-@dataclass(frozen=True)
-class TrainingGroup:
-    """Models trained together: ``index`` in the zoo's group list, their batch size, ids."""
-
-    index: int
-    batch_size: int
-    model_ids: tuple[int, ...]
 
 
 @dataclass(frozen=True)
@@ -107,25 +108,17 @@ class ShardFile:
         return "." + self.name.removesuffix(".parquet") + ".json"
 
 
-def training_groups(config: ZooConfig) -> tuple[TrainingGroup, ...]:
-    """The zoo's training groups: models of each batch size, in id order, chunked by
-    ``group_size``. A function of the config only. An imported zoo (no batch sizes,
-    nothing trained here) is chunked by ``group_size`` in id order, batch size 0."""
-    if not hasattr(config, "batch_sizes"):
-        return tuple(
-            TrainingGroup(k, 0, tuple(range(start, min(start + config.group_size,
-                                                       config.num_models))))
-            for k, start in enumerate(range(0, config.num_models, config.group_size)))
-    by_batch: dict[int, list[int]] = {bs: [] for bs in config.batch_sizes}
-    for i in range(config.num_models):
-        by_batch[model_hparams(config, i).batch_size].append(i)
-    groups = []
-    for bs in config.batch_sizes:
-        ids = by_batch[bs]
-        for start in range(0, len(ids), config.group_size):
-            chunk = tuple(ids[start : start + config.group_size])
-            groups.append(TrainingGroup(len(groups), bs, chunk))
-    return tuple(groups)
+def training_groups(config: ZooConfigLike) -> tuple[TrainingGroup, ...]:
+    """The zoo's training groups, a function of the config only: its family's
+    (:meth:`~zoo_data.families.base.ZooFamily.training_groups`) or, if the family has
+    none, chunks of ``group_size`` ids in id order, batch size 0."""
+    own = family_of(config).training_groups(config)
+    if own is not None:
+        return tuple(own)
+    return tuple(
+        TrainingGroup(k, 0, tuple(range(start, min(start + config.group_size,
+                                                   config.num_models))))
+        for k, start in enumerate(range(0, config.num_models, config.group_size)))
 
 
 def shard_name(group_index: int, num_groups: int, split: str = "train") -> str:
@@ -140,7 +133,7 @@ def sidecar_name(group_index: int, num_groups: int, split: str = "train") -> str
     return f".{HUB_SPLITS[split]}-{group_index:05d}-of-{num_groups:05d}.json"
 
 
-def _group_files(config: ZooConfig, group: TrainingGroup, num_groups: int,
+def _group_files(config: ZooConfigLike, group: TrainingGroup, num_groups: int,
                  format_version: int) -> tuple[ShardFile, ...]:
     c = config.rows_per_model
     if format_version == 1:
@@ -168,13 +161,13 @@ class ZooLayout:
         (``train``, ``val``, ``test``).
     """
 
-    config: ZooConfig
+    config: ZooConfigLike
     groups: tuple[TrainingGroup, ...]
     format_version: int = FORMAT_VERSION
     files: tuple[ShardFile, ...] = ()
 
     @classmethod
-    def of(cls, config: ZooConfig, format_version: int = FORMAT_VERSION) -> ZooLayout:
+    def of(cls, config: ZooConfigLike, format_version: int = FORMAT_VERSION) -> ZooLayout:
         """The layout of ``config``'s zoo in archive format ``format_version``."""
         if format_version not in FORMAT_VERSIONS:
             raise ValueError(f"format version {format_version}: this code knows "
@@ -186,7 +179,7 @@ class ZooLayout:
 
     def rows(self, group_index: int) -> int:
         """Rows of group ``group_index`` (in all its files): its models times the
-        checkpoints per model (:attr:`zoo_data.rnn.presets.ZooConfig.rows_per_model`)."""
+        checkpoints per model (:attr:`~zoo_data.families.base.ZooConfigLike.rows_per_model`)."""
         return len(self.groups[group_index].model_ids) * self.config.rows_per_model
 
     def group_files(self, group_index: int) -> tuple[ShardFile, ...]:

@@ -2,11 +2,12 @@
 checksum once it is complete.
 
 Keys: ``format_version`` (:data:`zoo_data.archive.layout.FORMAT_VERSION`; format 1 is still
-read), ``config`` and ``config_fingerprint`` (:class:`zoo_data.rnn.presets.ZooConfig`),
-``builder_version``, ``versions`` (Python and the libraries whose arithmetic the weights
-depend on), ``num_models``, ``num_groups``, ``splits`` (:mod:`zoo_data.archive.splits`),
-``shards`` (``{name: {"group", "split", "rows", "sha256"}}`` in format 2, ``{name:
-{"group", "rows", "sha256"}}`` in format 1; empty until complete) and ``complete``.
+read), ``config`` and ``config_fingerprint`` (its family's config,
+:func:`zoo_data.families.registry.config_from_dict`), ``builder_version``, ``versions``
+(Python and the libraries whose arithmetic the weights depend on), ``num_models``,
+``num_groups``, ``splits`` (:mod:`zoo_data.archive.splits`), ``shards`` (``{name:
+{"group", "split", "rows", "sha256"}}`` in format 2, ``{name: {"group", "rows",
+"sha256"}}`` in format 1; empty until complete) and ``complete``.
 """
 
 from __future__ import annotations
@@ -15,13 +16,20 @@ import os
 import platform
 from pathlib import Path
 
-from zoo_data.archive.layout import FORMAT_VERSION, FORMAT_VERSIONS, MANIFEST, ZooLayout
+from zoo_data.archive.layout import (
+    FORMAT_VERSION,
+    FORMAT_VERSIONS,
+    MANIFEST,
+    MAX_GROUPS,
+    MAX_MODELS,
+    ZooLayout,
+)
 from zoo_data.archive.splits import split_record
 from zoo_data.common import fields
 from zoo_data.common.fields import strict_json
 from zoo_data.errors import TinyZooError
+from zoo_data.families.base import ZooConfigLike
 from zoo_data.families.registry import config_from_dict
-from zoo_data.rnn.presets import MAX_GROUPS, MAX_MODELS, ZooConfig
 from zoo_data.version import __version__, package_versions
 
 __all__ = [
@@ -98,7 +106,7 @@ def parse_manifest(raw: bytes, where: str) -> dict:
     return check_manifest(strict_json(raw, where, max_bytes=MAX_MANIFEST_BYTES), where)
 
 
-def _check_config(name: str, value: object) -> ZooConfig:
+def _check_config(name: str, value: object) -> ZooConfigLike:
     try:
         return config_from_dict(value)
     except TinyZooError as e:
@@ -180,13 +188,13 @@ _MANIFEST_KEYS = tuple(k for k in _MANIFEST_FIELDS if k not in ("provenance", "s
 
 def check_manifest(manifest: object, where: str) -> dict:
     """Check every field of a parsed manifest (types, ranges, the config's own checks
-    in :func:`zoo_data.rnn.presets.check_config`), that the fields agree (``num_models``
+    in its family's ``config_from_dict``), that the fields agree (``num_models``
     and ``num_groups`` are the config's, each listed shard is a file of the layout of
     the manifest's format, with its group, split and row count), and that no key is
     unknown.
 
     Returns ``manifest`` with ``"config"`` still a JSON object; :func:`manifest_config`
-    returns the checked :class:`ZooConfig`.
+    returns the checked config (:func:`zoo_data.families.registry.config_from_dict`).
 
     Raises:
       TinyZooError: one line naming ``where`` and the field at fault.
@@ -206,7 +214,7 @@ def check_manifest(manifest: object, where: str) -> dict:
     except TinyZooError as e:
         msg = str(e).removeprefix("manifest.").removeprefix("manifest: ")
         raise TinyZooError(f"{where}: {msg}") from None
-    config: ZooConfig = checked["config"]
+    config: ZooConfigLike = checked["config"]
     layout = ZooLayout.of(config, manifest["format_version"])
     if manifest["num_models"] != config.num_models:
         raise TinyZooError(f"{where}: num_models {manifest['num_models']} but the config "
@@ -230,8 +238,8 @@ def check_manifest(manifest: object, where: str) -> dict:
     return manifest
 
 
-def manifest_config(manifest: dict, where: str) -> ZooConfig:
-    """The :class:`ZooConfig` of a manifest :func:`check_manifest` passed, checked
+def manifest_config(manifest: dict, where: str) -> ZooConfigLike:
+    """The config (of its family's class) of a manifest :func:`check_manifest` passed, checked
     against its fingerprint."""
     try:
         config = config_from_dict(manifest["config"])

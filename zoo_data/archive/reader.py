@@ -26,7 +26,7 @@ from zoo_data.archive.schema import LABEL_COLUMNS, ROW_COLUMNS, metadata_columns
 from zoo_data.archive.seal import test_labels_sealed
 from zoo_data.archive.splits import split_ranges
 from zoo_data.errors import TinyZooError
-from zoo_data.rnn.presets import ZooConfig
+from zoo_data.families.base import ZooConfigLike
 
 __all__ = ["ShardReader", "column_to_numpy"]
 
@@ -75,7 +75,7 @@ class ShardReader:
     def __init__(
         self,
         zoo_dir: str | os.PathLike,
-        config: ZooConfig,
+        config: ZooConfigLike,
         shard_names: list[str] | None = None,
         cache_bytes: int = 64 << 20,
     ) -> None:

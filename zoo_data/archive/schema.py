@@ -10,32 +10,22 @@ hyperparameters derive) and each model is one row. In a zoo with ``C`` checkpoin
 ``config.checkpoints[k]`` in column ``step``; splits go by run (:mod:`zoo_data.archive.splits`),
 so all rows of a run share its split.
 
-Shapes (``V = 14`` the vocabulary, ``H = config.hidden``): input kernels ``(V, H)``,
-hidden kernels ``(H, H)``, GRU biases ``(H,)``, readout kernel ``(H, V)`` and bias
-``(V,)``; 22 tensors, keyed by their ``/``-joined path inside flax's ``"params"``. They
-follow from the weight-space spec (:func:`zoo_data.rnn.spec.seq2seq_spec`): each axis
-label stands for its size, so reading a zoo needs neither jax nor the model.
+Which metadata columns and tensors a row has is the family's
+(:meth:`zoo_data.families.base.ZooFamily.metadata_columns` and
+:meth:`~zoo_data.families.base.ZooFamily.tensor_shapes`; the Tiny RNN Zoo's:
+:mod:`zoo_data.rnn.schema`); the archive stores every tensor as a fixed-shape float32
+column, so reading a zoo needs neither jax nor the model.
 """
 
 from __future__ import annotations
 
-from zoo_data.cnn.config import (
-    CATEGORICAL_HYPERPARAMETERS,
-    NUMERIC_HYPERPARAMETERS,
-    CNNZooConfig,
-)
-from zoo_data.cnn.layout import cnn_tensor_shapes
-from zoo_data.common.trees import flatten
-from zoo_data.rnn.presets import ZooConfig
-from zoo_data.rnn.spec import HIDDEN, VOCAB, seq2seq_spec
-from zoo_data.rnn.task import VOCAB_SIZE
+from zoo_data.families.base import ZooConfigLike
+from zoo_data.families.registry import family_of
 
 __all__ = [
     "LABEL",
     "LABEL_COLUMNS",
     "HYPERPARAMETERS",
-    "METADATA_COLUMNS",
-    "CNN_METADATA_COLUMNS",
     "ROW_COLUMNS",
     "ROW_GROUP_BYTES",
     "metadata_columns",
@@ -44,37 +34,6 @@ __all__ = [
     "model_nbytes",
     "rows_per_row_group",
 ]
-
-#: The per-model columns before the parameter tensors: name -> ``datasets`` dtype.
-METADATA_COLUMNS: dict[str, str] = {
-    "model_id": "int64",
-    "group": "int32",
-    "learning_rate": "float64",
-    "batch_size": "int32",
-    "steps": "int32",
-    "seed": "int64",
-    "test_sr": "float32",
-    "test_loss": "float32",
-    "train_loss": "float32",
-}
-
-#: The metadata columns of an imported Small CNN Zoo (:mod:`zoo_data.cnn.config`):
-#: ``test_sr`` is the network's published test accuracy at the checkpoint (the fraction
-#: of test images it classifies correctly: its success rate on its task), ``test_loss``,
-#: ``train_loss`` and ``train_accuracy`` the published ones; ``source_index`` the row
-#: in the published files, ``modeldir`` the run's name there; then the hyperparameters.
-CNN_METADATA_COLUMNS: dict[str, str] = {
-    "model_id": "int64",
-    "group": "int32",
-    "source_index": "int64",
-    "modeldir": "string",
-    "test_sr": "float32",
-    "test_loss": "float32",
-    "train_loss": "float32",
-    "train_accuracy": "float32",
-    **{name: "float64" for name in NUMERIC_HYPERPARAMETERS},
-    **{name: "string" for name in CATEGORICAL_HYPERPARAMETERS},
-}
 
 #: The columns of a zoo with checkpoints that place a row in its run: ``run_id`` (the
 #: trained model whose hyperparameters the row holds) and ``step`` (the checkpoint).
@@ -98,43 +57,29 @@ HYPERPARAMETERS = ("learning_rate", "batch_size")
 ROW_GROUP_BYTES = 1 << 20
 
 
-def metadata_columns(config: ZooConfig) -> dict[str, str]:
-    """The metadata columns of ``config``'s rows, name -> ``datasets`` dtype:
-    :data:`METADATA_COLUMNS`, then :data:`ROW_COLUMNS` if the zoo has checkpoints, then
-    one float64 column per varied hyperparameter (``config.varied``). A zoo that uses
-    neither has exactly the columns of zoos built before they existed. An imported Small
-    CNN Zoo has :data:`CNN_METADATA_COLUMNS`."""
-    if isinstance(config, CNNZooConfig):
-        return dict(CNN_METADATA_COLUMNS)
-    columns = dict(METADATA_COLUMNS)
-    if config.checkpoints is not None:
-        columns.update(ROW_COLUMNS)
-    columns.update({name: "float64" for name in config.varied})
-    return columns
+def metadata_columns(config: ZooConfigLike) -> dict[str, str]:
+    """The metadata columns of ``config``'s rows, name -> ``datasets`` dtype, in order
+    (its family's, :meth:`~zoo_data.families.base.ZooFamily.metadata_columns`)."""
+    return dict(family_of(config).metadata_columns(config))
 
 
-def tensor_shapes(config: ZooConfig) -> dict[str, tuple[int, ...]]:
-    """The shape of every parameter tensor of one zoo model, keyed by its ``/``-joined
-    path inside flax's ``"params"`` (e.g. ``"GRUCell_0/hn/kernel": (H, H)``), in sorted
-    path order (see the module docstring). For a Small CNN Zoo: its eight tensors
-    (:data:`zoo_data.cnn.layout.TENSORS`)."""
-    if isinstance(config, CNNZooConfig):
-        return cnn_tensor_shapes()
-    sizes = {HIDDEN: config.hidden, VOCAB: VOCAB_SIZE}
-    flat = flatten(seq2seq_spec())
-    return {path: tuple(sizes[label] for label in flat[path]) for path in sorted(flat)}
+def tensor_shapes(config: ZooConfigLike) -> dict[str, tuple[int, ...]]:
+    """The shape of every parameter tensor of one of ``config``'s networks, keyed by its
+    ``/``-joined path, in sorted path order (its family's,
+    :meth:`~zoo_data.families.base.ZooFamily.tensor_shapes`)."""
+    return dict(family_of(config).tensor_shapes(config))
 
 
-def zoo_features(config: ZooConfig):
+def zoo_features(config: ZooConfigLike):
     """The explicit ``datasets.Features`` of a zoo's rows (one row per model and
     checkpoint).
 
-    Columns, in order: :func:`metadata_columns` (``model_id`` int64, ``group`` int32,
-    ``learning_rate`` float64, ``batch_size`` int32, ``steps`` int32, ``seed`` int64,
-    ``test_sr``, ``test_loss``, ``train_loss`` float32; with checkpoints ``run_id``
-    int64 and ``step`` int32; a float64 column per varied hyperparameter), then one
-    float32 column per
-    parameter tensor in the order of :func:`tensor_shapes`: a 2-D tensor of shape
+    Columns, in order: :func:`metadata_columns` (a Tiny RNN Zoo's: ``model_id`` int64,
+    ``group`` int32, ``learning_rate`` float64, ``batch_size`` int32, ``steps`` int32,
+    ``seed`` int64, ``test_sr``, ``test_loss``, ``train_loss`` float32; with checkpoints
+    ``run_id`` int64 and ``step`` int32; a float64 column per varied hyperparameter),
+    then one float32 column per parameter tensor in the order of :func:`tensor_shapes`:
+    a 4-D tensor (a convolution's kernel) as ``Array4D``, a 2-D tensor of shape
     ``(r, c)`` as ``Array2D(shape=(r, c))``, a 1-D tensor of length ``n`` as a
     fixed-length ``List(Value("float32"), length=n)``. (``datasets`` is imported here,
     not with the module: reading shards needs only pyarrow.)
@@ -155,7 +100,7 @@ def zoo_features(config: ZooConfig):
     return datasets.Features(features)
 
 
-def model_nbytes(config: ZooConfig) -> int:
+def model_nbytes(config: ZooConfigLike) -> int:
     """Bytes of one model's float32 parameters (``4 * sum of tensor sizes``)."""
     total = 0
     for shape in tensor_shapes(config).values():
@@ -166,7 +111,7 @@ def model_nbytes(config: ZooConfig) -> int:
     return 4 * total
 
 
-def rows_per_row_group(config: ZooConfig) -> int:
+def rows_per_row_group(config: ZooConfigLike) -> int:
     """Models per Parquet row group: ``max(1, ROW_GROUP_BYTES // model_nbytes)``.
 
     27 for hidden 32 (37 KiB a model), 2 for hidden 128 (437 KiB a model). Row groups

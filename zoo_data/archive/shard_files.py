@@ -25,7 +25,7 @@ from zoo_data.archive.layout import DATA, ZooLayout
 from zoo_data.archive.schema import metadata_columns, rows_per_row_group, zoo_features
 from zoo_data.common.atomic import atomic_write
 from zoo_data.errors import TinyZooError
-from zoo_data.rnn.presets import ZooConfig
+from zoo_data.families.base import ZooConfigLike
 
 __all__ = ["encode_parquet", "tensor_column", "write_group", "read_shard_table",
            "group_table"]
@@ -49,7 +49,7 @@ def tensor_column(values: np.ndarray, arrow_type: pa.DataType) -> pa.Array:
     return pa.ExtensionArray.from_storage(arrow_type, nested.cast(arrow_type.storage_type))
 
 
-def encode_parquet(table: pa.Table, config: ZooConfig) -> memoryview:
+def encode_parquet(table: pa.Table, config: ZooConfigLike) -> memoryview:
     """``table`` (rows of ``config``'s zoo) as the bytes of a shard: row groups of
     :func:`~zoo_data.archive.schema.rows_per_row_group` rows, dictionary encoding for the
     metadata columns only."""
@@ -100,7 +100,7 @@ def write_group(zoo_dir: str | os.PathLike, layout: ZooLayout, group_index: int,
     return shas
 
 
-def read_shard_table(path: str | os.PathLike, config: ZooConfig) -> pa.Table:
+def read_shard_table(path: str | os.PathLike, config: ZooConfigLike) -> pa.Table:
     """The rows of the shard at ``path`` as a table with exactly the zoo's schema
     (:func:`~zoo_data.archive.schema.zoo_features`), whichever way ``pyarrow`` reads back the
     ``Array2D`` columns.

@@ -22,26 +22,43 @@ from __future__ import annotations
 
 import numpy as np
 
-from zoo_data.rnn.presets import ZooConfig
+from zoo_data.errors import TinyZooError
+from zoo_data.families.base import ZooConfigLike
+from zoo_data.families.registry import family_of
 
-__all__ = ["SPLITS", "split_sizes", "split_ranges", "split_ids", "split_rows", "split_of_rows",
-           "split_record", "split_of"]
+__all__ = ["SPLITS", "SPLIT_METHOD", "check_split", "split_sizes", "split_ranges", "split_ids",
+           "split_rows", "split_of_rows", "split_record", "split_of"]
 
 #: The split names, in id order.
 SPLITS: tuple[str, ...] = ("train", "val", "test")
 
+#: The manifest's ``splits.method`` of the 80/10/10 split. The text names the module
+#: where the split was first defined; it is part of every manifest written since, so it
+#: stays as it is.
+SPLIT_METHOD = "contiguous model-id ranges, 80/10/10 (zoo_builder.splits)"
 
-def split_sizes(zoo: int | ZooConfig) -> dict[str, int]:
+
+def check_split(name: object) -> str:
+    """``name`` if it is one of :data:`SPLITS`.
+
+    Raises:
+      TinyZooError: one line naming it and the splits (a ``ValueError``)."""
+    if isinstance(name, str) and name in SPLITS:
+        return name
+    raise TinyZooError(f"unknown split {name!r}; choose one of {', '.join(SPLITS)}")
+
+
+def split_sizes(zoo: int | ZooConfigLike) -> dict[str, int]:
     """``{"train": n_train, "val": n_val, "test": n_test}``.
 
     ``zoo``: a model count (the 80/10/10 split of the module docstring) or a zoo config:
-    its own counts if it defines them (an imported zoo,
-    :meth:`zoo_data.cnn.config.CNNZooConfig.split_sizes`), else the 80/10/10 split of
+    its family's own counts if it has them (an imported zoo's,
+    :meth:`zoo_data.families.base.ZooFamily.split_sizes`), else the 80/10/10 split of
     its model count. ``ValueError`` if there are fewer than 3 models."""
     if not isinstance(zoo, (int, np.integer)):
-        own = getattr(zoo, "split_sizes", None)
+        own = family_of(zoo).split_sizes(zoo)
         if own is not None:
-            return own()
+            return dict(own)
         zoo = zoo.num_models
     num_models = int(zoo)
     if num_models < 3:
@@ -55,7 +72,7 @@ def split_sizes(zoo: int | ZooConfig) -> dict[str, int]:
     return {"train": n_train, "val": n_val, "test": n_test}
 
 
-def split_ranges(zoo: int | ZooConfig) -> dict[str, tuple[int, int]]:
+def split_ranges(zoo: int | ZooConfigLike) -> dict[str, tuple[int, int]]:
     """``{name: (start, stop)}``: the half-open model-id range of each split
     (``zoo`` as for :func:`split_sizes`)."""
     sizes = split_sizes(zoo)
@@ -66,33 +83,29 @@ def split_ranges(zoo: int | ZooConfig) -> dict[str, tuple[int, int]]:
     return out
 
 
-def split_ids(zoo: int | ZooConfig, name: str) -> np.ndarray:
-    """The model ids of split ``name`` (int64, ascending); ``ValueError`` for an unknown
-    split name."""
-    if name not in SPLITS:
-        raise ValueError(f"unknown split {name!r}; choose one of {', '.join(SPLITS)}")
-    start, stop = split_ranges(zoo)[name]
+def split_ids(zoo: int | ZooConfigLike, name: str) -> np.ndarray:
+    """The model ids of split ``name`` (int64, ascending); :func:`check_split` refuses
+    an unknown split name."""
+    start, stop = split_ranges(zoo)[check_split(name)]
     return np.arange(start, stop, dtype=np.int64)
 
 
-def split_rows(config: ZooConfig, name: str) -> np.ndarray:
+def split_rows(config: ZooConfigLike, name: str) -> np.ndarray:
     """The archive rows (``model_id`` column) of split ``name``: every checkpoint of every
     model in it, ``r * C + k`` for its models ``r`` and ``k < C = config.rows_per_model``
     (:mod:`zoo_data.archive.schema`); the model ids themselves when the zoo has no checkpoints."""
     c = config.rows_per_model
-    start, stop = split_ranges(config)[name] if name in SPLITS else (None, None)
-    if start is None:
-        raise ValueError(f"unknown split {name!r}; choose one of {', '.join(SPLITS)}")
+    start, stop = split_ranges(config)[check_split(name)]
     return np.arange(start * c, stop * c, dtype=np.int64)
 
 
-def split_of_rows(config: ZooConfig, rows: np.ndarray) -> np.ndarray:
+def split_of_rows(config: ZooConfigLike, rows: np.ndarray) -> np.ndarray:
     """The split name of every archive row in ``rows`` (``model_id`` column values): its
     model's split (:func:`split_of` of ``rows // config.rows_per_model``)."""
     return split_of(config, np.asarray(rows) // config.rows_per_model)
 
 
-def split_of(zoo: int | ZooConfig, model_ids: np.ndarray) -> np.ndarray:
+def split_of(zoo: int | ZooConfigLike, model_ids: np.ndarray) -> np.ndarray:
     """The split name of every id in ``model_ids`` (a string array of the same shape;
     ``zoo`` as for :func:`split_sizes`)."""
     ids = np.asarray(model_ids)
@@ -103,41 +116,23 @@ def split_of(zoo: int | ZooConfig, model_ids: np.ndarray) -> np.ndarray:
     return out
 
 
-def split_record(config: ZooConfig) -> dict:
+def split_record(config: ZooConfigLike) -> dict:
     """The split as written to ``manifest.json`` (key ``"splits"``) and to
     ``data/splits/<preset>.json``: the method, and per split its id range and count.
 
     Example for 10,000 models: ``{"method": ..., "train": {"start": 0, "stop": 8000,
     "count": 8000}, "val": {...}, "test": {...}}``.
     """
-    method = getattr(config, "split_method_text", None)
-    record: dict = {
-        # the text names the module where the split was first defined; it is part of every
-        # manifest written since, so it stays as it is
-        "method": method() if method is not None
-        else "contiguous model-id ranges, 80/10/10 (zoo_builder.splits)",
-    }
+    method = family_of(config).split_method(config)
+    record: dict = {"method": SPLIT_METHOD if method is None else method}
     for name, (start, stop) in split_ranges(config).items():
         record[name] = {"start": start, "stop": stop, "count": stop - start}
     return record
 
 
-def preset_split_file(config: ZooConfig) -> dict:
+def preset_split_file(config: ZooConfigLike) -> dict:
     """The content of ``data/splits/<preset>.json``: preset, model count, config
     fingerprint and :func:`split_record`."""
     return {"preset": config.preset, "num_models": config.num_models,
             "config_fingerprint": config.fingerprint(), "splits": split_record(config)}
 
-
-if __name__ == "__main__":
-    # rewrite data/splits/ from the presets: python -m zoo_data.archive.splits
-    import json
-    from pathlib import Path
-
-    from zoo_data.rnn.presets import PRESETS
-
-    folder = Path(__file__).resolve().parent.parent / "data" / "splits"
-    for name, preset in PRESETS.items():
-        (folder / f"{name}.json").write_text(json.dumps(preset_split_file(preset), indent=2)
-                                             + "\n")
-        print(f"wrote {folder / name}.json")

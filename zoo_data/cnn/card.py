@@ -1,6 +1,7 @@
-"""The dataset card (``README.md``) of an imported Small CNN Zoo: YAML front matter
-for ``datasets`` and the Hub (the splits' files, the original CC BY 4.0 license), then
-where the data comes from, its citation, the split, the network and the columns."""
+"""The Small CNN Zoo's part of its dataset card (:class:`~zoo_data.families.base.CardParts`):
+the original CC BY 4.0 license, pretty name and tags for the front matter (which the
+archive writes, :func:`zoo_data.archive.card.dataset_card`), and the body: where the
+data comes from, its citation, the split, the network and the columns."""
 
 from __future__ import annotations
 
@@ -12,8 +13,12 @@ from zoo_data.cnn.config import (
     CNNZooConfig,
 )
 from zoo_data.cnn.layout import TENSORS
+from zoo_data.families.base import CardParts
 
-__all__ = ["CITATION", "cnn_dataset_card"]
+__all__ = ["CITATION", "TAGS", "card_parts"]
+
+#: The card's tags (front matter).
+TAGS = ("weight-space-learning", "model-zoo", "neural-network-weights", "cnn")
 
 #: The citation the Small CNN Zoo's authors ask for (google-research
 #: dnn_predict_accuracy README).
@@ -30,11 +35,9 @@ _TITLES = {"cifar10": "CIFAR-10-GS", "svhn_cropped": "SVHN-GS", "mnist": "MNIST"
            "fashion_mnist": "Fashion-MNIST"}
 
 
-def cnn_dataset_card(config: CNNZooConfig, layout: ZooLayout) -> str:
-    """The card of ``config``'s zoo (module docstring)."""
+def card_parts(config: CNNZooConfig, layout: ZooLayout) -> CardParts:
+    """The card of ``config``'s zoo in ``layout`` (module docstring)."""
     c = config
-    files = "".join(f"\n  - split: {s}\n    path: data/{s}-*.parquet"
-                    for s in HUB_SPLITS.values())
     ranges = split_ranges(c)
     split_rows = "\n".join(f"| `{HUB_SPLITS[s]}` | {lo} .. {hi - 1} | {hi - lo:,} |"
                            for s, (lo, hi) in ranges.items())
@@ -62,23 +65,7 @@ def cnn_dataset_card(config: CNNZooConfig, layout: ZooLayout) -> str:
                 "starts with a stray `0`, which NFN reads as an index; kept as NFN keeps it)."
                 if c.repeated_rows else "")
     title = _TITLES[c.dataset]
-    return f"""---
-license: cc-by-4.0
-pretty_name: Small CNN Zoo, {title} ({c.preset})
-task_categories:
-- tabular-regression
-tags:
-- weight-space-learning
-- model-zoo
-- neural-network-weights
-- cnn
-size_categories:
-- 10K<n<100K
-configs:
-- config_name: default
-  data_files:{files}
----
-
+    body = f"""
 # Small CNN Zoo: {title}, step {c.checkpoint} ({c.preset})
 
 {c.num_models:,} CNNs of the Small CNN Zoo (Unterthiner et al., 2020), trained by its
@@ -127,4 +114,5 @@ license. NFN's split file (AllanYangZhou/nfn) is MIT licensed. Cite:
 {CITATION}
 ```
 """
-
+    return CardParts(license="cc-by-4.0", pretty_name=f"Small CNN Zoo, {title} ({c.preset})",
+                     tags=TAGS, body=body)

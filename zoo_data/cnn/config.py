@@ -16,8 +16,6 @@ published ``weights.npy`` and ``metrics.csv.gz``.
 from __future__ import annotations
 
 import dataclasses
-import hashlib
-import json
 from dataclasses import dataclass
 from typing import ClassVar
 
@@ -30,7 +28,10 @@ __all__ = [
     "SPLIT_METHODS",
     "NUMERIC_HYPERPARAMETERS",
     "CATEGORICAL_HYPERPARAMETERS",
+    "METADATA_COLUMNS",
     "CNNZooConfig",
+    "preset_name",
+    "PRESET_NAMES",
 ]
 
 #: The family name a CNN zoo's config carries (``config["family"]`` in its manifest).
@@ -40,6 +41,19 @@ FAMILY = "small-cnn-zoo"
 #: ``runs``: ours, 80/10/10 by run (:mod:`zoo_data.cnn.splits`).
 SPLIT_METHODS = ("nfn", "runs")
 
+
+
+def preset_name(dataset: str, split: str) -> str:
+    """The preset of an import of ``dataset`` with ``split``: ``small-cnn-<dataset>``
+    (NFN's split) or ``small-cnn-<dataset>-<split>`` (ours)."""
+    return f"small-cnn-{dataset}" + ("" if split == "nfn" else f"-{split}")
+
+
+#: Every preset an import can have, by dataset (:data:`zoo_data.cnn.layout.DATASETS`'s
+#: order), NFN's split before ours: the board's order.
+PRESET_NAMES: tuple[str, ...] = tuple(preset_name(dataset, split) for dataset in DATASETS
+                                      for split in SPLIT_METHODS)
+
 #: Hyperparameters sampled per run that the archive keeps as float64 columns (the
 #: published ``config.<name>`` columns); ``learning_rate``, ``l2reg`` and ``init_std``
 #: are log-uniform in the zoo's design, ``dropout`` and ``train_fraction`` are not.
@@ -47,6 +61,24 @@ NUMERIC_HYPERPARAMETERS = ("learning_rate", "l2reg", "dropout", "init_std", "tra
 #: Hyperparameters with named values, kept as string columns; the config lists each
 #: one's values (sorted), and :meth:`CNNZooConfig.category_codes` numbers them.
 CATEGORICAL_HYPERPARAMETERS = ("optimizer", "activation", "w_init", "b_init")
+
+#: The metadata columns of an imported Small CNN Zoo, name -> ``datasets`` dtype:
+#: ``test_sr`` is the network's published test accuracy at the checkpoint (the fraction
+#: of test images it classifies correctly: its success rate on its task), ``test_loss``,
+#: ``train_loss`` and ``train_accuracy`` the published ones; ``source_index`` the row
+#: in the published files, ``modeldir`` the run's name there; then the hyperparameters.
+METADATA_COLUMNS: dict[str, str] = {
+    "model_id": "int64",
+    "group": "int32",
+    "source_index": "int64",
+    "modeldir": "string",
+    "test_sr": "float32",
+    "test_loss": "float32",
+    "train_loss": "float32",
+    "train_accuracy": "float32",
+    **{name: "float64" for name in NUMERIC_HYPERPARAMETERS},
+    **{name: "string" for name in CATEGORICAL_HYPERPARAMETERS},
+}
 
 _MAX_NETWORKS = 300_000
 _SHA = r"[0-9a-f]{64}"
@@ -121,8 +153,7 @@ class CNNZooConfig:
     def preset(self) -> str:
         """The zoo's name in result files and on the board: ``small-cnn-<dataset>``
         (NFN split) or ``small-cnn-<dataset>-runs`` (ours)."""
-        suffix = "" if self.split == "nfn" else f"-{self.split}"
-        return f"small-cnn-{self.dataset}{suffix}"
+        return preset_name(self.dataset, self.split)
 
     @property
     def steps(self) -> int:
@@ -168,18 +199,8 @@ class CNNZooConfig:
         Raises:
           TinyZooError: one line naming the field at fault.
         """
-        if not isinstance(d, dict):
-            raise TinyZooError(f"config {fields.show(d)}: need a JSON object")
-        known = {f.name for f in dataclasses.fields(cls)} | {"family"}
-        for key in d:
-            if key not in known:
-                raise TinyZooError(f"config: unknown key {fields.show(key)}")
-        if d.get("family") != FAMILY:
-            raise TinyZooError(f"config.family {fields.show(d.get('family'))}: need {FAMILY!r}")
-        d = {k: v for k, v in d.items() if k != "family"}
-        for name in ("dataset", "checkpoint", "split", "num_models", "split_counts"):
-            if name not in d:
-                raise TinyZooError(f"config: missing key {name!r}")
+        d = fields.config_object(d, (f.name for f in dataclasses.fields(cls)), (
+            "dataset", "checkpoint", "split", "num_models", "split_counts"), FAMILY, True)
         d["split_counts"] = tuple(fields.int_list("split_counts", d["split_counts"], 1,
                                                   _MAX_NETWORKS, 3))
         categories = d.get("categories", {})
@@ -197,6 +218,6 @@ class CNNZooConfig:
         return cls(**d)
 
     def fingerprint(self) -> str:
-        """sha256 of the canonical JSON of the config (first 16 hex digits)."""
-        blob = json.dumps(self.to_dict(), sort_keys=True).encode()
-        return hashlib.sha256(blob).hexdigest()[:16]
+        """sha256 of the canonical JSON of :meth:`to_dict` (first 16 hex digits,
+        :func:`zoo_data.common.fields.fingerprint`)."""
+        return fields.fingerprint(self.to_dict())

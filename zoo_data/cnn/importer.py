@@ -10,14 +10,14 @@ Steps (:func:`import_small_cnn_zoo`):
    select and order the rows; every kept network must be finite (NFN asserts the same);
 3. the config (:class:`zoo_data.cnn.config.CNNZooConfig`, with every source file's
    sha256) fixes the zoo; the folder is prepared (manifest ``complete: false``, card),
-   each group of ``group_size`` rows is written as its files (one per split) with
-   :func:`zoo_data.archive.shard_files.write_group`, and the manifest is finalised.
+   each group of ``group_size`` rows is written as its files (one per split) and the
+   manifest is finalised (:func:`zoo_data.archive.writer.write_zoo`).
 
 Every check runs before the first byte is written into the zoo folder, so a refused
 source leaves no zoo behind, never one marked complete. An interrupted import resumes:
 complete groups are kept (their sidecars), the rest is written again.
 
-Columns (:data:`zoo_data.archive.schema.CNN_METADATA_COLUMNS`): ``test_sr`` is the published
+Columns (:data:`zoo_data.cnn.config.METADATA_COLUMNS`): ``test_sr`` is the published
 ``test_accuracy`` (the label), ``source_index`` the published row; the tensors are the
 published slices in their TensorFlow shapes, so ``tensor == weights[source_index,
 start:stop].reshape(shape)`` exactly (float64 sources are rounded to float32).
@@ -32,11 +32,8 @@ from pathlib import Path
 import numpy as np
 import pyarrow as pa
 
-from zoo_data.archive.folder import complete_group, finalize, prepare_zoo_dir
-from zoo_data.archive.layout import ZooLayout
-from zoo_data.archive.schema import zoo_features
-from zoo_data.archive.shard_files import tensor_column, write_group
 from zoo_data.archive.splits import SPLITS
+from zoo_data.archive.writer import rows_table, write_zoo
 from zoo_data.cnn.config import (
     CATEGORICAL_HYPERPARAMETERS,
     NUMERIC_HYPERPARAMETERS,
@@ -50,6 +47,7 @@ from zoo_data.cnn.splits import NFN_SPLIT_FILES, nfn_split, read_split_file, run
 from zoo_data.common.atomic import sha256_file
 from zoo_data.common.progress import progress_bar
 from zoo_data.errors import TinyZooError
+from zoo_data.families.base import TrainingGroup
 
 __all__ = ["staging_folder", "import_small_cnn_zoo", "group_table"]
 
@@ -117,16 +115,9 @@ def group_table(config: CNNZooConfig, files: PublishedFiles, rows: np.ndarray,
         **{n: metrics[f"config.{n}"].astype(str).to_numpy()
            for n in CATEGORICAL_HYPERPARAMETERS},
     }
-    schema = zoo_features(config).arrow_schema
-    arrays = []
-    for field in schema:
-        if field.name in columns:
-            arrays.append(pa.array(columns[field.name], type=field.type))
-        else:
-            start, stop, shape = files.slices[field.name]
-            values = weights[:, start:stop].reshape(len(rows), *shape)
-            arrays.append(tensor_column(values, field.type))
-    return pa.Table.from_arrays(arrays, schema=schema)
+    tensors = {path: weights[:, start:stop].reshape(len(rows), *shape)
+               for path, (start, stop, shape) in files.slices.items()}
+    return rows_table(config, columns, tensors)
 
 
 def import_small_cnn_zoo(
@@ -178,18 +169,11 @@ def import_small_cnn_zoo(
         categories=tuple((n, tuple(v)) for n, v in categories.items()),
         sources=tuple(sources.items()), repeated_rows=len(rows) - len(np.unique(rows)),
     )
-    layout = ZooLayout.of(config)
-    prepare_zoo_dir(out, layout)
-    todo = [g for g in layout.groups if complete_group(out, layout, g.index) is None]
-    bar = progress_bar(config.num_models, f"importing {config.preset}", "network",
-                       enabled=progress, initial=config.num_models - sum(
-                           len(g.model_ids) for g in todo))
-    for group in todo:
+    def table(group: TrainingGroup) -> pa.Table:
         ids = np.asarray(group.model_ids, np.int64)
-        write_group(out, layout, group.index,
-                    group_table(config, files, rows[ids], ids, group.index))
-        bar.update(len(ids))
-    bar.close()
-    finalize(out, layout)
+        return group_table(config, files, rows[ids], ids, group.index)
+
+    write_zoo(out, config, table, progress=progress,
+              description=f"importing {config.preset}", unit="network")
     shutil.rmtree(staging, ignore_errors=True)
     return config

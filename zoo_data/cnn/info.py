@@ -1,20 +1,26 @@
 """``tinyzoo info`` of an imported Small CNN Zoo: its source, checkpoint, split, the
 spread of its labels (test accuracy) and its hyperparameters, as a JSON-ready dict
-(:func:`cnn_summary`) and as text (:func:`format_cnn_summary`)."""
+(:func:`cnn_summary`) and as text (:func:`cnn_summary_lines`)."""
 
 from __future__ import annotations
 
+from typing import TYPE_CHECKING
+
 import numpy as np
 
+from zoo_data.archive.labels import sr_statistics
 from zoo_data.archive.splits import SPLITS, split_of_rows
 from zoo_data.cnn.config import CATEGORICAL_HYPERPARAMETERS, NUMERIC_HYPERPARAMETERS
 
-__all__ = ["cnn_summary", "format_cnn_summary"]
+if TYPE_CHECKING:
+    from zoo_data.zoo import Zoo
+
+__all__ = ["cnn_summary", "cnn_summary_lines"]
 
 
-def cnn_summary(zoo, sr_statistics) -> dict:
+def cnn_summary(zoo: Zoo) -> dict:
     """The summary of the imported zoo ``zoo`` (a :class:`zoo_data.zoo.Zoo` of all
-    splits); ``sr_statistics`` summarises a label array (:func:`zoo_data.info.sr_statistics`)."""
+    splits; checksums excluded)."""
     c = zoo.config
     meta = zoo.metadata
     splits = split_of_rows(c, zoo.model_ids)
@@ -46,7 +52,7 @@ def cnn_summary(zoo, sr_statistics) -> dict:
     }
 
 
-def format_cnn_summary(summary: dict) -> list[str]:
+def cnn_summary_lines(summary: dict) -> list[str]:
     """The summary's lines before the checksum line."""
     sr, q, hp = summary["sr"], summary["sr"]["quantiles"], summary["hyperparameters"]
     return [

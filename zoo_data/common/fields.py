@@ -12,16 +12,18 @@ duplicate keys and the non-standard constants ``NaN``/``Infinity`` refused.
 
 from __future__ import annotations
 
+import hashlib
 import json
 import math
 import re
-from collections.abc import Callable, Mapping
+from collections.abc import Callable, Iterable, Mapping
 from typing import Any
 
 from zoo_data.errors import TinyZooError
 
 __all__ = ["show", "integer", "number", "boolean", "text", "one_of", "int_list",
-           "number_list", "record", "strict_json", "json_depth"]
+           "number_list", "record", "config_object", "fingerprint", "strict_json",
+           "json_depth"]
 
 #: Default bounds of :func:`strict_json`.
 MAX_JSON_BYTES = 8 << 20
@@ -116,6 +118,37 @@ def record(name: str, value: Any, fields: Mapping[str, Callable[[str, Any], Any]
         if key not in value:
             raise TinyZooError(f"{name}: missing key {key!r}")
     return {k: fields[k](f"{name}.{k}", v) for k, v in value.items()}
+
+
+def config_object(d: Any, known: Iterable[str], required: Iterable[str], family: str,
+                  family_required: bool) -> dict:
+    """The opening checks of a zoo config's ``from_dict``: ``d`` is a JSON object, has no
+    key outside ``known`` (and ``"family"``), names ``family`` as its ``"family"`` (if
+    it has one; it must with ``family_required``) and has every ``required`` key.
+    Returns a copy of ``d`` without ``"family"``.
+
+    Raises:
+      TinyZooError: ``"config {d}: need a JSON object"``, ``"config: unknown key
+        'x'"``, ``"config.family 'x': need 'name'"`` or ``"config: missing key 'x'"``,
+        the first that applies, in that order."""
+    if not isinstance(d, dict):
+        raise TinyZooError(f"config {show(d)}: need a JSON object")
+    allowed = {*known, "family"}
+    for key in d:
+        if key not in allowed:
+            raise TinyZooError(f"config: unknown key {show(key)}")
+    if (family_required or "family" in d) and d.get("family") != family:
+        raise TinyZooError(f"config.family {show(d.get('family'))}: need {family!r}")
+    for name in required:
+        if name not in d:
+            raise TinyZooError(f"config: missing key {name!r}")
+    return {k: v for k, v in d.items() if k != "family"}
+
+
+def fingerprint(d: Mapping[str, Any]) -> str:
+    """A config's fingerprint: sha256 of the canonical JSON of its ``to_dict()`` ``d``
+    (``json.dumps(d, sort_keys=True)``), the first 16 hex digits."""
+    return hashlib.sha256(json.dumps(d, sort_keys=True).encode()).hexdigest()[:16]
 
 
 def _refuse_duplicates(pairs: list[tuple[str, Any]]) -> dict:

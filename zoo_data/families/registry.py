@@ -1,86 +1,106 @@
-"""Zoo families: the Tiny RNN Zoo (built by this project) and the Small CNN Zoo
-(imported from its published files). Everything that differs between them is asked of
-this module, by config:
+"""The one table of zoo families: a config's ``family`` name -> its :class:`ZooFamily`.
 
-- :func:`config_from_dict`: a manifest's ``config`` as the family's config class
-  (:class:`zoo_data.rnn.presets.ZooConfig` or :class:`zoo_data.cnn.config.CNNZooConfig`;
-  a config without a ``family`` key is a Tiny RNN Zoo's, as every manifest written
-  before families existed);
-- :func:`family_spec` and :func:`family_symmetry`: the weight-space spec the UNF core
-  reads and the true symmetry the audit and augmentation permute by;
-- :func:`family_title`: the family's name on the board;
-- :func:`network_columns`: metadata that defines a network besides its weights.
+Built-in families are listed in :data:`BUILT_IN` as ``"module:attribute"`` and imported
+on first use, so the archive format (below them) can ask a config's family without
+importing every family's code. Other families register under the entry point group
+:data:`ENTRY_POINT_GROUP` of an installed distribution, for example in its
+``pyproject.toml``::
 
-The rest of the data layer (layout, schema, splits, reader, manifest) reads the
-attributes both config classes share: ``preset``, ``num_models``, ``rows_per_model``,
-``num_rows``, ``checkpoints``, ``steps``, ``varied``, ``group_size``, ``fingerprint()``,
-``to_dict()``.
+    [project.entry-points."tiny_rnn_zoo.families"]
+    my-zoo = "my_package.family:MY_ZOO"
+
+Order (the board's section order): built-ins, then entry points by name.
 """
 
 from __future__ import annotations
 
+import importlib
+from collections.abc import Mapping
+from functools import cache
+from importlib.metadata import entry_points
 from typing import Any
 
-from zoo_data.cnn.config import FAMILY as CNN_FAMILY
-from zoo_data.cnn.config import CNNZooConfig
-from zoo_data.cnn.layout import cnn_spec
-from zoo_data.rnn.presets import ZooConfig
-from zoo_data.rnn.spec import seq2seq_spec, symmetry_spec
+from zoo_data.errors import TinyZooError
+from zoo_data.families.base import ZooFamily, checked_family
 
-__all__ = ["RNN_FAMILY", "CNN_FAMILY", "FAMILIES", "AnyZooConfig", "config_from_dict",
-           "is_cnn", "family_of", "family_spec", "family_symmetry", "family_title",
-           "network_columns"]
+__all__ = ["RNN_FAMILY", "CNN_FAMILY", "BUILT_IN", "ENTRY_POINT_GROUP", "families",
+           "family_named", "family_of", "config_from_dict", "recorded_family",
+           "family_field"]
 
-#: The family of zoos this project builds.
+#: The family of zoos this project builds; a manifest config without ``family`` is one.
 RNN_FAMILY = "tiny-rnn-zoo"
-#: Family name -> its title on the board, in board order.
-FAMILIES = {RNN_FAMILY: "Tiny RNN Zoo", CNN_FAMILY: "Small CNN Zoo"}
+#: The Small CNN Zoo, imported from its published files.
+CNN_FAMILY = "small-cnn-zoo"
+#: Built-in families: name -> ``"module:attribute"`` of its instance.
+BUILT_IN = {
+    RNN_FAMILY: "zoo_data.rnn.family:TINY_RNN_ZOO",
+    CNN_FAMILY: "zoo_data.cnn.family:SMALL_CNN_ZOO",
+}
+#: The entry point group that registers a family from another distribution.
+ENTRY_POINT_GROUP = "tiny_rnn_zoo.families"
 
-AnyZooConfig = ZooConfig | CNNZooConfig
+
+def _load(target: str, where: str) -> ZooFamily:
+    module, _, attribute = target.partition(":")
+    return checked_family(getattr(importlib.import_module(module), attribute), where)
 
 
-def config_from_dict(d: Any) -> AnyZooConfig:
-    """The checked config of a manifest's ``config`` object, by its ``family`` key
-    (absent: a Tiny RNN Zoo).
+@cache
+def families() -> dict[str, ZooFamily]:
+    """Every registered family by name, in board order (module docstring). A plug-in
+    that names a built-in family, or whose object's ``name`` differs from its entry
+    point's, is a TypeError: two owners of one name would be ambiguous."""
+    found = {name: _load(target, f"zoo_data.families.registry.BUILT_IN[{name!r}]")
+             for name, target in BUILT_IN.items()}
+    for ep in sorted(entry_points(group=ENTRY_POINT_GROUP), key=lambda e: e.name):
+        where = f"entry point {ep.name!r} ({ep.value}) of group {ENTRY_POINT_GROUP}"
+        if ep.name in found:
+            raise TypeError(f"{where}: family {ep.name!r} is already registered")
+        family = checked_family(ep.load(), where)
+        if family.name != ep.name:
+            raise TypeError(f"{where}: the object's name is {family.name!r}")
+        found[ep.name] = family
+    return found
+
+
+def family_named(name: str) -> ZooFamily:
+    """The family registered as ``name``.
 
     Raises:
-      TinyZooError: one line naming the field at fault.
-    """
-    if isinstance(d, dict) and "family" in d:
-        return CNNZooConfig.from_dict(d)
-    return ZooConfig.from_dict(d)
+      TinyZooError: no family of that name (one line, listing the known ones)."""
+    known = families()
+    if name not in known:
+        raise TinyZooError(f"zoo family {name!r} is not registered (known: "
+                           f"{', '.join(known)}; see zoo_data.families.registry)")
+    return known[name]
 
 
-def is_cnn(config: Any) -> bool:
-    """Whether ``config`` is an imported Small CNN Zoo's."""
-    return isinstance(config, CNNZooConfig)
+def family_of(config: Any) -> ZooFamily:
+    """The family of ``config`` (its ``family`` attribute)."""
+    return family_named(config.family)
 
 
-def family_of(config: Any) -> str:
-    """The family name of ``config``'s zoo (:data:`FAMILIES`)."""
-    return CNN_FAMILY if is_cnn(config) else RNN_FAMILY
+def recorded_family(block: Mapping[str, Any]) -> Any:
+    """The family name a written block carries (a manifest's ``config``, a result
+    record's ``zoo``, a ``tinyzoo info`` summary): its ``family`` key, absent: the Tiny
+    RNN Zoo's, as in everything written before families existed."""
+    return block.get("family", RNN_FAMILY)
 
 
-def network_columns(config: Any) -> tuple[str, ...]:
-    """The metadata columns that define a network besides its weights, which a
-    predictor that reads weights or runs the network may declare: a Small CNN Zoo
-    network's ``activation`` (its runs use different ones); none for the GRU zoo."""
-    return ("activation",) if is_cnn(config) else ()
+def family_field(name: str) -> dict[str, str]:
+    """What a written block (:func:`recorded_family`) adds for family ``name``:
+    ``{"family": name}``, nothing for the Tiny RNN Zoo, whose blocks stay as they were
+    written before families existed."""
+    return {} if name == RNN_FAMILY else {"family": name}
 
 
-def family_title(config: Any) -> str:
-    """The board title of ``config``'s family."""
-    return FAMILIES[family_of(config)]
+def config_from_dict(d: Any) -> Any:
+    """The checked config of a manifest's ``config`` object, by its ``family`` key
+    (absent: a Tiny RNN Zoo's, as every manifest written before families existed).
 
-
-def family_spec(config: Any) -> dict:
-    """The weight-space spec the predictors read: the paper's seq2seq spec (vocabulary
-    axes labelled permutable, as the paper's code does) or the CNN's (hidden channels
-    only, :func:`zoo_data.cnn.layout.cnn_spec`)."""
-    return cnn_spec() if is_cnn(config) else seq2seq_spec()
-
-
-def family_symmetry(config: Any) -> dict:
-    """The true symmetry of the family's networks: permuting by it leaves a network's
-    function unchanged (the GRU's hidden units; the CNN's hidden channels)."""
-    return cnn_spec() if is_cnn(config) else symmetry_spec()
+    Raises:
+      TinyZooError: one line naming the field at fault."""
+    name = recorded_family(d) if isinstance(d, dict) else RNN_FAMILY
+    if not isinstance(name, str):
+        raise TinyZooError(f"config.family {name!r}: need a family name")
+    return family_named(name).config_from_dict(d)

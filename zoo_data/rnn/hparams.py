@@ -28,13 +28,21 @@ can be built separately.
 from __future__ import annotations
 
 import math
+from collections.abc import Mapping
 from dataclasses import dataclass, field
+from functools import partial
 
 import numpy as np
 
+from zoo_data.families.base import HyperparameterEncoding
 from zoo_data.rnn.presets import VARIATIONS, ZooConfig
 
-__all__ = ["ModelHParams", "model_hparams", "sampled_hyperparameters", "training_subset"]
+__all__ = ["HYPERPARAMETERS", "ModelHParams", "model_hparams", "sampled_hyperparameters",
+           "training_subset", "hyperparameter_encoding", "hyperparameter_features"]
+
+#: The hyperparameters every Tiny RNN Zoo samples per model; a zoo may vary more
+#: (:func:`sampled_hyperparameters`).
+HYPERPARAMETERS = ("learning_rate", "batch_size")
 
 
 @dataclass(frozen=True)
@@ -78,7 +86,7 @@ def sampled_hyperparameters(config: ZooConfig) -> tuple[str, ...]:
     """The names of the hyperparameters the zoo samples per model (its metadata columns):
     ``learning_rate``, ``batch_size``, then the varied :data:`VARIATIONS` in table
     order."""
-    return ("learning_rate", "batch_size", *config.varied)
+    return (*HYPERPARAMETERS, *config.varied)
 
 
 def training_subset(config: ZooConfig, hparams: ModelHParams, pool_size: int) -> np.ndarray:
@@ -91,3 +99,39 @@ def training_subset(config: ZooConfig, hparams: ModelHParams, pool_size: int) ->
     n = max(1, int(round(hparams.data_fraction * pool_size)))
     perm = np.random.default_rng([config.seed, hparams.model_id, 0xDA7A]).permutation(pool_size)
     return perm[:n].astype(np.int32)
+
+
+def hyperparameter_features(names: tuple[str, ...], columns: Mapping[str, np.ndarray]
+                            ) -> np.ndarray:
+    """Polynomial features ``(B, F)`` float32 of the metadata ``columns`` (each ``(B,)``)
+    named ``names`` (:func:`hyperparameter_encoding`). With ``l = log lr`` and
+    ``b = log batch size``: ``[l, l², l³, b, b², l b]``, then ``[v, v², v l]`` for each
+    other name ``v`` (its log when :data:`~zoo_data.rnn.presets.VARIATIONS` draws it
+    log-uniformly), then, if ``"step"`` is among the names, ``s = log step`` and
+    ``[s, s², s l, s b]`` and ``s v`` for each other ``v``."""
+    lr = np.log(columns["learning_rate"])
+    bs = np.log(columns["batch_size"])
+    terms = [lr, lr**2, lr**3, bs, bs**2, lr * bs]
+    others = []
+    for name in names:
+        if name in (*HYPERPARAMETERS, "step"):
+            continue
+        v = columns[name]
+        v = np.log(v) if VARIATIONS[name][0] == "log-uniform" else v
+        others.append(v)
+        terms += [v, v**2, v * lr]
+    if "step" in names:
+        s = np.log(columns["step"])
+        terms += [s, s**2, s * lr, s * bs, *(s * v for v in others)]
+    return np.stack(terms, axis=1).astype(np.float32)
+
+
+def hyperparameter_encoding(config: ZooConfig) -> HyperparameterEncoding:
+    """What the hyperparameter reference reads of a Tiny RNN Zoo: every sampled
+    hyperparameter (:func:`sampled_hyperparameters`) and, in a zoo with checkpoints, the
+    row's ``step`` (everything the zoo's design sets, nothing training produced), encoded
+    by :func:`hyperparameter_features`."""
+    names = sampled_hyperparameters(config)
+    if config.checkpoints is not None:
+        names = (*names, "step")
+    return HyperparameterEncoding(names, partial(hyperparameter_features, names))

@@ -9,11 +9,12 @@ produce the same zoo; a folder holding another config's zoo is refused.
 from __future__ import annotations
 
 import dataclasses
-import hashlib
 import json
 from dataclasses import dataclass
 from functools import lru_cache
+from typing import ClassVar
 
+from zoo_data.archive.layout import MAX_GROUPS, MAX_MODELS
 from zoo_data.common import fields
 from zoo_data.errors import TinyZooError
 from zoo_data.rnn.task import (
@@ -41,8 +42,6 @@ TRAINER_REVISION = 2
 # Bounds of a config (:func:`check_config`): generous next to the presets (the paper's
 # zoo has 10,000 models in 10 groups), small enough that no config read from a file can
 # make planning a build or reading a zoo hang or exhaust memory.
-MAX_MODELS = 100_000
-MAX_GROUPS = 10_000
 MAX_HIDDEN = 4096
 MAX_DIGITS = 9  # sums of two 9-digit operands fit in int64 with room to spare
 MAX_STEPS = 10_000_000
@@ -116,8 +115,13 @@ class ZooConfig:
     ``operands`` and ``lr_schedule`` are left out of :meth:`to_dict` at their defaults,
     ``trainer_revision`` and ``recipe`` at 1, the checkpoints and variations at ``None``,
     so the manifests of zoos built before these fields existed still match their
-    fingerprints (and read as revision 1).
+    fingerprints (and read as revision 1). Its ``family`` (a class attribute) is not
+    written either: a manifest's config without one is a Tiny RNN Zoo's
+    (:func:`zoo_data.families.registry.config_from_dict`).
     """
+
+    #: The zoo family (:class:`zoo_data.rnn.family.TinyRNNZoo`); never in :meth:`to_dict`.
+    family: ClassVar[str] = "tiny-rnn-zoo"
 
     preset: str
     num_models: int
@@ -190,18 +194,12 @@ class ZooConfig:
 
         Raises:
           TinyZooError: one line naming the field: not an object, an unknown or a
-            missing key, a value of the wrong type or out of range.
+            missing key, a ``family`` other than ``"tiny-rnn-zoo"``, a value of the
+            wrong type or out of range (:func:`zoo_data.common.fields.config_object`).
         """
-        if not isinstance(d, dict):
-            raise TinyZooError(f"config {fields.show(d)}: need a JSON object")
-        known = {f.name: f for f in dataclasses.fields(cls)}
-        for key in d:
-            if key not in known:
-                raise TinyZooError(f"config: unknown key {fields.show(key)}")
-        for name, f in known.items():
-            if name not in d and f.default is dataclasses.MISSING:
-                raise TinyZooError(f"config: missing key {name!r}")
-        d = dict(d)
+        known = dataclasses.fields(cls)
+        d = fields.config_object(d, (f.name for f in known), (
+            f.name for f in known if f.default is dataclasses.MISSING), cls.family, False)
         d["batch_sizes"] = fields.int_list("batch_sizes", d.get("batch_sizes", (64, 128, 256)),
                                            1, MAX_BATCH_SIZE, MAX_BATCH_SIZES, unique=True)
         d.setdefault("trainer_revision", 1)  # written before revisions were recorded
@@ -217,9 +215,9 @@ class ZooConfig:
         return cls(**d)
 
     def fingerprint(self) -> str:
-        """sha256 of the canonical JSON of the config (first 16 hex digits)."""
-        blob = json.dumps(self.to_dict(), sort_keys=True).encode()
-        return hashlib.sha256(blob).hexdigest()[:16]
+        """sha256 of the canonical JSON of :meth:`to_dict` (first 16 hex digits,
+        :func:`zoo_data.common.fields.fingerprint`)."""
+        return fields.fingerprint(self.to_dict())
 
 
 def check_config(c: ZooConfig) -> None:
@@ -344,3 +342,16 @@ def problem_sets(config: ZooConfig) -> tuple[Problems, Problems]:
     (:func:`zoo_data.rnn.task.make_problem_sets`)."""
     return make_problem_sets(config.seed, config.max_digits, config.n_test, config.n_train_pool,
                              config.digit_weights, config.operands)
+
+
+if __name__ == "__main__":
+    # rewrite data/splits/<preset>.json from the presets: python -m zoo_data.rnn.presets
+    from pathlib import Path
+
+    from zoo_data.archive.splits import preset_split_file
+
+    folder = Path(__file__).resolve().parents[2] / "data" / "splits"
+    for name, preset in PRESETS.items():
+        (folder / f"{name}.json").write_text(json.dumps(preset_split_file(preset), indent=2)
+                                             + "\n")
+        print(f"wrote {folder / name}.json")
