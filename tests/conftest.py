@@ -5,7 +5,6 @@ from __future__ import annotations
 
 import os
 import shutil
-import sys
 from pathlib import Path
 
 import filelock
@@ -16,39 +15,6 @@ from tests.fixtures.zoos import DATA_CONFIG
 from zoo_builder.build import build_zoo
 from zoo_builder.synthetic import write_synthetic_zoo
 from zoo_data.rnn.presets import get_preset
-
-
-def pytest_configure(config) -> None:
-    """One persistent JAX compilation cache for the whole run, shared by the xdist
-    workers and the CLI subprocesses the tests start (they inherit the environment):
-    a program compiled by one test is loaded, not compiled again, by the next that
-    builds the same program. The controller makes a fresh folder (workers inherit
-    its variables; results are the same with or without it: a cached program is the
-    compiled one) and removes it at the end; a user's own cache setting is left
-    alone."""
-    if os.environ.get("PYTEST_XDIST_WORKER") or "JAX_COMPILATION_CACHE_DIR" in os.environ:
-        return
-    import tempfile
-
-    settings = {"jax_compilation_cache_dir": tempfile.mkdtemp(prefix="tinyzoo-jax-cache-"),
-                "jax_persistent_cache_min_compile_time_secs": 0,
-                "jax_persistent_cache_min_entry_size_bytes": -1}
-    for name, value in settings.items():
-        os.environ[name.upper()] = str(value)
-    if "jax" in sys.modules:  # imported already (by a conftest): set it in this process too
-        for name, value in settings.items():
-            sys.modules["jax"].config.update(name, value)
-    config._tinyzoo_jax_cache = settings["jax_compilation_cache_dir"]
-
-
-def pytest_unconfigure(config) -> None:
-    """Remove the run's compilation cache (:func:`pytest_configure`)."""
-    folder = getattr(config, "_tinyzoo_jax_cache", None)
-    if folder:
-        shutil.rmtree(folder, ignore_errors=True)
-        for name in ("JAX_COMPILATION_CACHE_DIR", "JAX_PERSISTENT_CACHE_MIN_COMPILE_TIME_SECS",
-                     "JAX_PERSISTENT_CACHE_MIN_ENTRY_SIZE_BYTES"):
-            os.environ.pop(name, None)
 
 
 @pytest.fixture(scope="session")
