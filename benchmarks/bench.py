@@ -200,7 +200,7 @@ def _benchmark(method, about, opened, seeds, config, results_dir, progress, log,
         method=about["name"], display_name=about["title"], kind=about["kind"],
         reads=about["reads"], zoo=zoo, runs=runs,
         predictions={**predictions, "predicted_sr": by_seed}, protocol=config.to_dict(),
-        param_count=runs[0]["param_count"],
+        code_fingerprint=context["code"], param_count=runs[0]["param_count"],
         wall_time_s=round(sum(r["wall_time_s"] for r in runs), 1),
         audit=saved_by_seed[0].get("audit"))
     return record, write_result(record, results_dir)

@@ -28,6 +28,7 @@ import sys
 import numpy as np
 import pandas as pd
 
+from benchmarks.machine import machine_text
 from benchmarks.results import result_filename, test_clusters, zoo_key
 from benchmarks.significance import compare
 from zoo_data.families.base import PublishedTable, ZooFamily
@@ -58,7 +59,7 @@ CSV_COLUMNS: tuple[str, ...] = (
     "gain_over_metadata_low", "gain_over_metadata_high", "gain_over_metadata_significant",
     "best_metadata_method", "val_tau_mean", "val_tau_std", "spearman_mean", "r2_mean",
     "mae_mean", "seeds", "param_count", "audit_max_abs_diff", "audit_num_permutations",
-    "wall_time_s", "plot", "result_file",
+    "wall_time_s", "machine_id", "machine", "code_fingerprint", "plot", "result_file",
 )
 PLOTS = "plots"
 
@@ -182,6 +183,9 @@ def leaderboard_frame(records: list[dict]) -> pd.DataFrame:
             "audit_max_abs_diff": audit.get("max_abs_diff"),
             "audit_num_permutations": audit.get("num_permutations"),
             "wall_time_s": record["wall_time_s"],
+            "machine_id": (record["environment"].get("machine") or {}).get("id"),
+            "machine": machine_text(record["environment"].get("machine")),
+            "code_fingerprint": record["code_fingerprint"],
             "plot": f"{PLOTS}/{plot_name(record)}" if record["predictions"]["model_id"]
             else None,
             "result_file": result_filename(record),

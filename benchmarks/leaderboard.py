@@ -214,6 +214,11 @@ def render_markdown(frame: pd.DataFrame, results_dir: str | os.PathLike) -> str:
                 lines.pop()  # the paper's rows close the weight-space table
             lines += ["| " + " | ".join(_markdown_row(row)) + " |" for _, row in rows.iterrows()]
             lines.append("")
+        made = group[group["kind"] != REFERENCE_KIND]["machine"].value_counts(sort=False)
+        if not made.empty:
+            lines += ["Made on: " + "; ".join(
+                f"{_cell(name)} ({count} record{'s' if count != 1 else ''})"
+                for name, count in made.items()) + ".", ""]
         source = reference_source(first["family"], first["preset"])
         if source is not None and (group["kind"] == REFERENCE_KIND).any():
             lines += [f"Rows marked *{REFERENCE_KIND}* are {_cell(source)}; they are not "

@@ -1,11 +1,12 @@
 """Result records: one JSON file per evaluated method and zoo, the leaderboard's input.
 
-A record (schema version 2, every field documented in ``leaderboard/README.md``) is
+A record (schema version 3, every field documented in ``leaderboard/README.md``) is
 written to ``RESULTS_DIR/<preset>-<manifest_sha256[:8]>__<method>.json``, so a method
 has one result per zoo and a new evaluation replaces the old one. Its shape::
 
-    {"schema_version": 2, "method", "display_name", "kind", "reads", "zoo": {...},
-     "protocol": {...} | null, "seeds": [...], "runs": [{...}, ...], "summary": {...},
+    {"schema_version": 3, "method", "display_name", "kind", "reads", "zoo": {...},
+     "protocol": {...} | null, "code_fingerprint": "<sha256>" | null,
+     "seeds": [...], "runs": [{...}, ...], "summary": {...},
      "test_tau_ci": {...} | null, "param_count", "wall_time_s", "audit": {...} | null,
      "predictions": {...}, "environment": {...}, "created"}
 
@@ -32,6 +33,7 @@ from typing import Any
 
 import numpy as np
 
+from benchmarks.machine import machine_fingerprint
 from benchmarks.significance import LEVEL, RESAMPLES, tau_interval
 from benchmarks.validation import SCHEMA_VERSION, SLUG_PATTERN, SUMMARY_KEYS, validate_record
 from zoo_data.common.atomic import atomic_write
@@ -44,6 +46,7 @@ __all__ = [
     "environment",
     "read_results",
     "result_filename",
+    "stable_content",
     "summarize",
     "test_tau_ci",
     "to_jsonable",
@@ -179,11 +182,14 @@ def _hardware() -> str:
 
 
 def environment() -> dict:
-    """The ``environment`` block: hardware (machine, CPU cores, ``jax.devices()``),
-    platform, Python version, versions of :data:`VERSIONED_PACKAGES` and the git
-    revision of this checkout (``"unknown"`` outside a git checkout)."""
+    """The ``environment`` block: hardware (machine, CPU cores, ``jax.devices()``), the
+    machine's fingerprint (:func:`benchmarks.machine.machine_fingerprint`: what decides
+    the floating-point bits), platform, Python version, versions of
+    :data:`VERSIONED_PACKAGES` and the git revision of this checkout (``"unknown"``
+    outside a git checkout)."""
     return {
         "hardware": _hardware(),
+        "machine": machine_fingerprint(),
         "platform": platform.platform(),
         "python": platform.python_version(),
         "versions": package_versions(VERSIONED_PACKAGES),
@@ -202,6 +208,7 @@ def build_record(
     predictions: dict,
     seeds: list[int] | None = None,
     protocol: dict | None = None,
+    code_fingerprint: str | None = None,
     param_count: int | None = None,
     wall_time_s: float | None = None,
     audit: dict | None = None,
@@ -215,8 +222,10 @@ def build_record(
     ``leaderboard/README.md``). ``predictions``: ``{"model_id", "actual_sr"}`` lists on
     the test split and ``"predicted_sr"``, one list per run. The 95% interval of the
     mean test tau (:func:`benchmarks.significance.tau_interval`) is computed here from
-    them. ``seeds`` defaults to the runs' seeds, ``env`` to :func:`environment`,
-    ``created`` to now (UTC).
+    them. ``code_fingerprint``: :func:`benchmarks.bench.code_fingerprint` of the code
+    that computed the runs (``None`` for a scored CSV, whose code is not here).
+    ``seeds`` defaults to the runs' seeds, ``env`` to :func:`environment`, ``created``
+    to now (UTC).
     """
     if seeds is None:
         seeds = [run["seed"] for run in runs if run.get("seed") is not None]
@@ -229,6 +238,7 @@ def build_record(
         "reads": reads,
         "zoo": zoo,
         "protocol": protocol,
+        "code_fingerprint": code_fingerprint,
         "seeds": list(seeds),
         "runs": runs,
         "summary": summarize(runs),
@@ -268,8 +278,9 @@ CI_METHOD_CLUSTERED = ("percentile bootstrap over test models, each with all its
 VOLATILE_KEYS = ("created", "environment", "wall_time_s")
 
 
-def _stable(record: dict) -> dict:
-    """``record`` without its :data:`VOLATILE_KEYS` (and the runs' wall times)."""
+def stable_content(record: dict) -> dict:
+    """``record`` without its :data:`VOLATILE_KEYS` (and the runs' wall times): what a
+    bitwise reproduction must give again."""
     out = {k: v for k, v in record.items() if k not in VOLATILE_KEYS}
     out["runs"] = [{k: v for k, v in run.items() if k != "wall_time_s"}
                    for run in record.get("runs", [])]
@@ -321,7 +332,7 @@ def write_result(record: dict, results_dir: str | os.PathLike) -> Path:
             existing = json.loads(path.read_bytes())
         except (OSError, ValueError):
             existing = None
-        if isinstance(existing, dict) and _stable(existing) == _stable(record):
+        if isinstance(existing, dict) and stable_content(existing) == stable_content(record):
             return path  # reproduced bit for bit: keep the record (and its timings)
     try:
         results_dir.mkdir(parents=True, exist_ok=True)

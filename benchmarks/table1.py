@@ -3,9 +3,15 @@ predictors on the Tiny RNN Zoo) on a zoo of any preset.
 
 Builds the preset's zoo if its folder does not hold a complete one (resumable), runs
 :func:`benchmarks.bench.run_benchmark` for every built-in predictor and every seed
-(resumable per seed), renders the leaderboard, and returns one row per method with
-our mean ± std beside the paper's figure. The paper's figures are for the paper
-preset (10,000 hidden-128 models); on smaller presets they are context, not targets.
+(resumable per seed), and returns one row per method with our mean ± std beside the
+paper's figure. A method whose committed record (same zoo family, preset and config;
+:mod:`benchmarks.reproduction`) was computed by the same code under the same protocol is
+re-checked, not re-made: its re-run goes to a scratch folder outside version control
+and its row carries the verdict of :func:`benchmarks.reproduction.compare`, so a fresh
+clone's run leaves the committed files as they are. Other methods (or all, with
+``force``) are re-made into the results folder, and then the leaderboard is rendered.
+The paper's figures are for the paper preset (10,000 hidden-128 models); on smaller
+presets they are context, not targets.
 """
 
 from __future__ import annotations
@@ -23,7 +29,10 @@ from zoo_data.families.registry import family_of
 from zoo_data.rnn.family import PAPER_PRESET
 from zoo_data.rnn.presets import ZooConfig, get_preset
 
-__all__ = ["paper_table1", "reproduce_table1", "format_table1"]
+__all__ = ["DEFAULT_REPRODUCTION_DIR", "paper_table1", "reproduce_table1", "format_table1"]
+
+#: Where re-checks of committed records go (git-ignored): ``<this>/<preset>/``.
+DEFAULT_REPRODUCTION_DIR = "data/reproductions"
 
 
 def paper_table1() -> dict[str, tuple[float, float | None]]:
@@ -67,11 +76,19 @@ def reproduce_table1(
     workers: int = 2,
     progress: bool = True,
     log=print,
+    force: bool = False,
+    reproduction_dir: str | os.PathLike = DEFAULT_REPRODUCTION_DIR,
 ) -> list[dict]:
     """Run Table 1 (module docstring); returns rows ``{"method", "display_name",
     "mean", "std", "n", "undefined_reason", "paper_mean", "paper_std", "param_count",
-    "audit", "result_file"}`` (``mean`` ``None`` when tau is undefined, with
-    ``undefined_reason`` saying why; :func:`benchmarks.formatting.record_tau_reason`).
+    "audit", "result_file", "path", "reproduction"}`` (``mean`` ``None`` when tau is
+    undefined, with ``undefined_reason`` saying why;
+    :func:`benchmarks.formatting.record_tau_reason`). ``path`` is ``"remake"`` or
+    ``"check"``; a checked row's ``reproduction`` is
+    :func:`benchmarks.reproduction.compare`'s row (else ``None``), its ``result_file``
+    the re-run's record under ``reproduction_dir/<preset>/results``, and the report is
+    written to ``reproduction_dir/<preset>/report.json`` and ``report.md``
+    (:func:`benchmarks.reproduction.write_report`). ``force``: re-make every method.
 
     ``progress``: the build's display, then one per method over seeds x epochs with a
     line per finished seed (:func:`benchmarks.bench.run_benchmark`), on stderr; ``log``
@@ -83,9 +100,13 @@ def reproduce_table1(
         raise TinyZooError(f"workers {workers}: need at least 1")
     zoo_path = Path(zoo_dir) if zoo_dir is not None else Path("data/zoos") / preset
     # jax and the predictors are imported once the arguments are good
-    from benchmarks.bench import run_benchmark
+    from benchmarks.bench import code_fingerprint, run_benchmark
     from benchmarks.leaderboard import write_leaderboard
+    from benchmarks.machine import machine_fingerprint, machine_text
+    from benchmarks.reproduction import choose_path, committed_record, compare, write_report
+    from benchmarks.results import zoo_info
     from predictors.registry import BUILTINS
+    from zoo_data.zoo import open_local_zoo
 
     methods = list(methods or BUILTINS)
     unknown = [m for m in methods if m not in BUILTINS]
@@ -94,10 +115,19 @@ def reproduce_table1(
                            f"{', '.join(BUILTINS)}")
     _ensure_zoo(zoo_config, zoo_path, workers, progress, log)
     paper_figures = paper_table1()
-    rows = []
+    zoo = zoo_info(open_local_zoo(zoo_path))
+    protocol = (config or ProtocolConfig()).to_dict()
+    scratch = Path(reproduction_dir) / preset
+    rows, checks = [], []
     for method in methods:
-        record, path = run_benchmark(method, zoo_path, seeds, config, results_dir,
+        committed = committed_record(results_dir, zoo, method)
+        path_kind = choose_path(committed, code_fingerprint(method), protocol, force)
+        target = results_dir if path_kind == "remake" else scratch / "results"
+        record, path = run_benchmark(method, zoo_path, seeds, config, target,
                                      progress=progress, log=None)
+        check = compare(committed, record) if path_kind == "check" else None
+        if check is not None:
+            checks.append(check)
         tau = record["summary"]["test_kendall_tau"]
         paper = paper_figures.get(method, (None, None))
         rows.append({"method": method, "display_name": record["display_name"],
@@ -105,8 +135,15 @@ def reproduce_table1(
                      "undefined_reason": record_tau_reason(record),
                      "paper_mean": paper[0], "paper_std": paper[1],
                      "param_count": record["param_count"], "audit": record["audit"],
-                     "result_file": str(path)})
-    write_leaderboard(results_dir, leaderboard_dir)
+                     "result_file": str(path), "path": path_kind, "reproduction": check})
+    if any(row["path"] == "remake" for row in rows):
+        write_leaderboard(results_dir, leaderboard_dir)
+    if checks:
+        here = machine_fingerprint()
+        write_report(checks, scratch, {
+            "preset": preset, "zoo_manifest_sha256": zoo["manifest_sha256"],
+            "seeds": seeds, "machine": machine_text(here), "machine_id": here["id"],
+            "results_dir": str(results_dir)})
     return rows
 
 

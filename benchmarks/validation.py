@@ -17,13 +17,14 @@ import re
 from datetime import datetime
 from typing import Any, NoReturn
 
+from benchmarks.machine import MACHINE_KEYS
 from zoo_data.errors import TinyZooError
 from zoo_data.families.registry import families
 
 __all__ = ["KINDS", "READS_VALUES", "SCHEMA_VERSION", "SLUG_PATTERN", "SUMMARY_KEYS",
            "validate_record"]
 
-SCHEMA_VERSION = 2
+SCHEMA_VERSION = 3
 
 #: What a record's method read: a predictor's declaration (``predictors.base.READS``) or
 #: ``"unknown"`` (a submitted CSV).
@@ -36,6 +37,7 @@ KINDS: tuple[str, ...] = ("builtin", "user", "submission")
 
 #: Method names and presets become file names: letters, digits, ``.``, ``_``, ``-``.
 SLUG_PATTERN = re.compile(r"[A-Za-z0-9._-]+")
+_SHA256 = re.compile(r"[0-9a-f]{64}")
 
 #: ``summary`` key -> (split, metric) summarised over the runs.
 SUMMARY_KEYS: dict[str, tuple[str, str]] = {
@@ -117,8 +119,8 @@ class _Checker:
 
 
 _RECORD_KEYS = ("schema_version", "method", "display_name", "kind", "reads", "zoo",
-                "protocol", "seeds", "runs", "summary", "test_tau_ci", "param_count",
-                "wall_time_s", "audit", "predictions", "environment", "created")
+                "protocol", "code_fingerprint", "seeds", "runs", "summary", "test_tau_ci",
+                "param_count", "wall_time_s", "audit", "predictions", "environment", "created")
 _CI_KEYS = ("level", "low", "high", "resamples", "method")
 _ZOO_KEYS = ("preset", "config_fingerprint", "manifest_sha256", "num_models", "splits")
 _PROTOCOL_KEYS = ("epochs", "batch_size", "learning_rate", "loss", "augment", "selection")
@@ -126,11 +128,12 @@ _RUN_KEYS = ("seed", "best_epoch", "epochs_run", "val", "test", "val_tau_per_epo
              "param_count", "wall_time_s")
 _AUDIT_KEYS = ("max_abs_diff", "num_permutations", "num_models")
 _PREDICTION_KEYS = ("model_id", "predicted_sr", "actual_sr")
-_ENVIRONMENT_KEYS = ("hardware", "platform", "python", "versions", "git_revision")
+_ENVIRONMENT_KEYS = ("hardware", "machine", "platform", "python", "versions",
+                     "git_revision")
 
 
 def validate_record(record: Any, where: str = "result record") -> dict:
-    """Check a record's keys and types against schema version 2 (``leaderboard/README.md``);
+    """Check a record's keys and types against schema version 3 (``leaderboard/README.md``);
     return it. Raises ``TinyZooError`` ``"<where>: <key path>: <problem>"`` at the first
     problem. Unknown keys are refused everywhere except inside ``protocol`` and
     ``environment.versions``; ``runs[i].train_loss_per_epoch`` is optional."""
@@ -255,9 +258,19 @@ def validate_record(record: Any, where: str = "result record") -> dict:
     for j, value in enumerate(predictions["actual_sr"]):
         c.number(value, f"predictions.actual_sr[{j}]")
 
+    code = record["code_fingerprint"]
+    if code is not None and not (isinstance(code, str) and _SHA256.fullmatch(code)):
+        c.fail("code_fingerprint", f"{_short(code)}: expected 64 lowercase hex digits or "
+                                   "null")
     env = c.obj(record["environment"], "environment", _ENVIRONMENT_KEYS)
     for name in ("hardware", "platform", "python", "git_revision"):
         c.text(env[name], f"environment.{name}")
+    if env["machine"] is not None:
+        machine = c.obj(env["machine"], "environment.machine", MACHINE_KEYS)
+        c.text(machine["id"], "environment.machine.id")
+        c.text(machine["cpu"], "environment.machine.cpu")
+        c.integer(machine["cores"], "environment.machine.cores", minimum=0)
+        c.array(machine["isa"], "environment.machine.isa")
     versions = c.obj(env["versions"], "environment.versions", (), extra=True)
     for name, value in versions.items():
         c.text(value, f"environment.versions.{name}")

@@ -121,7 +121,7 @@ def unf_step(hidden: int, vocab: int, batch: int):
 
 def profile(hidden: int, vocab: int, batch: int, repeats: int, train_models: int) -> dict:
     step, args = unf_step(hidden, vocab, batch)
-    compiled = step.lower(*args).compile()
+    compiled = step.update.lower(*args).compile()  # AdamStep.update is the jitted step
     cost = compiled.cost_analysis()
     cost = cost[0] if isinstance(cost, list) else cost
     ops = entry_ops(compiled.as_text())

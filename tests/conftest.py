@@ -58,3 +58,23 @@ def reference(tmp_path_factory) -> Path:
             assert report.models_built == tiny.num_models
             built.touch()
     return zoo_dir
+
+
+#: Tests that take 10 s or more on a 2-core machine (``pytest --durations``). They are
+#: started first, so that the xdist workers do not end the run waiting on one of them.
+HEAVY_FIRST = (
+    "tests/zoo_builder/test_scale_out.py",
+    "tests/test_toy_family.py",
+    "tests/predictors/test_unf_layer_speedup.py",
+    "tests/zoo_builder/test_build.py::test_sigkilled_build_resumes_to_the_same_zoo",
+    "tests/scripts/test_weights_gap.py",
+    "tests/zoo_data/test_export_killed.py",
+    "tests/predictors/test_unf_classes.py",
+    "tests/zoo_builder/test_model_and_training.py::test_training_reduces",
+    "tests/predictors/test_predictors.py::test_builtins_give_one_logit",
+)
+
+
+def pytest_collection_modifyitems(config, items):
+    """Run :data:`HEAVY_FIRST` before the rest (a stable sort: order otherwise kept)."""
+    items.sort(key=lambda item: not item.nodeid.startswith(HEAVY_FIRST))

@@ -177,12 +177,21 @@ def table1_command(
     results_dir: str = typer.Option("leaderboard/results", help="Where result files go."),
     leaderboard_dir: str = typer.Option("leaderboard", help="Where the tables go."),
     quiet: bool = _QUIET,
+    force: bool = typer.Option(
+        False, "--force", help="Re-make every method's record in --results-dir, even one "
+        "that the same code made (by default such a record is re-checked: the re-run "
+        "goes to data/reproductions/PRESET/ and a reproduction report says how close it "
+        "came, leaving the committed files as they are)."),
+    reproduction_dir: str = typer.Option(
+        "data/reproductions", help="Where re-checks of committed records go: "
+        "REPRODUCTION_DIR/PRESET/results/ and report.md, report.json."),
     as_json: bool = typer.Option(
         False, "--json", help="Print one JSON document to stdout instead of the table: "
         "{preset, seeds, protocol, rows: [{method, display_name, mean, std, n, "
-        "undefined_reason, paper_mean, paper_std, param_count, audit, result_file}], "
-        "results_dir, leaderboard, wall_time_s}; mean/std null when undefined. Full "
-        "precision."),
+        "undefined_reason, paper_mean, paper_std, param_count, audit, result_file, path, "
+        "reproduction}], results_dir, leaderboard, report, wall_time_s}; mean/std null "
+        "when undefined; path is remake or check, reproduction the check's row (committed "
+        "and re-run tau, difference, tolerance, verdict) or null. Full precision."),
     no_verify: bool = NO_VERIFY,
 ) -> None:
     """``tinyzoo reproduce table1``; with ``--json`` stdout holds one document (see
@@ -191,6 +200,7 @@ def table1_command(
 
     skip_verification(no_verify)
     config = _protocol(epochs, batch_size, lr, False)
+    from benchmarks.reproduction import format_report
     from benchmarks.table1 import format_table1, reproduce_table1
     from zoo_data.common.progress import format_seconds
 
@@ -198,15 +208,27 @@ def table1_command(
     chosen = [m.strip() for m in methods.split(",") if m.strip()] if methods else None
     rows = reproduce_table1(preset, zoo, seeds, chosen, config, results_dir, leaderboard_dir,
                             workers, progress=not quiet,
-                            log=(lambda line: None) if quiet else echo_err)
+                            log=(lambda line: None) if quiet else echo_err, force=force,
+                            reproduction_dir=reproduction_dir)
     wall = time.monotonic() - t0
-    board = f"{leaderboard_dir}/LEADERBOARD.md"
+    remade = any(row["path"] == "remake" for row in rows)
+    board = f"{leaderboard_dir}/LEADERBOARD.md" if remade else None
+    checks = [row["reproduction"] for row in rows if row["reproduction"] is not None]
+    report = f"{reproduction_dir}/{preset}/report.md" if checks else None
     if as_json:
         echo_json({"preset": preset, "seeds": seeds, "protocol": config.to_dict(),
                    "rows": rows, "results_dir": results_dir, "leaderboard": board,
-                   "wall_time_s": wall})
+                   "report": report, "wall_time_s": wall})
         return
     typer.echo(format_table1(rows, preset))
-    typer.echo(f"leaderboard: {board}")
+    if checks:
+        typer.echo("")
+        typer.echo(f"Reproduction of the committed records ({len(checks)} re-checked, "
+                   f"nothing under {results_dir} changed; the rule: "
+                   "docs/LEADERBOARD_RULES.md)")
+        typer.echo(format_report(checks))
+        typer.echo(f"report: {report}")
+    if board is not None:
+        typer.echo(f"leaderboard: {board}")
     typer.echo(f"done: {len(rows)} method{'s' if len(rows) != 1 else ''} x {seeds} seed"
                f"{'s' if seeds != 1 else ''} in {format_seconds(wall)}")

@@ -69,7 +69,9 @@ def test_zoo_info_of_a_real_zoo(bench_test) -> None:
 
 def test_environment_block() -> None:
     env = environment()
-    assert set(env) == {"hardware", "platform", "python", "versions", "git_revision"}
+    assert set(env) == {"hardware", "machine", "platform", "python", "versions",
+                        "git_revision"}
+    assert env["machine"]["cores"] >= 1 and len(env["machine"]["id"]) == 12
     assert "CPU cores" in env["hardware"]
     assert {"jax", "jaxlib", "flax", "optax", "numpy"} <= set(env["versions"])
     assert env["git_revision"] == "unknown" or re.fullmatch(r"[0-9a-f]{40}",
@@ -128,9 +130,12 @@ _DELETE = object()
 
 
 @pytest.mark.parametrize("key,value,expected", [
-    ("schema_version", 3, "schema_version: 3: this tinyzoo reads version 2 (a newer"),
-    ("schema_version", 1, "schema_version: 1: this tinyzoo reads version 2 (an older "
+    ("schema_version", 4, "schema_version: 4: this tinyzoo reads version 3 (a newer"),
+    ("schema_version", 2, "schema_version: 2: this tinyzoo reads version 3 (an older "
                           "tiny-rnn-zoo wrote it; re-run the method with tinyzoo bench)"),
+    ("code_fingerprint", "abc", "code_fingerprint: 'abc': expected 64 lowercase hex"),
+    ("environment.machine", {"id": "x"}, "environment.machine: missing key(s) cpu"),
+    ("environment.machine", _DELETE, "environment: missing key(s) machine"),
     ("reads", "brain", "reads: 'brain': expected one of weights, metadata, function"),
     ("method", "a/b", "method: 'a/b' is not a slug"),
     ("display_name", "", "display_name: expected a non-empty string"),
@@ -204,8 +209,8 @@ def _write_raw(folder: Path, name: str, text: str) -> Path:
     ("{", "not valid JSON"),
     ("", "not valid JSON"),
     ("[1, 2]", "record: expected a JSON object"),
-    ('{"schema_version": 2}', "record: missing key(s) method"),
-    ('{"schema_version": 1}', "schema_version: 1: this tinyzoo reads version 2 (an older"),
+    ('{"schema_version": 3}', "record: missing key(s) method"),
+    ('{"schema_version": 1}', "schema_version: 1: this tinyzoo reads version 3 (an older"),
 ])
 def test_read_results_refuses_a_malformed_file(tmp_path, text, expected) -> None:
     folder = tmp_path / "results"

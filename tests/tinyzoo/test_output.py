@@ -99,30 +99,37 @@ def test_info_json(synthetic_zoo_master, tmp_path, capsys):
 def test_reproduce_table1_json_then_text(tiny_zoo, tmp_path, capsys):
     args = ["reproduce", "table1", "--preset", "tiny", "--zoo", str(tiny_zoo), "--methods",
             "constant,linear-stats", "--seeds", "1", *FAST, "--results-dir",
-            str(tmp_path / "results"), "--leaderboard-dir", str(tmp_path / "board")]
+            str(tmp_path / "results"), "--leaderboard-dir", str(tmp_path / "board"),
+            "--reproduction-dir", str(tmp_path / "reproductions")]
     code, out, err = cli(capsys, *args, "--json")
     assert code == 0, err
     clean(err)
     doc = json.loads(out)
-    assert {"preset", "seeds", "protocol", "rows", "results_dir", "leaderboard",
+    assert {"preset", "seeds", "protocol", "rows", "results_dir", "leaderboard", "report",
             "wall_time_s"} <= set(doc)
+    assert doc["report"] is None and doc["leaderboard"].endswith("LEADERBOARD.md")
     constant, linear = doc["rows"]
     assert {"method", "display_name", "mean", "std", "n", "undefined_reason", "paper_mean",
-            "paper_std", "param_count", "audit", "result_file"} <= set(linear)
+            "paper_std", "param_count", "audit", "result_file", "path",
+            "reproduction"} <= set(linear)
+    assert linear["path"] == "remake" and linear["reproduction"] is None
     assert constant["mean"] is None
     assert constant["undefined_reason"] == "constant predictions rank nothing"
     assert isinstance(linear["mean"], float) and linear["undefined_reason"] is None
     assert len(seed_lines(err, "constant")) == len(seed_lines(err, "linear-stats")) == 1
 
-    code, out, err = cli(capsys, *args)  # every seed done before: the table at once
+    code, out, err = cli(capsys, *args)  # the same code: re-checked, not re-made
     assert code == 0, err
-    assert err.count("done before") == 2
+    assert len(seed_lines(err, "constant")) == len(seed_lines(err, "linear-stats")) == 1
     lines = out.splitlines()
     header = next(i for i, line in enumerate(lines) if line.startswith("method"))
     table = lines[header:header + 3]
     end = table[0].index("seeds") + len("seeds")
     assert all(line[end - 1] == "1" and line[end] == " " for line in table[1:]), out
     assert CONSTANT in table[1] and re.search(r"  -?\d\.\d{4}  ", table[2])
+    assert out.count("reproduced bitwise") == 2, out
+    assert f"report: {tmp_path / 'reproductions'}/tiny/report.md" in lines
+    assert not any(line.startswith("leaderboard:") for line in lines)
     assert re.fullmatch(r"done: 2 methods x 1 seed in \d\d:\d\d", lines[-1])
 
 
