@@ -34,30 +34,30 @@ def snapshot(root: Path) -> dict[str, bytes]:
     return {str(p.relative_to(root)): p.read_bytes() for p in root.rglob("*") if p.is_file()}
 
 
-def cpu_vector_isa() -> str:
-    """The widest x86 vector extension of this CPU: XLA's CPU compiler emits code for the
-    host's, and float results (hence shard bytes) differ between them."""
-    try:
-        flags = Path("/proc/cpuinfo").read_text()
-    except OSError:
-        return "unknown"
-    for isa in ("avx512f", "avx2"):
-        if f" {isa}" in flags:
-            return isa
-    return "other"
+def cpu_class() -> dict:
+    """``{"vendor", "isa"}``: this CPU's vendor and widest x86 vector extension. XLA's CPU
+    compiler emits code for the host's, and float results (hence shard bytes) differ
+    between them: between AVX2 and AVX-512, and between an Intel and an AMD AVX-512 CPU
+    (``docs/BENCHMARKS.md``, "Where the bits part")."""
+    from benchmarks.machine import machine_fingerprint
+
+    machine = machine_fingerprint()
+    isa = next((i for i in ("avx512f", "avx2") if i in machine["isa"]), "other")
+    return {"vendor": machine["vendor"], "isa": isa}
 
 
 #: The ``tiny`` zoo's shard hashes as the builder wrote them in archive format 1 (trainer
 #: revision 2), with the software and CPU class they hold for: the restructuring, and any
 #: change that claims to keep the bits, must reproduce them. The same code and libraries
 #: give other bits on an AVX-512 CPU than on an AVX2-only one (recorded on an Intel Xeon
-#: and on an AMD EPYC machine of this project, 2026-12-02). Builds write format 2 now
+#: and on an AMD EPYC machine of this project, 2026-12-02), and on an AMD AVX-512 CPU
+#: (EPYC, family 26, recorded 2026-12-06) than on an Intel one. Builds write format 2 now
 #: (a file per split): the format-1 files rebuilt from a format-2 build
 #: (:func:`zoo_data.archive.migrate.write_format1_zoo`) must be these, which shows that the
 #: format-1 writer is the old format and that format 2 changed no weight.
 RECORDED_TINY = [
     {"software": {"jax": "0.10.2", "jaxlib": "0.10.2", "machine": "x86_64",
-                  "isa": "avx512f"},
+                  "vendor": "GenuineIntel", "isa": "avx512f"},
      "shards": {
          "train-00000-of-00004.parquet":
              "b716cc7a52269beba364afb70ff06ff254feffe66854baef3ca8c2907ba072cb",
@@ -69,7 +69,7 @@ RECORDED_TINY = [
              "93d43f72eaaa477d9c2cce66031c75229d6adbdd8b6d1ed44e9b18daf2e8f75e",
      }},
     {"software": {"jax": "0.10.2", "jaxlib": "0.10.2", "machine": "x86_64",
-                  "isa": "avx2"},
+                  "vendor": "AuthenticAMD", "isa": "avx2"},
      "shards": {
          "train-00000-of-00004.parquet":
              "e7fd8478dee6d689d7f8c069160540d642d3e4199d55bbb45d84ac09bca90cda",
@@ -80,16 +80,29 @@ RECORDED_TINY = [
          "train-00003-of-00004.parquet":
              "df4d98b20af9080eb173581b6a391aace33db4bc4478de01d20bd4da84e33a44",
      }},
+    {"software": {"jax": "0.10.2", "jaxlib": "0.10.2", "machine": "x86_64",
+                  "vendor": "AuthenticAMD", "isa": "avx512f"},
+     "shards": {
+         "train-00000-of-00004.parquet":
+             "ee17248bfaa917fa7b6af5d44caf5fdcc56f171cf2ff31f6f679b044d3a683c6",
+         "train-00001-of-00004.parquet":
+             "3c4c399cdfb11691a31fcaed8fbaf3155ceb106aac59ba2c9ccada64803ae486",
+         "train-00002-of-00004.parquet":
+             "d3fad82c33c5c7f4cac7ab916b0c17066ed09bac7018977a651a1667f65e8b34",
+         "train-00003-of-00004.parquet":
+             "dc2141a7c9643f9e9e490ad673051ef75c05428f31e9782703d2f0a95e8a9ddb",
+     }},
 ]
 
 
 #: The ``tiny`` zoo's format-2 files as the builder writes them since archive format 2
 #: (their format-1 reconstruction is :data:`RECORDED_TINY`'s avx512f entry; recorded on
-#: this project's Intel Xeon machine, 2026-12-06). An AVX2-only CPU's are not recorded
-#: yet: there the test checks the format-1 reconstruction only.
+#: this project's Intel Xeon machine, 2026-12-06; an AMD EPYC's, family 26, the same
+#: day). An AVX2-only CPU's are not recorded yet: there the test checks the format-1
+#: reconstruction only.
 RECORDED_TINY_FORMAT2 = [
     {"software": {"jax": "0.10.2", "jaxlib": "0.10.2", "machine": "x86_64",
-                  "isa": "avx512f"},
+                  "vendor": "GenuineIntel", "isa": "avx512f"},
      "shards": {
          "train-00000-of-00004.parquet":
              "b716cc7a52269beba364afb70ff06ff254feffe66854baef3ca8c2907ba072cb",
@@ -106,6 +119,24 @@ RECORDED_TINY_FORMAT2 = [
          "test-00003-of-00004.parquet":
              "12e246e8c7fd5c10f857e5c15c0e3a5668c878aaf8fb06841d0e04435a4a6d10",
      }},
+    {"software": {"jax": "0.10.2", "jaxlib": "0.10.2", "machine": "x86_64",
+                  "vendor": "AuthenticAMD", "isa": "avx512f"},
+     "shards": {
+         "train-00000-of-00004.parquet":
+             "ee17248bfaa917fa7b6af5d44caf5fdcc56f171cf2ff31f6f679b044d3a683c6",
+         "train-00001-of-00004.parquet":
+             "176c53db22c899d574acb755bcbe5875723a17b44484a170847e0582f418c9ae",
+         "validation-00001-of-00004.parquet":
+             "c8d26b7343d03ace58fdc9c5f5e85d0ccbd7f4cb7b600b141ea815336c5352fd",
+         "test-00001-of-00004.parquet":
+             "72bce6303c49390304c1d736d06fe99f9f6e9e8eb307a18e55e48ababe4570ea",
+         "train-00002-of-00004.parquet":
+             "d3fad82c33c5c7f4cac7ab916b0c17066ed09bac7018977a651a1667f65e8b34",
+         "train-00003-of-00004.parquet":
+             "c7a078cb59a18b06e29be7cabab4aec44698596bc98784256ea6f48dd4a52b41",
+         "test-00003-of-00004.parquet":
+             "5bb4d56767a4e9893aa18045fe19ea170c801299c181847c3e7f1678e84384ce",
+     }},
 ]
 
 
@@ -114,7 +145,7 @@ def _recorded(table: list[dict]) -> dict | None:
     from importlib.metadata import version
 
     here = {"jax": version("jax"), "jaxlib": version("jaxlib"),
-            "machine": platform.machine(), "isa": cpu_vector_isa()}
+            "machine": platform.machine(), **cpu_class()}
     found = [r for r in table if r["software"] == here]
     return found[0]["shards"] if found else None
 
