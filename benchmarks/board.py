@@ -37,7 +37,7 @@ from zoo_data.families.registry import families, recorded_family
 __all__ = ["REFERENCE_KIND", "reference_rows", "reference_source", "family_name",
            "record_family", "family_title", "family_order", "preset_order",
            "REFERENCES_TITLE", "SECTIONS", "SECTION_ORDER", "section_rank", "CSV_COLUMNS",
-           "PLOTS", "plot_name", "leaderboard_frame"]
+           "PLOTS", "plot_name", "leaderboard_frame", "made_on"]
 
 #: ``kind`` of the reference rows in the CSV.
 REFERENCE_KIND = "paper (reference)"
@@ -62,6 +62,17 @@ CSV_COLUMNS: tuple[str, ...] = (
     "wall_time_s", "machine_id", "machine", "code_fingerprint", "plot", "result_file",
 )
 PLOTS = "plots"
+
+
+def made_on(group: pd.DataFrame) -> str | None:
+    """The machines the measured rows of one zoo's ``group`` were computed on, with how
+    many records each, e.g. ``"Made on: AMD EPYC (...) [13d24f68e0df] (9 records)."``
+    (:func:`benchmarks.machine.machine_text`); ``None`` when there are none."""
+    counts = group[group["kind"] != REFERENCE_KIND]["machine"].value_counts(sort=False)
+    if counts.empty:
+        return None
+    return "Made on: " + "; ".join(f"{name} ({count} record{'s' if count != 1 else ''})"
+                                   for name, count in counts.items()) + "."
 
 
 def _nan(value) -> float:

@@ -55,6 +55,7 @@ from benchmarks.board import (
     SECTION_ORDER,
     family_title,
     leaderboard_frame,
+    made_on,
     plot_name,
     reference_source,
 )
@@ -214,11 +215,9 @@ def render_markdown(frame: pd.DataFrame, results_dir: str | os.PathLike) -> str:
                 lines.pop()  # the paper's rows close the weight-space table
             lines += ["| " + " | ".join(_markdown_row(row)) + " |" for _, row in rows.iterrows()]
             lines.append("")
-        made = group[group["kind"] != REFERENCE_KIND]["machine"].value_counts(sort=False)
-        if not made.empty:
-            lines += ["Made on: " + "; ".join(
-                f"{_cell(name)} ({count} record{'s' if count != 1 else ''})"
-                for name, count in made.items()) + ".", ""]
+        machines = made_on(group)
+        if machines is not None:
+            lines += [_cell(machines), ""]
         source = reference_source(first["family"], first["preset"])
         if source is not None and (group["kind"] == REFERENCE_KIND).any():
             lines += [f"Rows marked *{REFERENCE_KIND}* are {_cell(source)}; they are not "

@@ -143,7 +143,8 @@ def machine_fingerprint(cpuinfo: str | None = None, cache_kib: dict | None = Non
 
 def machine_text(machine: dict | None) -> str:
     """One line naming a fingerprint, e.g. ``AMD EPYC (family 26, model 2), 2 cores,
-    AVX-512, jax 0.10.2 [3f1c...]``; ``machine not recorded`` for ``None`` (a record older than schema 3)."""
+    AVX-512, jax 0.10.2 [13d24f68e0df]``; ``machine not recorded`` for ``None`` (a
+    record older than schema 3)."""
     if not machine:
         return "machine not recorded"
     isa = machine.get("isa") or []

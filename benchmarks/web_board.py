@@ -31,6 +31,7 @@ from benchmarks.board import (
     REFERENCE_KIND,
     REFERENCES_TITLE,
     family_title,
+    made_on,
     reference_source,
     section_rank,
 )
@@ -365,6 +366,9 @@ def render_html(frame: pd.DataFrame, results_dir: str | os.PathLike) -> str:
                     "cannot be reproduced with this code and are kept apart.</p></div>")
             body += [f'<section class="zoo" id="zoo-{_esc(zoo)}">', _zoo_heading(first, sha)]
             body += _table(group, columns, zoo)
+            machines = made_on(group)
+            if machines is not None:
+                body.append(f'<p class="note">{html.escape(machines, quote=False)}</p>')
             source = reference_source(first["family"], first["preset"])
             if source is not None and (group["kind"] == REFERENCE_KIND).any():
                 body.append(f'<p class="note">Rows marked <em>{_esc(REFERENCE_KIND)}</em> '
