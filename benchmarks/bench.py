@@ -27,7 +27,7 @@ import time
 from pathlib import Path
 
 from benchmarks.formatting import fmt_tau, run_tau_text
-from benchmarks.protocol_config import ProtocolConfig
+from benchmarks.protocol_config import ProtocolConfig, default_protocol
 from benchmarks.results import build_record, to_jsonable, write_result, zoo_info, zoo_key
 from zoo_data.common.atomic import atomic_write
 from zoo_data.common.progress import Progress, progress_bar
@@ -93,8 +93,8 @@ def run_benchmark(
     Without it, the per-seed lines go to ``log`` (``None``: nowhere)."""
     if seeds < 1:
         raise TinyZooError(f"seeds {seeds}: need at least 1")
-    config = config or ProtocolConfig()
     opened = open_local_zoo(zoo_dir)
+    config = config or default_protocol(opened.config.preset)
     # jax and the predictors are imported once the arguments and the zoo are good, so
     # that a bad command line is refused at once
     from predictors.registry import BUILTINS, load_predictor

@@ -28,7 +28,9 @@ import sys
 import numpy as np
 import pandas as pd
 
+from benchmarks.curves import CURVES, curves_name, has_curves, running_max
 from benchmarks.machine import machine_text
+from benchmarks.protocol_config import budget_text
 from benchmarks.results import result_filename, test_clusters, zoo_key
 from benchmarks.significance import compare
 from zoo_data.families.base import PublishedTable, ZooFamily
@@ -37,7 +39,8 @@ from zoo_data.families.registry import families, recorded_family
 __all__ = ["REFERENCE_KIND", "reference_rows", "reference_source", "family_name",
            "record_family", "family_title", "family_order", "preset_order",
            "REFERENCES_TITLE", "SECTIONS", "SECTION_ORDER", "section_rank", "CSV_COLUMNS",
-           "PLOTS", "plot_name", "leaderboard_frame", "made_on"]
+           "PLOTS", "TABLE_KEYS", "plot_name", "leaderboard_frame", "made_on",
+           "best_at_last_eval"]
 
 #: ``kind`` of the reference rows in the CSV.
 REFERENCE_KIND = "paper (reference)"
@@ -59,9 +62,25 @@ CSV_COLUMNS: tuple[str, ...] = (
     "gain_over_metadata_low", "gain_over_metadata_high", "gain_over_metadata_significant",
     "best_metadata_method", "val_tau_mean", "val_tau_std", "spearman_mean", "r2_mean",
     "mae_mean", "seeds", "param_count", "audit_max_abs_diff", "audit_num_permutations",
-    "wall_time_s", "machine_id", "machine", "code_fingerprint", "plot", "result_file",
+    "wall_time_s", "protocol", "best_at_last_eval", "running_max_test_tau", "machine_id",
+    "machine", "code_fingerprint", "plot", "curves", "result_file",
 )
 PLOTS = "plots"
+#: The columns whose values name one table of the board: a zoo, under one protocol
+#: (records made under different protocols never share a table).
+TABLE_KEYS = ["zoo", "manifest_sha256", "protocol"]
+
+
+def best_at_last_eval(record: dict) -> int | None:
+    """How many of ``record``'s runs selected the last evaluation of the whole budget:
+    runs still improving when the budget ran out, never stopped early (``None`` for a
+    record without a protocol; a run whose val tau is undefined never counts)."""
+    protocol = record["protocol"]
+    if protocol is None:
+        return None
+    return sum(1 for run in record["runs"]
+               if run["best_epoch"] is not None and run["best_epoch"] == run["epochs_run"]
+               == protocol["epochs"] and (run["val"] or {}).get("kendall_tau") is not None)
 
 
 def made_on(group: pd.DataFrame) -> str | None:
@@ -197,17 +216,28 @@ def leaderboard_frame(records: list[dict]) -> pd.DataFrame:
             "machine_id": (record["environment"].get("machine") or {}).get("id"),
             "machine": machine_text(record["environment"].get("machine")),
             "code_fingerprint": record["code_fingerprint"],
+            "protocol": budget_text(record["protocol"]),
+            "best_at_last_eval": best_at_last_eval(record),
+            "running_max_test_tau": _nan(running_max(record)),
             "plot": f"{PLOTS}/{plot_name(record)}" if record["predictions"]["model_id"]
             else None,
             "result_file": result_filename(record),
         })
-    zoos = {(r["zoo"], r["manifest_sha256"]): r for r in rows}
-    for first in zoos.values():
+    by_zoo: dict[tuple, list[dict]] = {}
+    for row in rows:
+        by_zoo.setdefault((row["zoo"], row["manifest_sha256"]), []).append(row)
+    for zoo_rows in by_zoo.values():
+        # the published figures join the table of the protocol most of the zoo's records
+        # were made under
+        counts = pd.Series([r["protocol"] for r in zoo_rows]).value_counts(sort=False)
+        main = counts.index[int(np.argmax(counts.to_numpy()))]
+        first = zoo_rows[0]
         for method, name, mean, std in reference_rows(first["family"], first["preset"]):
             rows.append({
                 **{key: first[key] for key in ("family", "zoo", "preset", "manifest_sha256",
                                                "older_zoo", "num_models", "num_test",
                                                "rows_per_model")},
+                "protocol": main,
                 "section": "paper", "reads": "weights",
                 "method": method, "display_name": name, "kind": REFERENCE_KIND,
                 "test_tau_mean": mean, "test_tau_std": _nan(std),
@@ -220,26 +250,40 @@ def leaderboard_frame(records: list[dict]) -> pd.DataFrame:
                               in zip(frame["family"], frame["preset"], strict=True)]
     frame["_section"] = frame["section"].map(section_rank)
     frame["_reference"] = frame["kind"] == REFERENCE_KIND
+    # a zoo's protocols: the one most of its records were made under first
+    frame["_protocol_size"] = frame.groupby(["zoo", "manifest_sha256", "protocol"])[
+        "method"].transform("size")
     frame = frame.sort_values(
         ["_family", "family", "older_zoo", "_preset_order", "preset", "num_models",
-         "manifest_sha256", "_section", "test_tau_mean", "method"],
-        ascending=[True, True, True, True, True, False, True, True, False, True],
+         "manifest_sha256", "_protocol_size", "protocol", "_section", "test_tau_mean",
+         "method"],
+        ascending=[True, True, True, True, True, False, True, False, True, True, False,
+                   True],
         na_position="last",
         kind="mergesort",
     )
     ranked = frame["test_tau_mean"].where(~frame["_reference"])
     frame["rank"] = (ranked.groupby([frame["zoo"] + frame["manifest_sha256"],
-                                     frame["section"]])
+                                     frame["protocol"], frame["section"]])
                      .rank(method="min", ascending=False).astype("Int64"))
     _add_comparisons(frame, {result_filename(r): r for r in records})
     for column in ("num_models", "num_test", "rows_per_model", "test_tau_n", "seeds",
-                   "param_count",
+                   "param_count", "best_at_last_eval",
                    "audit_num_permutations"):
         frame[column] = frame[column].astype("Int64")
-    for column in ("audit_max_abs_diff", "wall_time_s"):
+    for column in ("audit_max_abs_diff", "wall_time_s", "running_max_test_tau"):
         frame[column] = frame[column].astype("float64")
-    frame = frame.drop(columns=["_family", "_preset_order", "_section", "_reference"])
-    return frame.reset_index(drop=True)
+    frame = frame.drop(columns=["_family", "_preset_order", "_section", "_reference",
+                                "_protocol_size"])
+    frame = frame.reset_index(drop=True)
+    by_file = {result_filename(r): r for r in records}
+    frame["curves"] = frame["curves"].astype("object")
+    for (zoo, _, _), rows in frame.groupby(TABLE_KEYS, sort=False):
+        tables = list(dict.fromkeys(frame.loc[frame["zoo"] == zoo, "protocol"]))
+        index = tables.index(rows["protocol"].iloc[0])
+        if any(has_curves(by_file[f]) for f in rows["result_file"].dropna()):
+            frame.loc[rows.index, "curves"] = f"{CURVES}/{curves_name(zoo, index)}"
+    return frame
 
 
 def record_test_predictions(record: dict) -> tuple[np.ndarray, np.ndarray, tuple] | None:
@@ -275,7 +319,7 @@ def _add_comparisons(frame: pd.DataFrame, by_file: dict[str, dict]) -> None:
             frame[f"{column}_{part}"] = np.nan
         frame[f"{column}_significant"] = pd.Series(pd.NA, index=frame.index, dtype="boolean")
     frame["best_metadata_method"] = None
-    for _, zoo_rows in frame.groupby(["zoo", "manifest_sha256"], sort=False):
+    for _, zoo_rows in frame.groupby(TABLE_KEYS, sort=False):
         measured = zoo_rows[zoo_rows["kind"] != REFERENCE_KIND]
         metadata = measured[(measured["reads"] == "metadata")
                             & measured["test_tau_mean"].notna()]

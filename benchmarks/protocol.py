@@ -1,25 +1,35 @@
 """The evaluation protocol: train a predictor on the train split, select on val, test once.
 
-For one seed ``s`` (paper section 4.1, made precise; defaults from the paper):
+For one seed ``s`` (paper section 4.1 and its predictor script, made precise; defaults
+from :class:`benchmarks.protocol_config.ProtocolConfig`):
 
 1. Features of each split come from :meth:`Predictor.features` on what the predictor
    declared it reads, asked once per run of :func:`benchmarks.inputs.input_provider`
    (weights: ``(B, *tensor_shape, 1)`` per tensor). Cached predictors (and every
-   predictor that reads no weights) compute them once per
-   split; if ``standardize_features``, they are standardised with the **train**
-   split's mean and standard deviation (zero deviations become 1).
+   predictor that reads no weights), and any whose inputs fit in
+   :data:`RESIDENT_BYTES`, compute them once per split; if ``standardize_features``,
+   they are standardised with the **train** split's mean and standard deviation (zero
+   deviations become 1).
 2. Training: Adam (``learning_rate`` 1e-3) on the binary cross-entropy between
-   ``sigmoid(logit)`` and the success rate, batches of ``batch_size`` = 10 train models
-   in an order drawn from ``numpy.random.default_rng([s, epoch])``, for ``epochs`` = 10
-   epochs (:meth:`zoo_data.zoo.Zoo.batch_ids` with that generator); parameters
-   initialised from ``jax.random.PRNGKey(s)``. With ``augment``, every training model
-   is first relabelled by a random permutation of its hidden units (the zoo's true
-   symmetry, :attr:`zoo_data.zoo.Zoo.symmetry`), which leaves its function unchanged.
+   ``sigmoid(logit)`` and the success rate, batches of ``batch_size`` = 10 train models.
+   Pass ``k = 0, 1, ...`` visits every training model once, in an order drawn from
+   ``numpy.random.default_rng([s, k])`` (:meth:`zoo_data.zoo.Zoo.batch_ids` with that
+   generator); an *epoch* is ``passes_per_epoch`` = 10 passes, and the budget is
+   ``epochs`` = 10 epochs, 100 passes, the paper script's. Parameters are initialised
+   from ``jax.random.PRNGKey(s)``. With ``augment``, every training model is first
+   relabelled by a random permutation of its hidden units (the zoo's true symmetry,
+   :attr:`zoo_data.zoo.Zoo.symmetry`), which leaves its function unchanged. Resident
+   features run many steps per compiled call (``AdamStep.scan``); the steps are the
+   same.
 3. After each epoch: predictions on val, Kendall's tau-b against the val labels. The
    parameters of the epoch with the best val tau are kept (ties and NaN: the earlier
-   epoch wins; if every tau is NaN, the last epoch).
+   epoch wins; if every tau is NaN, the last epoch). With ``patience`` = P, training
+   stops after the first epoch that is P epochs past the best one. The test inputs
+   are also predicted after each epoch, for the learning curves only: those
+   predictions are scored in step 4, never used for selection.
 4. Once training is over: predictions on test with the kept parameters, and only then
-   the test labels are read, once, to compute the test metrics.
+   the test labels are read, once, to compute the test metrics (and the test tau of
+   each epoch's predictions, ``test_tau_per_epoch``).
 
 The test split's labels are read in step 4 only; every prediction reads its inputs
 through the run's input provider, which reads no labels; the train labels come from
@@ -50,6 +60,23 @@ from zoo_data.zoo import Zoo, open_local_zoo
 
 __all__ = ["RunResult", "TrainedPredictor", "AdamStep", "run_protocol", "score_run",
            "training_programs"]
+
+
+#: Inputs of at most this many bytes (train, val and test together) are read once and
+#: kept for the whole run; larger zoos stream them from the shards every pass.
+RESIDENT_BYTES = 2 << 30
+#: At most this many bytes of training batches go into one compiled call of
+#: ``AdamStep.scan``.
+SCAN_BYTES = 256 << 20
+
+
+def _fits_in_memory(inputs: InputProvider, splits: tuple[Zoo, ...]) -> bool:
+    """Whether the inputs of every model of ``splits`` fit in :data:`RESIDENT_BYTES`
+    (measured on the first model's)."""
+    first = splits[0]
+    one = inputs.inputs(first, first.model_ids[:1])
+    per_model = sum(np.asarray(leaf).nbytes for leaf in jax.tree_util.tree_leaves(one))
+    return per_model * sum(len(split) for split in splits) <= RESIDENT_BYTES
 
 
 def _take(tree: Any, index: np.ndarray) -> Any:
@@ -137,14 +164,27 @@ class RunResult:
     test_predicted: np.ndarray
     test_actual: np.ndarray
     trained: TrainedPredictor = field(repr=False)
+    passes_per_epoch: int = 1
+    #: test predictions ``(N,)`` after each epoch, for the learning curves (never used
+    #: for selection; scored with the test labels only after training, in
+    #: :func:`score_run`)
+    test_predicted_per_epoch: list = field(default_factory=list, repr=False)
+    test_tau_per_epoch: list[float] | None = None
 
     def to_record(self) -> dict:
         """The run as stored in a result file (``runs[i]``)."""
-        return {"seed": self.seed, "best_epoch": self.best_epoch,
-                "epochs_run": self.epochs_run, "val": self.val, "test": self.test,
-                "val_tau_per_epoch": self.val_tau_per_epoch,
-                "train_loss_per_epoch": self.train_loss_per_epoch,
-                "param_count": self.param_count, "wall_time_s": round(self.wall_time_s, 2)}
+        record = {"seed": self.seed, "best_epoch": self.best_epoch,
+                  "epochs_run": self.epochs_run,
+                  "best_pass": self.best_epoch * self.passes_per_epoch,
+                  "passes_run": self.epochs_run * self.passes_per_epoch,
+                  "val": self.val, "test": self.test,
+                  "val_tau_per_epoch": self.val_tau_per_epoch,
+                  "train_loss_per_epoch": self.train_loss_per_epoch,
+                  "param_count": self.param_count,
+                  "wall_time_s": round(self.wall_time_s, 2)}
+        if self.test_tau_per_epoch is not None:
+            record["test_tau_per_epoch"] = self.test_tau_per_epoch
+        return record
 
 
 @dataclass(frozen=True)
@@ -156,6 +196,9 @@ class AdamStep:
 
     optimizer: optax.GradientTransformation
     update: Callable
+    #: ``scan(variables, opt_state, feats (S, B, ...), sr (S, B)) -> (variables,
+    #: opt_state, losses (S,))``: ``S`` steps of ``update`` in one compiled call.
+    scan: Callable
 
     def init(self, variables: Any) -> Any:
         return self.optimizer.init(variables)
@@ -170,7 +213,7 @@ def training_programs(predictor: Predictor, module, learning_rate: float):
 
     ``apply(variables, feats) -> (B,)`` logits; ``step`` the :class:`AdamStep` of
     ``learning_rate`` (``step.init(variables)``, ``step(variables, opt_state, feats,
-    sr)``)."""
+    sr)``, and ``step.scan`` for many steps in one call)."""
     cache = predictor.__dict__.setdefault("_tinyzoo_programs", {})
     key = (repr(module), learning_rate)
     if key not in cache:
@@ -179,8 +222,7 @@ def training_programs(predictor: Predictor, module, learning_rate: float):
         def apply(variables, feats):
             return module.apply(variables, feats).reshape(-1)
 
-        @jax.jit
-        def update(variables, opt_state, feats, sr):
+        def one_step(variables, opt_state, feats, sr):
             def loss_fn(v):
                 return jnp.mean(optax.sigmoid_binary_cross_entropy(apply(v, feats), sr))
 
@@ -188,7 +230,18 @@ def training_programs(predictor: Predictor, module, learning_rate: float):
             updates, opt_state = optimizer.update(grads, opt_state, variables)
             return optax.apply_updates(variables, updates), opt_state, loss
 
-        cache[key] = (apply, jax.jit(apply), AdamStep(optimizer, update))
+        @jax.jit
+        def scan(variables, opt_state, feats, sr):
+            def body(carry, batch):
+                variables, opt_state, loss = one_step(*carry, *batch)
+                return (variables, opt_state), loss
+
+            (variables, opt_state), losses = jax.lax.scan(body, (variables, opt_state),
+                                                          (feats, sr))
+            return variables, opt_state, losses
+
+        cache[key] = (apply, jax.jit(apply),
+                      AdamStep(optimizer, jax.jit(one_step), scan))
     return cache[key]
 
 
@@ -245,19 +298,26 @@ def run_protocol(
     spec = train.spec
     module = predictor.module(spec)
 
-    # what holds no weights is small: kept for the whole split
+    augment = config.augment and inputs.holds_weights  # metadata: nothing to permute
+    # What holds no weights is small: kept for the whole run. So are weights that fit in
+    # RESIDENT_BYTES (train, val and test together), unless each batch is permuted
+    # afresh. Test *inputs* are read here; the test labels still only in step 4.
     cached = predictor.cache_features or not inputs.holds_weights
-    standardizer = train_feats = val_feats = None
-    if cached:  # train and val features once, standardised with the train statistics
+    resident = not augment and (cached or _fits_in_memory(inputs, (train, val, test)))
+    standardizer = train_feats = val_feats = test_feats = None
+    if cached or resident:  # features once, standardised with the train statistics
         train_feats = _split_features(inputs, spec, train, config.eval_batch_size)
         val_feats = _split_features(inputs, spec, val, config.eval_batch_size)
+        if resident:
+            test_feats = _split_features(inputs, spec, test, config.eval_batch_size)
         if predictor.standardize_features:
             standardizer = _standardizer(train_feats)
             train_feats = ((np.asarray(train_feats, np.float64) - standardizer[0])
                            / standardizer[1]).astype(np.float32)
-            val_feats = ((np.asarray(val_feats, np.float32) - standardizer[0])
-                         / standardizer[1])
-    elif predictor.standardize_features:
+            val_feats, test_feats = (
+                None if f is None else (np.asarray(f, np.float32) - standardizer[0])
+                / standardizer[1] for f in (val_feats, test_feats))
+    if predictor.standardize_features and not cached:
         raise ValueError(f"{predictor.name}: standardize_features needs cache_features")
 
     _, apply_jit, step = training_programs(predictor, module, config.learning_rate)
@@ -267,21 +327,42 @@ def run_protocol(
     n = len(train)
     bs = config.batch_size
 
-    augment = config.augment and inputs.holds_weights  # metadata: nothing to permute
-
-    def train_batches(rng: np.random.Generator):
-        """``(features, labels)`` of the epoch's batches, in the order ``rng`` draws
-        (then, with augmentation, each batch's permutations)."""
-        if cached and not augment:
-            for ids in train.batch_ids(bs, shuffle=True, seed=rng):
-                rows = np.searchsorted(train.model_ids, ids)
-                yield _take(train_feats, rows), train_labels[rows]
-            return
+    def run_pass(variables, opt_state, rng: np.random.Generator):
+        """One pass over the training models in the order ``rng`` draws (then, with
+        augmentation, each batch's permutations) -> (variables, opt_state, summed
+        loss x batch size, models seen). Resident features go through ``step.scan``,
+        up to ``SCAN_BYTES`` of batches per call."""
+        total, count = 0.0, 0
+        if resident:
+            rows = [np.searchsorted(train.model_ids, ids)
+                    for ids in train.batch_ids(bs, shuffle=True, seed=rng)]
+            per_step = sum(leaf[:1].nbytes for leaf in jax.tree_util.tree_leaves(
+                train_feats)) * bs
+            chunk = max(1, SCAN_BYTES // max(per_step, 1))
+            start = 0
+            while start < len(rows):
+                stop = start
+                while (stop < len(rows) and stop - start < chunk
+                       and len(rows[stop]) == len(rows[start])):
+                    stop += 1
+                index = np.stack(rows[start:stop])  # (S, B)
+                variables, opt_state, losses = step.scan(
+                    variables, opt_state, _take(train_feats, index), train_labels[index])
+                for loss in np.asarray(losses):
+                    total += float(loss) * index.shape[1]
+                    count += index.shape[1]
+                start = stop
+            return variables, opt_state, total, count
         for ids, batch in inputs.batches(train, bs, shuffle=True, seed=rng,
                                          permute=rng if augment else None):
-            yield trained.features(batch), train_labels[np.searchsorted(train.model_ids, ids)]
+            labels = train_labels[np.searchsorted(train.model_ids, ids)]
+            variables, opt_state, loss = step(variables, opt_state, trained.features(batch),
+                                              labels)
+            total += float(loss) * len(labels)
+            count += len(labels)
+        return variables, opt_state, total, count
 
-    if cached:
+    if train_feats is not None:
         example = _take(train_feats, np.arange(min(bs, n)))
     else:
         example = trained.features(inputs.inputs(train, train.model_ids[:min(bs, n)]))
@@ -291,28 +372,33 @@ def run_protocol(
 
     val_labels = val.labels.astype(np.float64)  # val labels: for model selection only
 
-    def predict_val() -> np.ndarray:
-        if val_feats is not None:
-            return trained.predict_features(val_feats)
-        return trained.predict_zoo(val)
+    def predict(split: Zoo, feats) -> np.ndarray:
+        if feats is not None:
+            return trained.predict_features(feats)
+        return trained.predict_zoo(split)
 
     best_tau, best_epoch, best_variables = -np.inf, 0, variables
-    taus, losses = [], []
+    taus, losses, test_curve = [], [], []
     own = not isinstance(progress, Progress)
     bar = (progress_bar(config.epochs, f"{predictor.name} seed {seed}", "epoch",
                         enabled=bool(progress), line_every=None)
            if own else progress)
+    epochs_run = 0
     try:
         for epoch in range(config.epochs):
             total, count = 0.0, 0
-            for feats, labels in train_batches(np.random.default_rng([seed, epoch])):
-                variables, opt_state, loss = step(variables, opt_state, feats, labels)
-                total += float(loss) * len(labels)
-                count += len(labels)
+            for k in range(config.passes_per_epoch):
+                rng = np.random.default_rng([seed, epoch * config.passes_per_epoch + k])
+                variables, opt_state, pass_total, pass_count = run_pass(
+                    variables, opt_state, rng)
+                total, count = total + pass_total, count + pass_count
+            epochs_run = epoch + 1
             trained.variables = variables
-            tau = kendall_tau(predict_val(), val_labels) if len(val) > 1 else float("nan")
+            tau = (kendall_tau(predict(val, val_feats), val_labels) if len(val) > 1
+                   else float("nan"))
             taus.append(float(tau))
             losses.append(total / max(count, 1))
+            test_curve.append(predict(test, test_feats))  # scored after training only
             if np.isfinite(tau) and tau > best_tau:
                 best_tau, best_epoch, best_variables = tau, epoch + 1, variables
             elif not np.isfinite(best_tau) and not any(np.isfinite(taus)):
@@ -321,18 +407,22 @@ def run_protocol(
             bar.update(1)
             if after_epoch is not None:
                 after_epoch(epoch + 1, trained)
+            if config.patience is not None and epochs_run - best_epoch >= config.patience:
+                bar.update(config.epochs - epochs_run)  # stopped early: the rest is skipped
+                break
     finally:
         if own:
             bar.close()
     trained.variables = best_variables
-    val_pred = predict_val()
-    test_pred = trained.predict_zoo(test)
+    val_pred = predict(val, val_feats)
+    test_pred = predict(test, test_feats)
     result = RunResult(
-        seed=seed, best_epoch=best_epoch, epochs_run=config.epochs,
+        seed=seed, best_epoch=best_epoch, epochs_run=epochs_run,
         val=all_metrics(val_pred, val_labels), test={},
         val_tau_per_epoch=taus, train_loss_per_epoch=losses, param_count=param_count,
         wall_time_s=time.perf_counter() - t0, test_model_ids=test.model_ids,
-        test_predicted=test_pred, test_actual=None, trained=trained)
+        test_predicted=test_pred, test_actual=None, trained=trained,
+        passes_per_epoch=config.passes_per_epoch, test_predicted_per_epoch=test_curve)
     return score_run(result, test) if score else result
 
 
@@ -343,5 +433,7 @@ def score_run(result: RunResult, test: Zoo) -> RunResult:
         raise TinyZooError(f"test predictions of {len(result.test_model_ids)} models do "
                            f"not follow the test split's {len(test)} model ids")
     test_labels = test.labels.astype(np.float64)  # the one read of the test labels
+    curve = [float(kendall_tau(np.asarray(p, np.float64), test_labels))
+             for p in result.test_predicted_per_epoch]
     return dataclasses.replace(result, test=all_metrics(result.test_predicted, test_labels),
-                               test_actual=test_labels)
+                               test_actual=test_labels, test_tau_per_epoch=curve)

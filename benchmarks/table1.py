@@ -20,7 +20,7 @@ import os
 from pathlib import Path
 
 from benchmarks.formatting import fmt_tau_pm, record_tau_reason, text_table
-from benchmarks.protocol_config import ProtocolConfig
+from benchmarks.protocol_config import ProtocolConfig, default_protocol
 from zoo_builder.request import BuildRequest
 from zoo_data.archive.layout import MANIFEST
 from zoo_data.archive.manifest import read_manifest
@@ -116,7 +116,8 @@ def reproduce_table1(
     _ensure_zoo(zoo_config, zoo_path, workers, progress, log)
     paper_figures = paper_table1()
     zoo = zoo_info(open_local_zoo(zoo_path))
-    protocol = (config or ProtocolConfig()).to_dict()
+    config = config or default_protocol(preset)
+    protocol = config.to_dict()
     scratch = Path(reproduction_dir) / preset
     rows, checks = [], []
     for method in methods:

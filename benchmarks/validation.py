@@ -201,7 +201,8 @@ def validate_record(record: Any, where: str = "result record") -> dict:
         c.fail("runs", "expected at least one run")
     for i, run in enumerate(runs):
         key = f"runs[{i}]"
-        c.obj(run, key, _RUN_KEYS, optional=("train_loss_per_epoch",))
+        c.obj(run, key, _RUN_KEYS, optional=("train_loss_per_epoch", "best_pass",
+                                             "passes_run", "test_tau_per_epoch"))
         c.integer(run["seed"], f"{key}.seed", null=True)
         c.integer(run["best_epoch"], f"{key}.best_epoch", null=True, minimum=0)
         c.integer(run["epochs_run"], f"{key}.epochs_run", null=True, minimum=0)

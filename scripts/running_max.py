@@ -39,7 +39,8 @@ def running_max(zoo_dir: str, method: str, seeds: int, epochs: int = 10) -> dict
         predictor, _ = load_predictor(method)
         per_epoch: list[float] = []
         result = run_protocol(
-            predictor, zoo, seed, ProtocolConfig(epochs=epochs),
+            predictor, zoo, seed,
+            ProtocolConfig(epochs=epochs, passes_per_epoch=1, patience=None),
             after_epoch=lambda _, trained, out=per_epoch: out.append(
                 kendall_tau(trained.predict_zoo(test), labels)))
         runs.append({"seed": seed, "best_epoch": result.best_epoch,

@@ -76,14 +76,30 @@ def table3_command() -> None:
         raise typer.Exit(1)
 
 
-def _protocol(epochs: int, batch_size: int, lr: float, augment: bool):
-    from benchmarks.protocol_config import ProtocolConfig
+def _protocol(preset: str | None, epochs: int | None, passes_per_epoch: int | None,
+              patience: int | None, batch_size: int, lr: float, augment: bool):
+    """The protocol of a zoo of ``preset`` (:func:`benchmarks.protocol_config.
+    default_protocol`) with the options given on the command line."""
+    from benchmarks.protocol_config import default_protocol
 
-    return ProtocolConfig(epochs=epochs, batch_size=batch_size, learning_rate=lr,
-                          augment=augment)
+    return default_protocol(preset, epochs=epochs, passes_per_epoch=passes_per_epoch,
+                            patience=patience, batch_size=batch_size, learning_rate=lr,
+                            augment=augment)
 
 
-_EPOCHS = typer.Option(10, help="Training epochs (the paper: 10).")
+def _zoo_preset(zoo: str) -> str:
+    from zoo_data.zoo import open_local_zoo
+
+    return open_local_zoo(zoo, verify=False).config.preset
+
+
+_EPOCHS = typer.Option(None, help="Evaluations of the validation split, one per epoch "
+                       "(default 10; the paper's script: 10).")
+_PASSES = typer.Option(None, "--passes-per-epoch", help="Passes over the training models "
+                       "per epoch (default 10, the paper's script; 1 on mini and tiny "
+                       "zoos).")
+_PATIENCE = typer.Option(None, help="Stop after this many epochs without a better "
+                         "validation tau; 0: never (default 3; never on mini and tiny).")
 _BATCH = typer.Option(10, "--batch-size", help="Training batch size (the paper: 10).")
 _LR = typer.Option(1e-3, "--lr", help="Adam learning rate (the paper: 1e-3).")
 _AUGMENT = typer.Option(False, "--augment", help="Train on randomly permuted copies "
@@ -101,7 +117,9 @@ def bench_command(
                                  "or path/to/file.py:ClassName."),
     zoo: str = typer.Option(..., help="Zoo folder."),
     seeds: int = typer.Option(5, help="Seeds 0..N-1."),
-    epochs: int = _EPOCHS,
+    epochs: int | None = _EPOCHS,
+    passes_per_epoch: int | None = _PASSES,
+    patience: int | None = _PATIENCE,
     batch_size: int = _BATCH,
     lr: float = _LR,
     augment: bool = _AUGMENT,
@@ -116,7 +134,8 @@ def bench_command(
 ) -> None:
     """``tinyzoo bench``; with ``--json`` stdout holds the record (see ``--json``)."""
     skip_verification(no_verify)
-    config = _protocol(epochs, batch_size, lr, augment)
+    config = _protocol(_zoo_preset(zoo), epochs, passes_per_epoch, patience, batch_size, lr,
+                       augment)
     from benchmarks.bench import run_benchmark
     from benchmarks.formatting import fmt_tau_pm, record_tau_reason
 
@@ -141,14 +160,17 @@ def audit_command(
     seed: int = typer.Option(0, help="Training seed."),
     permutations: int = typer.Option(3, help="Random permutations per model."),
     models: int = typer.Option(100, help="Test models audited."),
-    epochs: int = _EPOCHS,
+    epochs: int | None = _EPOCHS,
+    passes_per_epoch: int | None = _PASSES,
+    patience: int | None = _PATIENCE,
     batch_size: int = _BATCH,
     lr: float = _LR,
     quiet: bool = typer.Option(False, "--quiet", help="No progress bar."),
     no_verify: bool = NO_VERIFY,
 ) -> None:
     skip_verification(no_verify)
-    config = _protocol(epochs, batch_size, lr, False)
+    config = _protocol(_zoo_preset(zoo), epochs, passes_per_epoch, patience, batch_size, lr,
+                       False)
     from benchmarks.audit import INVARIANCE_TOLERANCE, run_audit
 
     predictor, audit = run_audit(method, zoo, seed, permutations, models, config,
@@ -170,7 +192,9 @@ def table1_command(
     zoo: str | None = typer.Option(None, help="Zoo folder (default: data/zoos/PRESET)."),
     seeds: int = typer.Option(5, help="Seeds per method."),
     methods: str | None = typer.Option(None, help="Comma-separated subset of the built-ins."),
-    epochs: int = _EPOCHS,
+    epochs: int | None = _EPOCHS,
+    passes_per_epoch: int | None = _PASSES,
+    patience: int | None = _PATIENCE,
     batch_size: int = _BATCH,
     lr: float = _LR,
     workers: int = typer.Option(2, help="Training groups built at once if the zoo is built."),
@@ -199,7 +223,7 @@ def table1_command(
     import time
 
     skip_verification(no_verify)
-    config = _protocol(epochs, batch_size, lr, False)
+    config = _protocol(preset, epochs, passes_per_epoch, patience, batch_size, lr, False)
     from benchmarks.reproduction import format_report
     from benchmarks.table1 import format_table1, reproduce_table1
     from zoo_data.common.progress import format_seconds

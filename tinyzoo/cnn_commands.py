@@ -74,7 +74,8 @@ def table2_command(
     from benchmarks.table2 import format_table2, reproduce_table2
     from zoo_data.zoo import open_local_zoo
 
-    config = ProtocolConfig(epochs=epochs, batch_size=batch_size, learning_rate=lr)
+    config = ProtocolConfig(epochs=epochs, passes_per_epoch=1, patience=None,
+                            batch_size=batch_size, learning_rate=lr)
     chosen = [m.strip() for m in methods.split(",") if m.strip()] if methods else None
     rows = reproduce_table2(zoo, seeds, chosen, config, results_dir, leaderboard_dir,
                             progress=not quiet)
