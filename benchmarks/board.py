@@ -216,7 +216,8 @@ def leaderboard_frame(records: list[dict]) -> pd.DataFrame:
             "machine_id": (record["environment"].get("machine") or {}).get("id"),
             "machine": machine_text(record["environment"].get("machine")),
             "code_fingerprint": record["code_fingerprint"],
-            "protocol": budget_text(record["protocol"]),
+            "protocol": None if record["protocol"] is None else budget_text(
+                record["protocol"]),
             "best_at_last_eval": best_at_last_eval(record),
             "running_max_test_tau": _nan(running_max(record)),
             "plot": f"{PLOTS}/{plot_name(record)}" if record["predictions"]["model_id"]
@@ -227,10 +228,15 @@ def leaderboard_frame(records: list[dict]) -> pd.DataFrame:
     for row in rows:
         by_zoo.setdefault((row["zoo"], row["manifest_sha256"]), []).append(row)
     for zoo_rows in by_zoo.values():
-        # the published figures join the table of the protocol most of the zoo's records
-        # were made under
-        counts = pd.Series([r["protocol"] for r in zoo_rows]).value_counts(sort=False)
-        main = counts.index[int(np.argmax(counts.to_numpy()))]
+        # the table of the protocol most of the zoo's records were made under takes the
+        # scored prediction files (no protocol) and the published figures
+        counts = pd.Series([r["protocol"] for r in zoo_rows
+                            if r["protocol"] is not None]).value_counts(sort=False)
+        main = (counts.index[int(np.argmax(counts.to_numpy()))] if len(counts)
+                else budget_text(None))
+        for row in zoo_rows:
+            if row["protocol"] is None:
+                row["protocol"] = main
         first = zoo_rows[0]
         for method, name, mean, std in reference_rows(first["family"], first["preset"]):
             rows.append({

@@ -39,6 +39,7 @@ folder gives a ``LEADERBOARD.md`` (and ``index.html``) saying there are no resul
 
 from __future__ import annotations
 
+import dataclasses
 import io
 import os
 from dataclasses import dataclass
@@ -83,6 +84,7 @@ class LeaderboardReport:
     plots: list[Path]
     num_results: int
     num_zoos: int
+    curves: list[Path] = dataclasses.field(default_factory=list)
 
 
 # --------------------------------------------------------------------------- markdown
@@ -318,15 +320,16 @@ def write_leaderboard(
     plots = [plot_predictions(record, plots_dir / plot_name(record))
              for record in records if record["predictions"]["model_id"]]
     by_file = {result_filename(r): r for r in records}
+    curves = []
     for (zoo, _, protocol), rows in frame.groupby(TABLE_KEYS, sort=False):
         figure = rows["curves"].dropna()
         drawn = None if figure.empty else plot_learning_curves(
             [by_file[f] for f in rows["result_file"].dropna()],
             f"{zoo}: learning curves\n{protocol}", out_dir / figure.iloc[0])
         if drawn is not None:
-            plots.append(drawn)
+            curves.append(drawn)
     for name, data in texts.items():
         atomic_write(out_dir / name, data)
     num_zoos = len({zoo_key(r["zoo"]) + r["zoo"]["manifest_sha256"] for r in records})
     return LeaderboardReport(out_dir / MARKDOWN, out_dir / CSV, out_dir / HTML, plots,
-                             len(records), num_zoos)
+                             len(records), num_zoos, curves)

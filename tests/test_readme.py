@@ -42,7 +42,7 @@ def test_predictor_example_trains(mini_zoo_here):
     namespace: dict = {}
     exec(compile(block, "README.md", "exec"), namespace)
     result = run_protocol(namespace["TensorScales"](), "data/zoos/mini", 0,
-                          ProtocolConfig(epochs=1))
+                          ProtocolConfig(epochs=1, passes_per_epoch=1, patience=None))
     assert result.test["n"] == 40 and np.isfinite(result.test["mae"])  # 20 models x 2
 
 

@@ -14,7 +14,7 @@ from tests.fixtures.cli import cli, one_line_error
 from zoo_data.errors import TinyZooError
 from zoo_data.zoo import Columns, open_local_zoo
 
-FAST = ProtocolConfig(epochs=2, batch_size=8)
+FAST = ProtocolConfig(epochs=2, passes_per_epoch=1, patience=None, batch_size=8)
 
 USER_FILE = '''
 import numpy as np
@@ -82,7 +82,8 @@ def test_bad_declarations_are_one_line_errors(bench_zoo_dir, tmp_path, capsys, d
     path = tmp_path / "greedy.py"
     path.write_text(USER_FILE.format(declared=declared, used=used))
     code, _, err = cli(capsys, "bench", f"{path}:Greedy", "--zoo", str(bench_zoo_dir),
-                       "--seeds", "1", "--epochs", "1", "--results-dir", str(tmp_path / "r"),
+                       "--seeds", "1", "--epochs", "1", "--passes-per-epoch", "1",
+                       "--results-dir", str(tmp_path / "r"),
                        "--quiet")
     assert message in one_line_error(code, err)
     assert not (tmp_path / "r").exists()

@@ -27,7 +27,7 @@ from predictors.unf import permute_each
 from zoo_data.errors import TinyZooError
 from zoo_data.zoo import Columns, Zoo, open_local_zoo
 
-FAST = ProtocolConfig(epochs=2, batch_size=8)
+FAST = ProtocolConfig(epochs=2, passes_per_epoch=1, patience=None, batch_size=8)
 
 
 class _Reader(Predictor):

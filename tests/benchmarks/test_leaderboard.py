@@ -45,9 +45,9 @@ def test_submissions_and_builtins_end_to_end(capsys, tmp_path, bench_zoo_dir,
     sha8 = bench_test.manifest_sha256[:8]
     heading = f"## bench-test: 60 models (6 test), manifest sha256 `{sha8}`"
     assert heading in markdown
-    assert "| rank | method | reads | test τ (mean ± std) | 95% CI | Δ vs row above | gain " \
-           "over best metadata ref | val τ | Spearman | R² | MAE | seeds | params | audit " \
-           "max \\|Δ\\| | wall time |" in markdown
+    assert "| rank | method | reads | test τ (mean ± std) | 95% CI | running max of test τ | " \
+           "Δ vs row above | gain over best metadata ref | val τ | Spearman | R² | MAE | " \
+           "seeds | best at budget end | params | audit max \\|Δ\\| | wall time |" in markdown
     rows = table_rows(markdown, "## bench-test")
     names = [row[1] for row in rows]
     assert names == [
@@ -59,11 +59,12 @@ def test_submissions_and_builtins_end_to_end(capsys, tmp_path, bench_zoo_dir,
     ]
     assert [row[0] for row in rows] == ["1", "2", "3", "4", "—"]
     perfect, unf, _, _, flat = rows
-    assert perfect[3] == "1.0000" and perfect[7] == "—" and perfect[11] == "—"
+    assert perfect[3] == "1.0000" and perfect[8] == "—" and perfect[12] == "—"
     assert perfect[2] == "unknown" and unf[2] == "weights"
     assert unf[3] == "0.9250 ± 0.0250"
-    assert unf[7:] == ["0.7000 ± 0.0000", "0.6000", "0.3000", "0.1500", "3", "12,345",
-                       "2.5e-07", "3.0 min"]
+    assert unf[5] == "—"  # no test curve in this record: no running max
+    assert unf[8:] == ["0.7000 ± 0.0000", "0.6000", "0.3000", "0.1500", "3", "0/3",
+                       "12,345", "2.5e-07", "3.0 min"]
     assert flat[3] == "undefined" and flat[4] == "—"
     assert "paper (reference)" not in markdown  # not the paper preset
 

@@ -22,7 +22,7 @@ from tests.fixtures.records import make_record
 from zoo_data.archive.migrate import migrate_zoo, write_format1_zoo
 from zoo_data.zoo import open_local_zoo
 
-FAST = ProtocolConfig(epochs=2, batch_size=8)
+FAST = ProtocolConfig(epochs=2, passes_per_epoch=1, patience=None, batch_size=8)
 
 
 @pytest.fixture(scope="module")

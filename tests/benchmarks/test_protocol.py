@@ -21,7 +21,7 @@ from zoo_builder.synthetic import write_synthetic_zoo
 from zoo_data.rnn.presets import PRESETS
 from zoo_data.zoo import Zoo, open_local_zoo
 
-FAST = ProtocolConfig(epochs=3, batch_size=8)
+FAST = ProtocolConfig(epochs=3, passes_per_epoch=1, patience=None, batch_size=8)
 
 #: A deliberately non-invariant predictor: reads the encoder's hidden kernel in order.
 FLAT_PREDICTOR = '''
@@ -99,7 +99,8 @@ def test_runs_are_deterministic_per_seed(bench_zoo_dir):
 
 def test_selection_keeps_the_best_validation_epoch(bench_zoo_dir):
     result = run_protocol(STATNN(), str(bench_zoo_dir), seed=2,
-                          config=ProtocolConfig(epochs=5, batch_size=8))
+                          config=ProtocolConfig(epochs=5, passes_per_epoch=1, patience=None,
+                                                batch_size=8))
     taus = result.val_tau_per_epoch
     assert len(taus) == 5 and result.epochs_run == 5
     assert result.best_epoch == int(np.argmax(taus)) + 1
@@ -125,7 +126,8 @@ def test_augmentation_changes_training_of_a_non_invariant_predictor(bench_zoo_di
     predictor, _ = load_predictor(f"{user_file}:FlatKernel")
     plain = run_protocol(predictor, str(bench_zoo_dir), 0, FAST)
     augmented = run_protocol(predictor, str(bench_zoo_dir), 0,
-                             ProtocolConfig(epochs=3, batch_size=8, augment=True))
+                             ProtocolConfig(epochs=3, passes_per_epoch=1, patience=None,
+                                            batch_size=8, augment=True))
     assert not np.allclose(plain.test_predicted, augmented.test_predicted)
 
 
@@ -133,6 +135,7 @@ def test_user_predictor_file_end_to_end_with_resume_and_leaderboard(tiny_zoo, us
                                                                     tmp_path, capsys):
     results = tmp_path / "results"
     args = ["bench", f"{user_file}:FlatKernel", "--zoo", str(tiny_zoo), "--epochs", "2",
+            "--passes-per-epoch", "1",
             "--batch-size", "4", "--results-dir", str(results), "--quiet"]
     code, out, err = cli(capsys, *args, "--seeds", "2")
     assert code == 0, err
@@ -168,11 +171,12 @@ def test_user_predictor_file_end_to_end_with_resume_and_leaderboard(tiny_zoo, us
 def test_audit_flags_a_non_invariant_predictor_and_passes_statnn(bench_zoo_dir, user_file,
                                                                  capsys):
     code, out, err = cli(capsys, "audit", f"{user_file}:FlatKernel", "--zoo",
-                         str(bench_zoo_dir), "--epochs", "2", "--quiet")
+                         str(bench_zoo_dir), "--epochs", "2",
+            "--passes-per-epoch", "1", "--quiet")
     assert code == 0, err
     assert "NOT invariant" in out
     code, out, err = cli(capsys, "audit", "statnn", "--zoo", str(bench_zoo_dir), "--epochs",
-                         "1", "--quiet")
+                         "1", "--passes-per-epoch", "1", "--quiet")
     assert code == 0, err
     assert ": invariant" in out
 
@@ -180,7 +184,7 @@ def test_audit_flags_a_non_invariant_predictor_and_passes_statnn(bench_zoo_dir, 
 @pytest.mark.parametrize("args, message", [
     (["bench", "nope", "--seeds", "1"], "unknown method 'nope'"),
     (["bench", "statnn", "--seeds", "0"], "seeds 0"),
-    (["bench", "statnn", "--epochs", "0"], "epochs 0"),
+    (["bench", "statnn", "--epochs", "0", "--passes-per-epoch", "1"], "epochs 0"),
     (["bench", "statnn", "--lr", "-1"], "learning_rate -1"),
     (["audit", "statnn", "--permutations", "0"], "num_permutations 0"),
 ])
@@ -201,7 +205,8 @@ def test_bench_rejects_a_missing_zoo(tmp_path, capsys):
 
 def test_result_json_is_plain_json(tiny_zoo, tmp_path, capsys):
     code, _, err = cli(capsys, "bench", "constant", "--zoo", str(tiny_zoo), "--seeds", "2",
-                       "--epochs", "1", "--results-dir", str(tmp_path), "--quiet")
+                       "--epochs", "1", "--passes-per-epoch", "1", "--results-dir", str(tmp_path),
+                       "--quiet")
     assert code == 0, err
     (path,) = tmp_path.glob("*.json")
     record = json.loads(path.read_text())

@@ -22,7 +22,7 @@ from benchmarks.table1 import reproduce_table1
 from tests.fixtures.records import make_record
 
 REPO = Path(__file__).resolve().parents[2]
-FAST = ProtocolConfig(epochs=1, batch_size=8)
+FAST = ProtocolConfig(epochs=1, passes_per_epoch=1, patience=None, batch_size=8)
 
 INTEL = """processor\t: 0
 vendor_id\t: GenuineIntel
@@ -207,7 +207,8 @@ def test_the_main_job_leaves_a_git_checkout_clean(reference, tmp_path):
         subprocess.run([*git, *args], cwd=clone, check=True)
     result = subprocess.run(
         [sys.executable, "-m", "tinyzoo", "reproduce", "table1", "--preset", "tiny",
-         "--methods", "hparams", "--seeds", "1", "--epochs", "1", "--batch-size", "8",
+         "--methods", "hparams", "--seeds", "1", "--epochs", "1", "--passes-per-epoch", "1",
+         "--batch-size", "8",
          "--results-dir", "results", "--leaderboard-dir", "board", "--quiet"],
         cwd=clone, capture_output=True, text=True, timeout=300)
     assert result.returncode == 0, result.stderr

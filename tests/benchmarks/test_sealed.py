@@ -97,6 +97,7 @@ def peek_env(bench_zoo_dir, tmp_path, monkeypatch) -> Path:
 
 def bench(capsys, file: Path, cls: str, zoo: Path, results: Path):
     return cli(capsys, "bench", f"{file}:{cls}", "--zoo", str(zoo), "--epochs", "2",
+               "--passes-per-epoch", "1",
                "--batch-size", "8", "--seeds", "2", "--results-dir", str(results),
                "--quiet")
 

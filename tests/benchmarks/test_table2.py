@@ -21,7 +21,7 @@ from zoo_data.families.registry import CNN_FAMILY, family_named
 
 RUNS = 40
 PRESET = "small-cnn-cifar10"  # NFN's split of CIFAR-10 at the last checkpoint
-ONE_EPOCH = ProtocolConfig(epochs=1, batch_size=8)
+ONE_EPOCH = ProtocolConfig(epochs=1, passes_per_epoch=1, patience=None, batch_size=8)
 
 
 @pytest.fixture(scope="module")

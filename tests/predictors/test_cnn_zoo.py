@@ -37,7 +37,7 @@ from zoo_data.zoo import open_local_zoo
 
 #: runs of the fixture zoo: 40 networks at the last checkpoint, NFN's split 16 / 4 / 20
 RUNS = 40
-ONE_EPOCH = ProtocolConfig(epochs=1, batch_size=8)
+ONE_EPOCH = ProtocolConfig(epochs=1, passes_per_epoch=1, patience=None, batch_size=8)
 
 
 @pytest.fixture(scope="module")

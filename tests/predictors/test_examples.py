@@ -34,7 +34,8 @@ def test_tensor_scales_loads_as_a_user_predictor_and_trains(synthetic_zoo_master
     inits = [module.init(jax.random.PRNGKey(k), feats) for k in (0, 1)]
     assert all(np.array_equal(a, b) for a, b in zip(*map(jax.tree_util.tree_leaves, inits),
                                                      strict=True))
-    result = run_protocol(predictor, zoo, 0, ProtocolConfig(epochs=2))
+    result = run_protocol(predictor, zoo, 0,
+                          ProtocolConfig(epochs=2, passes_per_epoch=1, patience=None))
     assert result.test["n"] == 3 and np.isfinite(result.test["mae"])
 
 

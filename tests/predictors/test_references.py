@@ -79,7 +79,7 @@ def test_probegen_is_invariant_to_hidden_permutations_and_trains_its_probes():
 
 
 def test_probegen_training_is_bitwise_reproducible(synthetic_zoo_master):
-    config = ProtocolConfig(epochs=2, batch_size=8)
+    config = ProtocolConfig(epochs=2, passes_per_epoch=1, patience=None, batch_size=8)
     a = run_protocol(ProbeGen(), synthetic_zoo_master, 0, config)
     b = run_protocol(ProbeGen(), synthetic_zoo_master, 0, config)
     assert a.test_predicted.tobytes() == b.test_predicted.tobytes()
@@ -93,7 +93,7 @@ def test_probegen_training_is_bitwise_reproducible(synthetic_zoo_master):
 def test_monotone_references_learn_the_direction_from_the_data(cls, synthetic_zoo_master):
     """Whatever the seed, the one-feature references rank in the direction the train
     split shows (their weight starts at 0), so seeds agree on the sign."""
-    config = ProtocolConfig(epochs=2, batch_size=8)
+    config = ProtocolConfig(epochs=2, passes_per_epoch=1, patience=None, batch_size=8)
     signs = {np.sign(run_protocol(cls(), synthetic_zoo_master, seed, config)
                      .trained.variables["params"]["kernel"].item()) for seed in range(4)}
     assert len(signs) == 1 and 0 not in signs

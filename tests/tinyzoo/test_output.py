@@ -16,7 +16,7 @@ from zoo_data.common.progress import PROGRESS_ENV
 from zoo_data.rnn.presets import PRESETS
 
 CONSTANT = "undefined (constant predictions rank nothing)"
-FAST = ("--epochs", "1", "--batch-size", "8")
+FAST = ("--epochs", "1", "--passes-per-epoch", "1", "--batch-size", "8")
 
 
 @pytest.fixture(scope="module")

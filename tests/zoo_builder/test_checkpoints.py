@@ -197,7 +197,9 @@ def test_a_benchmark_on_a_zoo_with_checkpoints_records_rows_and_resamples_models
 
     config = dataclasses.replace(CKPT, num_models=50, hidden=4, group_size=10, block_size=5)
     zoo_dir = write_synthetic_zoo(tmp_path / "zoo", config)
-    record, _ = run_benchmark("hparams", zoo_dir, seeds=1, config=ProtocolConfig(epochs=2),
+    record, _ = run_benchmark("hparams", zoo_dir, seeds=1,
+                              config=ProtocolConfig(epochs=2, passes_per_epoch=1,
+                                                    patience=None),
                               results_dir=tmp_path / "results", progress=False, audit=False,
                               log=lambda *a: None)
     assert record["zoo"]["rows_per_model"] == 4 and record["zoo"]["num_models"] == 50
