@@ -96,7 +96,9 @@ def test_every_built_in_benchmarks_and_the_board_shows_its_section(toy_zoo, tmp_
     from predictors.registry import BUILTINS
 
     results = tmp_path / "results"
-    config = ProtocolConfig(epochs=2, passes_per_epoch=1, patience=None, eval_batch_size=16)
+    # batches of 16 divide the 48 training models: one training-step shape to compile
+    config = ProtocolConfig(epochs=2, passes_per_epoch=1, patience=None, batch_size=16,
+                            eval_batch_size=16)
     for method in BUILTINS:
         record, path = run_benchmark(method, toy_zoo, seeds=1, config=config,
                                      results_dir=results, progress=False, log=None)

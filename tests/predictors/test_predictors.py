@@ -23,6 +23,14 @@ from zoo_data.rnn.spec import seq2seq_spec, symmetry_spec
 from zoo_data.rnn.task import VOCAB_SIZE
 
 
+def _init_and_apply(module, cls):
+    """``module``'s init and apply, compiled for the UNF (its many small ops run op by op
+    take longer than compiling), op by op for the others (Deep Sets compiles slowly)."""
+    if cls is UNFPredictor:
+        return jax.jit(module.init), jax.jit(module.apply)
+    return module.init, module.apply
+
+
 @pytest.mark.parametrize("cls", [UNFPredictor, STATNN, DeepSets, LinearStats, Constant])
 def test_builtins_give_one_logit_per_model_and_are_invariant(cls):
     predictor = cls()
@@ -30,11 +38,12 @@ def test_builtins_give_one_logit_per_model_and_are_invariant(cls):
     x = random_weights(3)
     feats = predictor.features(x, spec)
     module = predictor.module(spec)
-    variables = module.init(jax.random.PRNGKey(1), feats)
-    out = np.asarray(module.apply(variables, feats)).reshape(-1)
+    init, apply = _init_and_apply(module, cls)
+    variables = init(jax.random.PRNGKey(1), feats)
+    out = np.asarray(apply(variables, feats)).reshape(-1)
     assert out.shape == (3,) and np.all(np.isfinite(out))
     permuted = permute_each(x, symmetry_spec(), np.random.default_rng(2))
-    out_p = np.asarray(module.apply(variables, predictor.features(permuted, spec))).reshape(-1)
+    out_p = np.asarray(apply(variables, predictor.features(permuted, spec))).reshape(-1)
     np.testing.assert_allclose(out_p, out, rtol=1e-4, atol=1e-5)
 
 
@@ -71,10 +80,10 @@ def test_deep_sets_is_invariant_to_any_entry_permutation_but_unf_is_not():
     shuffled = unflatten_dict({tuple(k.split("/")): v for k, v in shuffled.items()})
     outputs = {}
     for cls in (DeepSets, UNFPredictor):
-        module = cls().module(spec)
-        variables = module.init(jax.random.PRNGKey(0), x)
-        outputs[cls.name] = (np.asarray(module.apply(variables, x)),
-                             np.asarray(module.apply(variables, shuffled)))
+        init, apply = _init_and_apply(cls().module(spec), cls)
+        variables = init(jax.random.PRNGKey(0), x)
+        outputs[cls.name] = (np.asarray(apply(variables, x)),
+                             np.asarray(apply(variables, shuffled)))
     np.testing.assert_allclose(*outputs["deep-sets"], rtol=1e-4, atol=1e-5)
     assert not np.allclose(*outputs["unf"], rtol=1e-3, atol=1e-4)
 
@@ -93,10 +102,11 @@ def test_statnn_features_are_the_documented_statistics():
 def test_statnn_and_unf_have_the_documented_architecture():
     spec = seq2seq_spec()
     x = random_weights(1)
-    v = STATNN().module(spec).init(jax.random.PRNGKey(0), weight_statistics(x))
+    # the parameters' shapes, without computing them
+    v = jax.eval_shape(STATNN().module(spec).init, jax.random.PRNGKey(0), weight_statistics(x))
     kernels = [k.shape for k in jax.tree_util.tree_leaves(v) if k.ndim == 2]
     assert kernels == [(154, 600)] + [(600, 600)] * 4 + [(600, 1)]
-    v = UNFPredictor().module(spec).init(jax.random.PRNGKey(0), x)
+    v = jax.eval_shape(UNFPredictor().module(spec).init, jax.random.PRNGKey(0), x)
     head = [k.shape for k in jax.tree_util.tree_leaves(v["params"]["head"])]
     assert sorted(head) == sorted([(512,), (22 * 16, 512), (512,), (512, 512), (1,), (512, 1)])
     assert len(v["params"]["unf"]) == 3

@@ -105,7 +105,9 @@ def test_predictor_network_equals_the_per_tensor_network(name, channels):
     spec, params = SPACES[name]()
     x = random_features(np.random.default_rng(1), params, batch=3, channels=1)
     new, old = UNFNet(spec, channels, (8,)), UNFNetPrevious(spec, channels, (8,))
-    v_new, v_old = new.init(jax.random.PRNGKey(3), x), old.init(jax.random.PRNGKey(3), x)
+    # jitted: initialising op by op takes longer than compiling (both networks alike)
+    v_new = jax.jit(new.init)(jax.random.PRNGKey(3), x)
+    v_old = jax.jit(old.init)(jax.random.PRNGKey(3), x)
     assert jax.tree_util.tree_structure(v_new) == jax.tree_util.tree_structure(v_old)
     for a, b in zip(jax.tree_util.tree_leaves(v_new), jax.tree_util.tree_leaves(v_old),
                     strict=True):
@@ -113,5 +115,6 @@ def test_predictor_network_equals_the_per_tensor_network(name, channels):
     rng = np.random.default_rng(4)
     v = jax.tree_util.tree_map(lambda a: a + 0.1 * jnp.asarray(rng.normal(size=a.shape),
                                                                a.dtype), v_new)
-    np.testing.assert_allclose(np.asarray(new.apply(v, x)), np.asarray(old.apply(v, x)),
+    np.testing.assert_allclose(np.asarray(jax.jit(new.apply)(v, x)),
+                               np.asarray(jax.jit(old.apply)(v, x)),
                                rtol=1e-5, atol=1e-6)

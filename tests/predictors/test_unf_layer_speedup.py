@@ -51,8 +51,9 @@ def test_layer_equals_previous_implementation(name, c_in, c_out):
     rng = np.random.default_rng(abs(hash((name, c_in, c_out))) % 2**32)
     x = random_features(rng, params, batch=3, channels=c_in)
     new, old = UNFLayerPrevious(spec, c_out), UNFLayer(spec, c_out)
-    variables = new.init(jax.random.PRNGKey(2), x)
-    reference_vars = old.init(jax.random.PRNGKey(2), x)
+    # jitted: initialising op by op takes longer than compiling (both layers alike)
+    variables = jax.jit(new.init)(jax.random.PRNGKey(2), x)
+    reference_vars = jax.jit(old.init)(jax.random.PRNGKey(2), x)
     # Same parameters: pytree structure, names, shapes and initial values.
     assert jax.tree_util.tree_structure(variables) == jax.tree_util.tree_structure(
         reference_vars

@@ -23,6 +23,7 @@ from pathlib import Path
 
 import pytest
 
+from tests.fixtures.once import once_per_run
 from zoo_data.archive.folder import complete_shards
 from zoo_data.archive.layout import ZooLayout, training_groups
 from zoo_data.archive.manifest import read_manifest
@@ -223,15 +224,41 @@ needs_ray = pytest.mark.skipif(importlib.util.find_spec("ray") is None,
                                reason="the [ray] extra is not installed")
 
 
-@needs_ray
-def test_a_ray_build_with_a_worker_killed_mid_shard_equals_the_single_process_build(
-        reference, tmp_path):
-    """One Ray build (two workers) whose first task is SIGKILLed before its shard is
-    written: Ray retries it, the progress bar counts models, and the zoo is the
-    single-process build bit for bit."""
-    zoo_dir = tmp_path / "zoo"
-    proc = start_tinyzoo("build", "--preset", "tiny", "--out", str(zoo_dir), "--backend",
-                         "ray", "--workers", "2")
+@pytest.fixture(scope="module")
+def ray_resumed_build(reference, tmp_path_factory) -> dict:
+    """:func:`_ray_resumed_build`, once per run."""
+    return once_per_run(tmp_path_factory, "ray-resumed-build", _ray_resumed_build)
+
+
+def _ray_resumed_build(folder: Path) -> dict:
+    """One zoo, two Ray builds (each starting its own local Ray instance), made once per
+    run (by whichever xdist worker comes first) for the two Ray tests below: a Ray
+    instance and the compiles in its workers are the slowest thing in the suite.
+
+    1. ``--workers 1``: the driver and its Ray instance are SIGKILLed once the first
+       shard is written;
+    2. the same command with ``--workers 2`` resumes it; its first task is SIGKILLed
+       before its shard is written, and Ray retries it.
+
+    Returns what the tests check: the shards done when the driver was killed, the
+    manifest then, the shards when the task was killed, and the resumed run's exit code
+    and output."""
+    zoo_dir = folder / "zoo"
+    args = ("build", "--preset", "tiny", "--out", str(zoo_dir), "--backend", "ray")
+    proc = start_tinyzoo(*args, "--workers", "1", "--quiet")
+    try:
+        deadline = time.monotonic() + 120
+        while not ((zoo_dir / "data").is_dir() and shard_hashes(zoo_dir)):
+            assert proc.poll() is None, proc.communicate()
+            assert time.monotonic() < deadline, "no shard within 120 s"
+            time.sleep(0.1)
+    finally:
+        kill_session(proc.pid)  # the driver and the Ray instance it started
+    proc.wait(timeout=30)
+    done_before = {str(i): sha for i, sha in shard_hashes(zoo_dir).items()}  # JSON keys
+    complete_after_kill = read_manifest(zoo_dir)["complete"]
+
+    proc = start_tinyzoo(*args, "--workers", "2")
     try:
         deadline = time.monotonic() + 120
         while not (tasks := ray_task_pids(proc.pid)):
@@ -244,33 +271,39 @@ def test_a_ray_build_with_a_worker_killed_mid_shard_equals_the_single_process_bu
         out, err = proc.communicate(timeout=300)
     finally:
         kill_session(proc.pid)
-    assert shards_at_kill < len(training_groups(TINY))
-    assert proc.returncode == 0, err
-    assert "built 4 training groups (24 models) on Ray tasks" in out
-    assert "(ray)" in err and "/24 models" in err  # the progress bar
-    same_zoo(zoo_dir, reference)
+    return {"zoo_dir": str(zoo_dir), "done_before": done_before,
+            "complete_after_kill": complete_after_kill, "shards_at_kill": shards_at_kill,
+            "returncode": proc.returncode, "out": out, "err": err}
 
 
 @needs_ray
-def test_a_killed_ray_driver_resumes_without_rebuilding(reference, tmp_path):
-    zoo_dir = tmp_path / "zoo"
-    args = ("build", "--preset", "tiny", "--out", str(zoo_dir), "--backend", "ray",
-            "--workers", "1", "--quiet")
-    proc = start_tinyzoo(*args)
-    try:
-        deadline = time.monotonic() + 120
-        while not ((zoo_dir / "data").is_dir() and shard_hashes(zoo_dir)):
-            assert proc.poll() is None, proc.communicate()
-            assert time.monotonic() < deadline, "no shard within 120 s"
-            time.sleep(0.1)
-    finally:
-        kill_session(proc.pid)  # the driver and the Ray instance it started
-    proc.wait(timeout=30)
-    done_before = shard_hashes(zoo_dir)
-    assert 1 <= len(done_before) < len(training_groups(TINY))
-    assert read_manifest(zoo_dir)["complete"] is False
+def test_a_ray_build_with_a_worker_killed_mid_shard_equals_the_single_process_build(
+        ray_resumed_build, reference):
+    """A Ray build (two workers) whose first task is SIGKILLed before its shard is
+    written: Ray retries it, the progress bar counts models, and the zoo is the
+    single-process build bit for bit."""
+    run = ray_resumed_build
+    done = len(run["done_before"])
+    done_groups = {int(i) for i in run["done_before"]}
+    assert run["shards_at_kill"] < len(training_groups(TINY))
+    assert run["returncode"] == 0, run["err"]
+    models_done = sum(len(g.model_ids) for g in training_groups(TINY)
+                      if g.index in done_groups)
+    assert (f"built {len(training_groups(TINY)) - done} training groups "
+            f"({TINY.num_models - models_done} models) on Ray tasks, {done} already done; "
+            "zoo complete") in run["out"]
+    assert "(ray)" in run["err"] and f"/{TINY.num_models} models" in run["err"]  # the bar
+    same_zoo(Path(run["zoo_dir"]), reference)
 
-    result = run_tinyzoo(*args)
-    assert result.returncode == 0, result.stderr
-    assert f"{len(done_before)} already done; zoo complete" in result.stdout
-    same_zoo(zoo_dir, reference)
+
+@needs_ray
+def test_a_killed_ray_driver_resumes_without_rebuilding(ray_resumed_build, reference):
+    run = ray_resumed_build
+    done_before = {int(i): sha for i, sha in run["done_before"].items()}
+    assert 1 <= len(done_before) < len(training_groups(TINY))
+    assert run["complete_after_kill"] is False
+    assert run["returncode"] == 0, run["err"]
+    assert f"{len(done_before)} already done; zoo complete" in run["out"]
+    # the shards done before the kill were kept, not rewritten
+    assert {i: shard_hashes(Path(run["zoo_dir"]))[i] for i in done_before} == done_before
+    same_zoo(Path(run["zoo_dir"]), reference)
