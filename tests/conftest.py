@@ -68,7 +68,7 @@ HEAVY_FIRST = (
     "tests/predictors/test_unf_layer_speedup.py",
     "tests/zoo_builder/test_build.py::test_sigkilled_build_resumes_to_the_same_zoo",
     "tests/scripts/test_weights_gap.py",
-    "tests/zoo_data/test_export_killed.py",
+    "tests/zoo_builder/test_schedule.py::test_training_with_cosine",
     "tests/predictors/test_unf_classes.py",
     "tests/zoo_builder/test_model_and_training.py::test_training_reduces",
     "tests/predictors/test_predictors.py::test_builtins_give_one_logit",

@@ -1,12 +1,10 @@
 """Paper Table 3, exactly, from the actual flax modules on the real haiku weight spaces."""
 
-import subprocess
-import sys
-
 import pytest
 
 from benchmarks.learned_opt_tasks import TASKS
 from benchmarks.table3 import PAPER_TABLE3, count_f_params, table3_rows
+from tests.fixtures.cli import cli
 
 
 @pytest.mark.parametrize(
@@ -29,13 +27,8 @@ def test_counts_include_the_three_meta_scalars():
     assert count_f_params(TASKS["cnn"], "deepset") == dense + 3 == PAPER_TABLE3["cnn"][1]
 
 
-def test_cli_prints_table3_and_exits_zero():
-    out = subprocess.run(
-        [sys.executable, "-m", "tinyzoo", "reproduce", "table3"],
-        capture_output=True,
-        text=True,
-        check=False,
-    )
-    assert out.returncode == 0, out.stderr
-    assert "64,168" in out.stdout and "Transformer on LM1B" in out.stdout
+def test_cli_prints_table3_and_exits_zero(capsys):
+    code, out, err = cli(capsys, "reproduce", "table3")  # in-process: no JAX start-up
+    assert code == 0, err
+    assert "64,168" in out and "Transformer on LM1B" in out
     assert len(table3_rows()) == 4

@@ -2,6 +2,9 @@
 params)`` of a small flax MLP and CNN (spatial axes permutable or fixed), the seq2seq
 GRU (vocabulary axes permutable or fixed) and a haiku Transformer."""
 
+import copy
+import functools
+
 import flax.linen as nn
 import jax
 import jax.numpy as jnp
@@ -59,11 +62,27 @@ def _transformer_space():
     return task.spec, task_params(task, concrete=True)
 
 
+def _made_once(make):
+    """``make`` run once per process (the Transformer's takes ~2.5 s), handing every caller
+    its own copy of the spec and of the params tree's containers (the arrays are
+    immutable), so that no test sees another's changes."""
+    made = functools.cache(make)
+
+    def fresh():
+        spec, params = made()
+        return copy.deepcopy(spec), jax.tree_util.tree_map(lambda a: a, params)
+
+    return fresh
+
+
 SPACES = {
-    "mlp-flax": _mlp_space,
-    "cnn2d-flax": lambda: _cnn_space(spatial_fixed=False),
-    "cnn2d-flax-None-spatial": lambda: _cnn_space(spatial_fixed=True),
-    "gru-seq2seq-flax": lambda: _gru_space("vocab"),
-    "gru-seq2seq-flax-None-vocab": lambda: _gru_space(None),
-    "transformer-haiku": _transformer_space,
+    name: _made_once(make)
+    for name, make in {
+        "mlp-flax": _mlp_space,
+        "cnn2d-flax": lambda: _cnn_space(spatial_fixed=False),
+        "cnn2d-flax-None-spatial": lambda: _cnn_space(spatial_fixed=True),
+        "gru-seq2seq-flax": lambda: _gru_space("vocab"),
+        "gru-seq2seq-flax-None-vocab": lambda: _gru_space(None),
+        "transformer-haiku": _transformer_space,
+    }.items()
 }

@@ -68,12 +68,14 @@ def test_probegen_is_invariant_to_hidden_permutations_and_trains_its_probes():
     predictor.bind(CONFIG)
     module = predictor.module(seq2seq_spec())
     params = random_weights(4, seed=1)
-    variables = module.init(jax.random.PRNGKey(0), params)
-    out = np.asarray(module.apply(variables, params))
+    # compiled: the probe network's many small ops take longer op by op
+    variables = jax.jit(module.init)(jax.random.PRNGKey(0), params)
+    apply = jax.jit(module.apply)
+    out = np.asarray(apply(variables, params))
     permuted = permute_each(params, symmetry_spec(), np.random.default_rng(3))
-    np.testing.assert_allclose(np.asarray(module.apply(variables, permuted)), out,
+    np.testing.assert_allclose(np.asarray(apply(variables, permuted)), out,
                                rtol=1e-5, atol=1e-6)
-    grads = jax.grad(lambda v: module.apply(v, params).sum())(variables)
+    grads = jax.jit(jax.grad(lambda v: module.apply(v, params).sum()))(variables)
     assert float(np.abs(grads["params"]["probes"]).max()) > 0
     assert variables["params"]["probes"].shape == (32, 4, VOCAB_SIZE)
 

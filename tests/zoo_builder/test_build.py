@@ -14,6 +14,7 @@ from pathlib import Path
 import numpy as np
 import pytest
 
+from tests.fixtures.cli import cli, one_line_error
 from zoo_builder.build import build_zoo
 from zoo_builder.plan import LOCK_DIR
 from zoo_data.archive.folder import complete_shards, finalize
@@ -369,15 +370,15 @@ def test_an_output_url_is_refused(tmp_path):
     assert list(tmp_path.iterdir()) == []
 
 
-def test_an_output_path_that_is_a_file_is_refused(tmp_path):
+def test_an_output_path_that_is_a_file_is_refused(tmp_path, capsys):
     target = tmp_path / "zoo"
     target.write_text("keep me")
-    line = run_cli_error("build", "--preset", "tiny", "--out", str(target))
+    line = one_line_error(*cli(capsys, "build", "--preset", "tiny", "--out", str(target))[::2])
     assert str(target) in line and "not a directory" in line
     assert target.read_text() == "keep me"
 
 
-def test_another_configs_zoo_is_refused_untouched(reference, tmp_path):
+def test_another_configs_zoo_is_refused_untouched(reference, tmp_path, capsys):
     import shutil
 
     target = tmp_path / "zoo"
@@ -385,25 +386,25 @@ def test_another_configs_zoo_is_refused_untouched(reference, tmp_path):
     manifest = json.loads((target / "manifest.json").read_text())
     assert manifest["config"]["preset"] == "tiny"
     before = snapshot(target)
-    line = run_cli_error("build", "--preset", "mini", "--out", str(target))
+    line = one_line_error(*cli(capsys, "build", "--preset", "mini", "--out", str(target))[::2])
     assert "another config" in line and str(target) in line
     assert snapshot(target) == before
 
 
-def test_a_finished_zoo_is_left_as_it_is(reference, tmp_path):
+def test_a_finished_zoo_is_left_as_it_is(reference, tmp_path, capsys):
     import shutil
 
     target = tmp_path / "zoo"
     shutil.copytree(reference, target)
     before = snapshot(target)
-    proc = tinyzoo("build", "--preset", "tiny", "--out", str(target), "--quiet")
-    out, err = proc.communicate(timeout=120)
-    assert proc.returncode == 0, err
+    code, out, err = cli(capsys, "build", "--preset", "tiny", "--out", str(target), "--quiet")
+    assert code == 0, err
     assert "built 0 training groups" in out and "zoo complete" in out
     assert snapshot(target) == before
 
 
-def test_a_zoo_of_an_older_trainer_revision_is_refused_not_resumed(reference, tmp_path):
+def test_a_zoo_of_an_older_trainer_revision_is_refused_not_resumed(reference, tmp_path,
+                                                                   capsys):
     """A half-built zoo whose manifest predates trainer revisions (revision 1: other
     weights for the same settings) must not be completed by this builder."""
     import shutil
@@ -421,7 +422,7 @@ def test_a_zoo_of_an_older_trainer_revision_is_refused_not_resumed(reference, tm
     manifest["complete"] = False
     (target / "manifest.json").write_text(json.dumps(manifest))
     before = snapshot(target)
-    line = run_cli_error("build", "--preset", "tiny", "--out", str(target))
+    line = one_line_error(*cli(capsys, "build", "--preset", "tiny", "--out", str(target))[::2])
     assert "another config" in line and str(target) in line
     assert snapshot(target) == before
     # and a revision-1 config is never trained by this builder
