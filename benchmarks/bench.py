@@ -37,16 +37,19 @@ from zoo_data.zoo import open_local_zoo
 __all__ = ["code_fingerprint", "run_benchmark"]
 
 
+#: The protocol's modules (in ``benchmarks/``) that a code fingerprint covers.
+PROTOCOL_FILES = ("protocol.py", "protocol_config.py", "inputs.py", "training_step.py")
+
+
 def code_fingerprint(method: str) -> str:
     """sha256 of the code a seed of ``method`` is computed with: every ``.py`` file of the
-    ``predictors`` package, the protocol (``benchmarks/protocol.py``,
-    ``benchmarks/protocol_config.py``, ``benchmarks/inputs.py``) and, for ``path.py:Class``
+    ``predictors`` package, the protocol (:data:`PROTOCOL_FILES`) and, for ``path.py:Class``
     or a submission folder, that file or the folder's ``.py`` files. Saved seeds of other
     code are recomputed, so a record never mixes seeds of two versions of a predictor."""
     spec = importlib.util.find_spec("predictors")  # located, not imported
     files = sorted(Path(next(iter(spec.submodule_search_locations))).rglob("*.py"))
     here = Path(__file__).resolve().parent
-    files += [here / "protocol.py", here / "protocol_config.py", here / "inputs.py"]
+    files += [here / name for name in PROTOCOL_FILES]
     source = Path(method.rsplit(":", 1)[0]) if ":" in method else Path(method)
     if source.is_file():
         files.append(source)

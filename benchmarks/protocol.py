@@ -46,13 +46,12 @@ from dataclasses import dataclass, field
 from typing import Any
 
 import jax
-import jax.numpy as jnp
 import numpy as np
-import optax
 
 from benchmarks.inputs import InputProvider, input_provider
 from benchmarks.metrics import all_metrics, kendall_tau
 from benchmarks.protocol_config import ProtocolConfig
+from benchmarks.training_step import AdamStep, compiled_init, training_programs
 from predictors.base import Predictor
 from zoo_data.common.progress import Progress, progress_bar
 from zoo_data.errors import TinyZooError
@@ -187,64 +186,6 @@ class RunResult:
         return record
 
 
-@dataclass(frozen=True)
-class AdamStep:
-    """The protocol's optimizer, one ``optax.adam``: ``init(variables)`` is its initial
-    state and ``step(variables, opt_state, feats, sr) -> (variables, opt_state, loss)``
-    one jitted step of it on ``loss``, the mean binary cross-entropy between
-    ``sigmoid(logit)`` and ``sr (B,)``."""
-
-    optimizer: optax.GradientTransformation
-    update: Callable
-    #: ``scan(variables, opt_state, feats (S, B, ...), sr (S, B)) -> (variables,
-    #: opt_state, losses (S,))``: ``S`` steps of ``update`` in one compiled call.
-    scan: Callable
-
-    def init(self, variables: Any) -> Any:
-        return self.optimizer.init(variables)
-
-    def __call__(self, variables, opt_state, feats, sr):
-        return self.update(variables, opt_state, feats, sr)
-
-
-def training_programs(predictor: Predictor, module, learning_rate: float):
-    """``(apply, jitted apply, step)`` for ``module``, cached on the predictor instance so
-    that the seeds of one benchmark compile them once.
-
-    ``apply(variables, feats) -> (B,)`` logits; ``step`` the :class:`AdamStep` of
-    ``learning_rate`` (``step.init(variables)``, ``step(variables, opt_state, feats,
-    sr)``, and ``step.scan`` for many steps in one call)."""
-    cache = predictor.__dict__.setdefault("_tinyzoo_programs", {})
-    key = (repr(module), learning_rate)
-    if key not in cache:
-        optimizer = optax.adam(learning_rate)
-
-        def apply(variables, feats):
-            return module.apply(variables, feats).reshape(-1)
-
-        def one_step(variables, opt_state, feats, sr):
-            def loss_fn(v):
-                return jnp.mean(optax.sigmoid_binary_cross_entropy(apply(v, feats), sr))
-
-            loss, grads = jax.value_and_grad(loss_fn)(variables)
-            updates, opt_state = optimizer.update(grads, opt_state, variables)
-            return optax.apply_updates(variables, updates), opt_state, loss
-
-        @jax.jit
-        def scan(variables, opt_state, feats, sr):
-            def body(carry, batch):
-                variables, opt_state, loss = one_step(*carry, *batch)
-                return (variables, opt_state), loss
-
-            (variables, opt_state), losses = jax.lax.scan(body, (variables, opt_state),
-                                                          (feats, sr))
-            return variables, opt_state, losses
-
-        cache[key] = (apply, jax.jit(apply),
-                      AdamStep(optimizer, jax.jit(one_step), scan))
-    return cache[key]
-
-
 def _split_features(inputs: InputProvider, spec: Any, split: Zoo, batch: int) -> Any:
     """The features of every model of ``split``, in ``model_ids`` order (leading axis
     ``N``)."""
@@ -366,7 +307,7 @@ def run_protocol(
         example = _take(train_feats, np.arange(min(bs, n)))
     else:
         example = trained.features(inputs.inputs(train, train.model_ids[:min(bs, n)]))
-    variables = module.init(jax.random.PRNGKey(seed), example)
+    variables = compiled_init(predictor, module)(jax.random.PRNGKey(seed), example)
     param_count = int(sum(x.size for x in jax.tree_util.tree_leaves(variables)))
     opt_state = step.init(variables)
 

@@ -2,7 +2,7 @@
 
 For each method, on the train split of a zoo (default: a synthetic zoo of the paper
 preset's shape, 8,000 hidden-128 train models, see :mod:`scripts.zoo_load_memory`),
-the protocol's own compiled Adam step (:func:`benchmarks.protocol.training_programs`) is timed
+the protocol's own compiled Adam step (:func:`benchmarks.training_step.training_programs`) is timed
 on real batches of 10 models read from the shards in a shuffled order, exactly as one
 epoch of :func:`benchmarks.protocol.run_protocol` does:
 
@@ -37,7 +37,7 @@ import numpy as np
 import optax
 
 from benchmarks.inputs import input_provider
-from benchmarks.protocol import training_programs
+from benchmarks.training_step import training_programs
 from predictors.registry import BUILTINS
 from zoo_data.zoo import open_local_zoo
 

@@ -198,7 +198,7 @@ def predictor_steps(hidden: int, vocab: int, steps: int, train_models: int) -> d
     time per model is reported apart, as in :mod:`scripts.predictor_epoch_time`."""
     import optax
 
-    from benchmarks.protocol import training_programs
+    from benchmarks.training_step import training_programs
     from predictors.registry import BUILTINS
     from predictors.unf_predictor import UNFPredictor
 

@@ -101,7 +101,7 @@ def unf_step(hidden: int, vocab: int, batch: int):
     """The protocol's compiled UNF step and its arguments on synthetic models."""
     import optax
 
-    from benchmarks.protocol import training_programs
+    from benchmarks.training_step import training_programs
     from predictors.registry import BUILTINS
     from zoo_data.rnn.model import init_params
     from zoo_data.rnn.spec import seq2seq_spec
