@@ -9,9 +9,9 @@ import pytest
 from scripts.weights_gap import weights_gap
 from zoo_data.rnn.presets import ZooConfig
 
-SAMPLE = ZooConfig("gap-test", num_models=30, hidden=16, max_digits=1, steps=300, n_test=20,
+SAMPLE = ZooConfig("gap-test", num_models=30, hidden=16, max_digits=1, steps=100, n_test=20,
                    n_train_pool=60, group_size=15, block_size=5, batch_sizes=(64,),
-                   lr_min=3e-3, lr_max=3e-2, checkpoints=(150, 300), weight_decay=(1e-3, 0.1))
+                   lr_min=3e-3, lr_max=3e-2, checkpoints=(50, 100), weight_decay=(1e-3, 0.1))
 
 
 def test_the_gap_is_the_best_weight_space_mean_minus_hparams(tmp_path):
