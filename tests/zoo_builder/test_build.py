@@ -3,6 +3,7 @@ kill (of a real ``tinyzoo build`` process), and strict about its output folder."
 
 from __future__ import annotations
 
+import dataclasses
 import json
 import os
 import signal
@@ -25,10 +26,17 @@ from zoo_data.rnn.presets import get_preset
 from zoo_data.zoo import load_rows
 
 TINY = get_preset("tiny")
+#: The ``tiny`` zoo trained 100 steps instead of 600: the same models, groups, shards and
+#: layout, for the tests of how a build is split, merged, run concurrently and resumed
+#: (what they check is the orchestration, at a sixth of the training). The recorded
+#: hashes and the tests of real ``tinyzoo build`` processes keep ``TINY`` itself.
+SHORT = dataclasses.replace(TINY, steps=100)
 
 
-def shard_hashes(zoo_dir: Path) -> dict[int, str]:
-    return complete_shards(zoo_dir, ZooLayout.of(TINY))
+def shard_hashes(zoo_dir: Path, config=None) -> dict[int, str]:
+    """``{group index: sha256}`` of the complete shards in ``zoo_dir``, a zoo of
+    ``config`` (default :data:`TINY`)."""
+    return complete_shards(zoo_dir, ZooLayout.of(config or TINY))
 
 
 def snapshot(root: Path) -> dict[str, bytes]:
@@ -198,17 +206,26 @@ def test_tiny_zoo_srs_are_spread(reference):
     assert report.ok, report.summary()
 
 
-def test_rebuilding_gives_bitwise_the_same_zoo(reference, tmp_path):
-    build_zoo(tmp_path / "zoo", TINY, progress=False)
-    assert shard_hashes(tmp_path / "zoo") == shard_hashes(reference)
+@pytest.fixture(scope="module")
+def short_reference(tmp_path_factory) -> Path:
+    """:data:`SHORT` built once per module, in one process and in one go."""
+    zoo_dir = tmp_path_factory.mktemp("short") / "zoo"
+    report = build_zoo(zoo_dir, SHORT, progress=False)
+    assert report.complete and report.models_built == SHORT.num_models
+    return zoo_dir
+
+
+def test_rebuilding_gives_bitwise_the_same_zoo(short_reference, tmp_path):
+    build_zoo(tmp_path / "zoo", SHORT, progress=False)
+    assert shard_hashes(tmp_path / "zoo", SHORT) == shard_hashes(short_reference, SHORT)
     assert (read_manifest(tmp_path / "zoo")["shards"]
-            == read_manifest(reference)["shards"])
+            == read_manifest(short_reference)["shards"])
 
 
-def test_concurrent_workers_build_the_same_zoo(reference, tmp_path):
-    report = build_zoo(tmp_path / "zoo", TINY, progress=False, workers=3)
-    assert report.complete and report.models_built == TINY.num_models
-    assert shard_hashes(tmp_path / "zoo") == shard_hashes(reference)
+def test_concurrent_workers_build_the_same_zoo(short_reference, tmp_path):
+    report = build_zoo(tmp_path / "zoo", SHORT, progress=False, workers=3)
+    assert report.complete and report.models_built == SHORT.num_models
+    assert shard_hashes(tmp_path / "zoo", SHORT) == shard_hashes(short_reference, SHORT)
 
 
 def test_a_failing_worker_stops_the_build(tmp_path, monkeypatch):
@@ -223,20 +240,21 @@ def test_a_failing_worker_stops_the_build(tmp_path, monkeypatch):
     assert shard_hashes(tmp_path / "zoo") == {}
 
 
-def test_shards_built_separately_merge_into_the_same_zoo(reference, tmp_path):
+def test_shards_built_separately_merge_into_the_same_zoo(short_reference, tmp_path):
     zoo_dir = tmp_path / "zoo"
-    first = build_zoo(zoo_dir, TINY, shard=(1, 3), progress=False)
+    first = build_zoo(zoo_dir, SHORT, shard=(1, 3), progress=False)
     assert not first.complete and read_manifest(zoo_dir)["complete"] is False
     with pytest.raises(Exception, match="no complete"):
-        finalize(zoo_dir, ZooLayout.of(TINY))
-    build_zoo(zoo_dir, TINY, shard=(0, 3), progress=False)
-    last = build_zoo(zoo_dir, TINY, shard=(2, 3), progress=False)
+        finalize(zoo_dir, ZooLayout.of(SHORT))
+    build_zoo(zoo_dir, SHORT, shard=(0, 3), progress=False)
+    last = build_zoo(zoo_dir, SHORT, shard=(2, 3), progress=False)
     assert last.complete
-    assert shard_hashes(zoo_dir) == shard_hashes(reference)
-    assert read_manifest(zoo_dir)["shards"] == read_manifest(reference)["shards"]
+    assert shard_hashes(zoo_dir, SHORT) == shard_hashes(short_reference, SHORT)
+    assert read_manifest(zoo_dir)["shards"] == read_manifest(short_reference)["shards"]
 
 
-def test_slices_built_in_separate_folders_merge_by_copying_and_rebuilding(reference, tmp_path):
+def test_slices_built_in_separate_folders_merge_by_copying_and_rebuilding(short_reference,
+                                                                        tmp_path):
     """The node-local SLURM recipe of docs/SCALE_OUT.md: copy every slice's shards and
     sidecars into one folder, run the build there: nothing is rebuilt, the zoo is final."""
     import shutil
@@ -245,39 +263,40 @@ def test_slices_built_in_separate_folders_merge_by_copying_and_rebuilding(refere
     merged.mkdir(parents=True)
     for i in range(2):
         part = tmp_path / f"part{i}"
-        build_zoo(part, TINY, shard=(i, 2), progress=False)
+        build_zoo(part, SHORT, shard=(i, 2), progress=False)
         for f in [*(part / "data").glob("*.parquet"), *(part / "data").glob(".*.json")]:
             shutil.copy(f, merged / f.name)
-    report = build_zoo(merged.parent, TINY, progress=False)
+    report = build_zoo(merged.parent, SHORT, progress=False)
     assert report.groups_built == 0 and report.complete
-    assert shard_hashes(merged.parent) == shard_hashes(reference)
+    assert shard_hashes(merged.parent, SHORT) == shard_hashes(short_reference, SHORT)
     assert (read_manifest(merged.parent)["shards"]
-            == read_manifest(reference)["shards"])
+            == read_manifest(short_reference)["shards"])
 
 
-def test_a_model_range_builds_only_its_groups_and_the_rest_completes_later(reference, tmp_path):
+def test_a_model_range_builds_only_its_groups_and_the_rest_completes_later(short_reference,
+                                                                         tmp_path):
     zoo_dir = tmp_path / "zoo"
-    report = build_zoo(zoo_dir, TINY, models=(0, 3), progress=False)
-    built = set(shard_hashes(zoo_dir))
-    holding = {g.index for g in training_groups(TINY) if set(g.model_ids) & {0, 1, 2}}
+    report = build_zoo(zoo_dir, SHORT, models=(0, 3), progress=False)
+    built = set(shard_hashes(zoo_dir, SHORT))
+    holding = {g.index for g in training_groups(SHORT) if set(g.model_ids) & {0, 1, 2}}
     assert built == holding and report.groups_built == len(holding)
-    report = build_zoo(zoo_dir, TINY, progress=False)
+    report = build_zoo(zoo_dir, SHORT, progress=False)
     assert report.groups_skipped == len(holding) and report.complete
-    assert shard_hashes(zoo_dir) == shard_hashes(reference)
+    assert shard_hashes(zoo_dir, SHORT) == shard_hashes(short_reference, SHORT)
 
 
-def test_an_interrupted_build_resumes_where_it_stopped(reference, tmp_path):
+def test_an_interrupted_build_resumes_where_it_stopped(short_reference, tmp_path):
     zoo_dir = tmp_path / "zoo"
 
     def stop_after_first(group):
         raise KeyboardInterrupt
 
     with pytest.raises(KeyboardInterrupt):
-        build_zoo(zoo_dir, TINY, progress=False, after_group=stop_after_first)
-    assert len(shard_hashes(zoo_dir)) == 1
-    report = build_zoo(zoo_dir, TINY, progress=False)
+        build_zoo(zoo_dir, SHORT, progress=False, after_group=stop_after_first)
+    assert len(shard_hashes(zoo_dir, SHORT)) == 1
+    report = build_zoo(zoo_dir, SHORT, progress=False)
     assert report.groups_skipped == 1 and report.complete
-    assert shard_hashes(zoo_dir) == shard_hashes(reference)
+    assert shard_hashes(zoo_dir, SHORT) == shard_hashes(short_reference, SHORT)
 
 
 # --------------------------------------------------------------------------- the CLI
