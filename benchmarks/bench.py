@@ -3,8 +3,9 @@
 Seeds ``0 .. N-1`` each run :func:`benchmarks.protocol.run_protocol`; the first seed's
 trained predictor is audited (:mod:`benchmarks.audit`) and its test predictions are
 kept for the plots. Each finished seed is saved at once to
-``<results_dir>/.partial/<zoo>__<method>/seed-<k>.json``, so an interrupted benchmark
-run again with the same command resumes at the first unfinished seed (a partial
+``<results_dir>/.partial/<zoo>__<method>/seed-<k>.json`` (not git-ignored: a long run
+is committed seed by seed), so an interrupted benchmark run again with the same
+command, in this checkout or a clone, resumes at the first unfinished seed (a partial
 result of other protocol settings, another zoo or other predictor code is not reused:
 :func:`code_fingerprint`). The final record
 (:mod:`benchmarks.results`) goes to ``<results_dir>/<zoo>__<method>.json``.

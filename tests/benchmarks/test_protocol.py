@@ -212,3 +212,16 @@ def test_result_json_is_plain_json(tiny_zoo, tmp_path, capsys):
     record = json.loads(path.read_text())
     assert record["summary"]["test_kendall_tau"]["mean"] is None  # constant: undefined
     assert record["audit"]["max_abs_diff"] == 0.0
+
+
+def test_saved_seeds_are_not_git_ignored_so_a_long_run_is_committed_seed_by_seed():
+    """A board run of hours commits each finished seed as it arrives (leaderboard
+    README, "Seeds in progress"); an ignored ``.partial`` folder would lose them with
+    the machine."""
+    import subprocess
+    root = Path(__file__).resolve().parents[2]
+    if not (root / ".git").exists():
+        pytest.skip("not a git checkout")
+    seed = "leaderboard/results/.partial/small-v2-0__unf/seed-0.json"
+    ignored = subprocess.run(["git", "check-ignore", "-q", seed], cwd=root)
+    assert ignored.returncode == 1  # 1: not ignored
