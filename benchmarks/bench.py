@@ -20,13 +20,12 @@ seed, e.g. ``statnn seed 2 (3/5): test tau 0.6841, best epoch 7, 31 s``.
 
 from __future__ import annotations
 
-import hashlib
-import importlib.util
 import json
 import os
 import time
 from pathlib import Path
 
+from benchmarks.fingerprint import PROTOCOL_FILES, code_fingerprint
 from benchmarks.formatting import fmt_tau, run_tau_text
 from benchmarks.protocol_config import ProtocolConfig, default_protocol
 from benchmarks.results import build_record, to_jsonable, write_result, zoo_info, zoo_key
@@ -35,31 +34,7 @@ from zoo_data.common.progress import Progress, progress_bar
 from zoo_data.errors import TinyZooError
 from zoo_data.zoo import open_local_zoo
 
-__all__ = ["code_fingerprint", "run_benchmark"]
-
-
-#: The protocol's modules (in ``benchmarks/``) that a code fingerprint covers.
-PROTOCOL_FILES = ("protocol.py", "protocol_config.py", "inputs.py", "training_step.py")
-
-
-def code_fingerprint(method: str) -> str:
-    """sha256 of the code a seed of ``method`` is computed with: every ``.py`` file of the
-    ``predictors`` package, the protocol (:data:`PROTOCOL_FILES`) and, for ``path.py:Class``
-    or a submission folder, that file or the folder's ``.py`` files. Saved seeds of other
-    code are recomputed, so a record never mixes seeds of two versions of a predictor."""
-    spec = importlib.util.find_spec("predictors")  # located, not imported
-    files = sorted(Path(next(iter(spec.submodule_search_locations))).rglob("*.py"))
-    here = Path(__file__).resolve().parent
-    files += [here / name for name in PROTOCOL_FILES]
-    source = Path(method.rsplit(":", 1)[0]) if ":" in method else Path(method)
-    if source.is_file():
-        files.append(source)
-    elif source.is_dir():
-        files += sorted(source.rglob("*.py"))
-    digest = hashlib.sha256()
-    for f in files:
-        digest.update(f.name.encode() + b"\0" + f.read_bytes() + b"\0")
-    return digest.hexdigest()
+__all__ = ["PROTOCOL_FILES", "code_fingerprint", "run_benchmark"]
 
 
 def _partial_dir(results_dir: Path, zoo: dict, method: str) -> Path:
