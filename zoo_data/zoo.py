@@ -96,9 +96,10 @@ class Zoo:
 
     def __init__(
         self, path: Path, manifest: dict, config: ZooConfigLike, split: str | None,
-        reader: ShardReader,
+        reader: ShardReader, train_models: np.ndarray | None = None,
     ) -> None:
         self.path, self.manifest, self.config, self.split = path, manifest, config, split
+        self.train_models = train_models  # None: the whole train split
         self.family: ZooFamily = family_of(config)
         self.spec = self.family.spec(config)
         self.symmetry = self.family.symmetry(config)
@@ -111,6 +112,9 @@ class Zoo:
                 raise TinyZooError(
                     f"{path}: split {split} lacks model {int(missing[0])} in the shards"
                 )
+        if split == "train" and train_models is not None:
+            c = config.rows_per_model
+            ids = np.sort((train_models[:, None] * c + np.arange(c)).reshape(-1))
         self._ids = ids
 
     # ------------------------------------------------------------------ views
@@ -118,15 +122,38 @@ class Zoo:
     def with_split(self, split: str | None) -> Zoo:
         """The same zoo restricted to ``split`` (shares the reader and its cache);
         :func:`~zoo_data.archive.splits.check_split` refuses an unknown one."""
-        return Zoo(self.path, self.manifest, self.config, split, self._reader)
+        return Zoo(self.path, self.manifest, self.config, split, self._reader,
+                   self.train_models)
+
+    def with_train_models(self, count: int, seed: int = 0) -> Zoo:
+        """The same zoo (and split) whose **train** split holds ``count`` of its training
+        models, every checkpoint row of each; val and test unchanged. The models are the
+        first ``count`` of one fixed random order of the training models
+        (``numpy.random.default_rng(seed).permutation``), so the subsets of one seed are
+        nested: those of 100 models lie in those of 200. For data-scaling curves
+        (``scripts/data_scaling.py``); the protocol reads the train split only through
+        :meth:`with_split`, so it trains (and standardises features) on these models.
+
+        Raises:
+          TinyZooError: ``count`` is not between 1 and the number of training models.
+        """
+        lo, hi = split_ranges(self.config)["train"]
+        if not 1 <= count <= hi - lo:
+            raise TinyZooError(f"train models {count}: the zoo has {hi - lo} "
+                               "(choose 1 to all of them)")
+        order = lo + np.random.default_rng(seed).permutation(hi - lo)
+        chosen = np.sort(order[:count]).astype(np.int64)
+        return Zoo(self.path, self.manifest, self.config, self.split, self._reader, chosen)
 
     def __len__(self) -> int:
         return len(self._ids)
 
     def __repr__(self) -> str:
         split = self.split or "all"
+        subset = "" if self.train_models is None else \
+            f", train_models={len(self.train_models)}"
         return (f"Zoo({str(self.path)!r}, preset={self.config.preset}, split={split}, "
-                f"models={len(self)})")
+                f"models={len(self)}{subset})")
 
     @property
     def model_ids(self) -> np.ndarray:
