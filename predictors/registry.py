@@ -11,6 +11,7 @@ from predictors.base import READS, Predictor
 from predictors.baselines import Constant, LinearStats
 from predictors.deep_sets import DeepSets
 from predictors.probegen import ProbeGen
+from predictors.probing import Probing
 from predictors.references import HParams, ProbeOracle, TrainLoss
 from predictors.statnn import STATNN
 from predictors.unf_predictor import UNFPredictor
@@ -21,8 +22,8 @@ __all__ = ["BUILTINS", "load_predictor", "check_reads"]
 #: name -> class, in the order tables list them: weight-space methods, then the
 #: reference rows that read no weights or run the network (:mod:`predictors.references`)
 BUILTINS: dict[str, type[Predictor]] = {
-    cls.name: cls for cls in (UNFPredictor, STATNN, DeepSets, ProbeGen, LinearStats, Constant,
-                              HParams, TrainLoss, ProbeOracle)
+    cls.name: cls for cls in (UNFPredictor, STATNN, DeepSets, ProbeGen, Probing, LinearStats,
+                              Constant, HParams, TrainLoss, ProbeOracle)
 }
 
 _SLUG = re.compile(r"^[A-Za-z0-9._-]+$")

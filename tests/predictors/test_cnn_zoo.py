@@ -339,11 +339,11 @@ def _builtin_params():
 def test_every_builtin_runs_on_a_cnn_zoo_or_is_refused(name, cnn_zoo):
     predictor, kind = load_predictor(name)
     assert kind == "builtin"
-    if name == "probe-oracle":
+    if name in ("probe-oracle", "probing"):
         with pytest.raises(TinyZooError) as err:
             run_protocol(predictor, cnn_zoo, 0, ONE_EPOCH)
         message = str(err.value)
-        assert "\n" not in message and message.startswith("probe-oracle: ")
+        assert "\n" not in message and message.startswith(f"{name}: ")
         assert "publishes no images" in message
         return
     result = run_protocol(predictor, cnn_zoo, 0, ONE_EPOCH)

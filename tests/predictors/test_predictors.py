@@ -113,8 +113,9 @@ def test_statnn_and_unf_have_the_documented_architecture():
 
 
 def test_registry_and_user_files(tmp_path):
-    assert list(BUILTINS) == ["unf", "statnn", "deep-sets", "probegen", "linear-stats",
-                             "constant", "hparams", "train-loss", "probe-oracle"]
+    assert list(BUILTINS) == ["unf", "statnn", "deep-sets", "probegen", "probing",
+                             "linear-stats", "constant", "hparams", "train-loss",
+                             "probe-oracle"]
     predictor, kind = load_predictor("statnn")
     assert isinstance(predictor, STATNN) and kind == "builtin"
     user = tmp_path / "mine.py"

@@ -238,6 +238,14 @@ class ZooFamily(abc.ABC):
         :meth:`no_fresh_problems_reason` if the family publishes no such data."""
         return None
 
+    def fresh_problem_responses(self, config: ZooConfigLike, num_problems: int,
+                                seed: int) -> Callable[[Any], Any] | None:
+        """``params -> (F,)`` responses of one network to ``num_problems`` fixed problems
+        of its training distribution (never the test set), the same for every network,
+        or ``None`` with :meth:`no_fresh_problems_reason` (probing predictors then do
+        not apply)."""
+        return None
+
     def no_fresh_problems_reason(self) -> str:
         """Why :meth:`fresh_problem_accuracy` is ``None``, as one clause."""
         return f"the {self.title} publishes no data to run its networks on"

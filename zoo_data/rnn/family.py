@@ -134,6 +134,14 @@ class TinyRNNZoo(ZooFamily):
 
         return fresh_problem_accuracy(config, num_problems, seed)
 
+    def fresh_problem_responses(self, config: ZooConfig, num_problems: int,
+                                seed: int) -> Callable[[Any], Any]:
+        """Teacher-forced log-probabilities of the answers and greedy correctness on
+        problems of the training pool (:func:`zoo_data.rnn.probes.fresh_problem_responses`)."""
+        from zoo_data.rnn.probes import fresh_problem_responses
+
+        return fresh_problem_responses(config, num_problems, seed)
+
     def preset_rank(self, preset: str) -> int | None:
         """The order of :data:`zoo_data.rnn.presets.PRESETS`."""
         return list(PRESETS).index(preset) if preset in PRESETS else None

@@ -1,7 +1,8 @@
 """Running a Tiny RNN Zoo network from its archived weights, for the predictors that read
 the function: on learned soft probe questions (:func:`probe_network`, ProbeGen) and on
 fresh problems of its training distribution (:func:`fresh_problem_accuracy`, the probe
-oracle). jax and the model are imported when a function is built, never with the module.
+oracle; :func:`fresh_problem_responses`, the probing predictor). jax and the model
+are imported when a function is built, never with the module.
 
 Shapes (``K`` probes or problems, question length ``T_q = 2 d + 2``, answer length
 ``T_a = d + 2`` for ``d = config.max_digits``, vocabulary ``V = 14``): a network's
@@ -18,9 +19,10 @@ import numpy as np
 
 from zoo_data.families.base import ProbeNetwork
 from zoo_data.rnn.presets import ZooConfig, problem_sets
-from zoo_data.rnn.task import EQUALS, VOCAB_SIZE
+from zoo_data.rnn.task import EQUALS, VOCAB_SIZE, Problems
 
-__all__ = ["probe_network", "fresh_problem_accuracy"]
+__all__ = ["probe_network", "fresh_problem_accuracy", "fresh_problem_responses",
+           "probing_problems"]
 
 
 def probe_network(config: ZooConfig) -> ProbeNetwork:
@@ -77,3 +79,61 @@ def fresh_problem_accuracy(config: ZooConfig, num_problems: int,
         return jnp.mean(greedy_success(model, weights, question, answer))
 
     return accuracy
+
+
+def probing_problems(config: ZooConfig, num_problems: int, seed: int) -> Problems:
+    """``num_problems`` distinct problems of the zoo's training pool (never its test set),
+    drawn without replacement by ``numpy.random.default_rng([config.seed, seed])``, in
+    pool order.
+
+    Raises:
+      ValueError: ``num_problems`` is not between 1 and the pool's size.
+    """
+    _, pool = problem_sets(config)
+    if not 1 <= num_problems <= len(pool.question):
+        raise ValueError(f"num_problems {num_problems}: the training pool holds "
+                         f"{len(pool.question)} problems")
+    rng = np.random.default_rng([config.seed, seed])
+    pick = np.sort(rng.choice(len(pool.question), num_problems, replace=False))
+    return Problems(pool.a[pick], pool.b[pick], pool.question[pick], pool.answer[pick],
+                    pool.decoder_input[pick])
+
+
+def fresh_problem_responses(config: ZooConfig, num_problems: int,
+                            seed: int) -> Callable[[Any], Any]:
+    """``weights -> (K (T_a + 1),)`` float32: one network's responses to ``K =
+    num_problems`` distinct problems of the zoo's training pool (never the held-out
+    test problems that define SR), the same problems for every network, drawn without
+    replacement by ``numpy.random.default_rng([config.seed, seed])``:
+
+    - ``K T_a`` teacher-forced log-probabilities: for problem ``k`` and answer position
+      ``t``, ``log softmax(logits_t)[answer_t]`` with the decoder fed ``"="`` and the
+      true answer so far (as in training), 0 past ``<EOS>``;
+    - ``K`` greedy correctness: 1 if the greedy completion is the answer up to and
+      including ``<EOS>`` (:func:`zoo_data.rnn.model.greedy_success`, the label's own
+      definition), else 0.
+
+    Raises:
+      ValueError: ``num_problems`` is not between 1 and the pool's size.
+    """
+    import jax
+    import jax.numpy as jnp
+
+    from zoo_data.rnn.model import Seq2Seq, answer_mask, greedy_success
+
+    chosen = probing_problems(config, num_problems, seed)
+    question = jnp.asarray(chosen.question, jnp.int32)
+    answer = jnp.asarray(chosen.answer, jnp.int32)
+    decoder_input = jax.nn.one_hot(jnp.asarray(chosen.decoder_input, jnp.int32), VOCAB_SIZE)
+    mask = answer_mask(answer)
+    model = Seq2Seq(hidden=config.hidden, vocab=VOCAB_SIZE)
+
+    def responses(weights: Any) -> Any:
+        logits = model.apply({"params": weights}, jax.nn.one_hot(question, VOCAB_SIZE),
+                             decoder_input)  # (K, T_a, V), teacher-forced
+        logp = jnp.take_along_axis(jax.nn.log_softmax(logits), answer[..., None],
+                                   axis=-1)[..., 0]
+        solved = greedy_success(model, weights, question, answer)
+        return jnp.concatenate([(logp * mask).reshape(-1), solved]).astype(jnp.float32)
+
+    return responses
