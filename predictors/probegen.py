@@ -6,18 +6,22 @@ line of work before it): instead of reading a network's weights, feed it a few l
 inputs and read its outputs. This implementation is our own and family-neutral: the
 zoo's family says how to run one of its networks on probes
 (:meth:`zoo_data.families.base.ZooFamily.probe_network`): a Tiny RNN Zoo's GRU on soft
-probe questions, decoded greedily and differentiably from ``=``
+probe questions and decoder inputs, read with teacher forcing as in training
 (:func:`zoo_data.rnn.probes.probe_network`); a Small CNN Zoo's CNN on probe images,
 under its own activation (:func:`zoo_data.cnn.features.probe_network`), as Kahana et
-al. probe CNNs.
+al. probe CNNs. With ``learn_probes = False`` the probes stay at their start (the
+ablation that says what learning them is worth; :class:`~predictors.probing.Probing`
+reads fixed problems with greedy correctness as well).
 
 Shapes, for ``B`` models and ``K`` probes:
 
-- probes: ``K`` trainable inputs ``(K, *probe_shape)`` (parameter ``"probes"``,
-  initialised ``normal(1.0)``): a GRU's question logits ``(K, T_q, V)``, a CNN's images
-  ``(K, S, S, 1)``;
+- probes: ``K`` trainable inputs ``(K, *probe_shape)`` (parameter ``"probes"``): a
+  GRU's question and decoder-input logits ``(K, T_q + T_a, V)``, starting from ``K``
+  real problems of the zoo's training pool (each token at logit 5; never the test
+  set; :func:`zoo_data.rnn.probes.probe_network`), a CNN's images ``(K, S, S, 1)``,
+  starting at ``normal(1.0)`` (the family gives no real images);
 - each model (its archived weights) responds to every probe, ``(B, K, ...)`` (a GRU's
-  output probabilities ``(B, K, T_a, V)``, a CNN's ``(B, K, 10)``);
+  teacher-forced output log-probabilities ``(B, K, T_a, V)``, a CNN's ``(B, K, 10)``);
 - features: those responses, flattened, into an MLP (two hidden layers of 256) ->
   ``(B,)`` logits.
 
@@ -53,11 +57,23 @@ class ProbeGenNet(nn.Module):
     network: ProbeNetwork
     num_probes: int = 32
     head: Sequence[int] = (256, 256)
+    #: seed of the real inputs the probes start from (``network.initial_probes``)
+    probe_seed: int = 0x9B0BE
+    #: ``False``: the probes stay where they start (an ablation: learned vs fixed)
+    learn_probes: bool = True
+
+    def _initial(self, key: jax.Array, shape: tuple[int, ...]) -> jnp.ndarray:
+        if self.network.initial_probes is None:
+            return nn.initializers.normal(1.0)(key, shape)
+        return jnp.asarray(self.network.initial_probes(self.num_probes, self.probe_seed),
+                           jnp.float32).reshape(shape)
 
     @nn.compact
     def __call__(self, inputs: Any) -> jnp.ndarray:
-        probes = self.param("probes", nn.initializers.normal(1.0),
+        probes = self.param("probes", self._initial,
                             (self.num_probes, *self.network.probe_shape))
+        if not self.learn_probes:
+            probes = jax.lax.stop_gradient(probes)
         if self.network.network_columns:
             params, columns = inputs["params"], inputs["columns"]
         else:
@@ -74,6 +90,7 @@ class ProbeGen(Predictor):
     name = "probegen"
     display_name = "ProbeGen (learned probes)"
     num_probes: int = 32
+    learn_probes: bool = True
 
     def __init__(self) -> None:
         self._network: ProbeNetwork | None = None
@@ -106,4 +123,5 @@ class ProbeGen(Predictor):
     def module(self, spec: Any) -> nn.Module:
         if self._network is None:
             raise RuntimeError("ProbeGen.bind(config) must be called first")
-        return ProbeGenNet(self._network, num_probes=self.num_probes)
+        return ProbeGenNet(self._network, num_probes=self.num_probes,
+                           learn_probes=self.learn_probes)

@@ -66,6 +66,8 @@ def test_probegen_is_one_net_built_from_the_familys_probe_network():
     assert predictor.metadata_columns == ()
     module = predictor.module(TINY_RNN_ZOO.spec(TINY))
     assert isinstance(module, ProbeGenNet) and module.num_probes == 32
-    assert module.network.probe_shape == (2 * TINY.max_digits + 2, 14)
+    # a question and a decoder input per probe, each starting from a real problem
+    assert module.network.probe_shape == (2 * TINY.max_digits + 2 + TINY.max_digits + 2, 14)
+    assert module.network.initial_probes(32, 0).shape == (32, *module.network.probe_shape)
     with pytest.raises(RuntimeError, match="bind"):
         ProbeGen().module(None)

@@ -58,3 +58,37 @@ def test_it_declares_it_reads_the_function():
     assert Probing.reads == "function" and Probing.name == "probing"
     with pytest.raises(ValueError, match="num_problems 0"):
         Probing(0)
+
+
+def test_probegen_starts_from_real_training_problems_and_can_keep_them_fixed():
+    from predictors.probegen import ProbeGen
+
+    test, pool = problem_sets(CONFIG)
+    predictor = ProbeGen()
+    predictor.bind(CONFIG)
+    x = random_weights(2)
+    feats = predictor.features(x, seq2seq_spec())
+    module = predictor.module(seq2seq_spec())
+    variables = module.init(jax.random.PRNGKey(0), feats)
+    probes = np.asarray(variables["params"]["probes"])
+    t_q = 2 * CONFIG.max_digits + 2
+    assert probes.shape == (32, t_q + CONFIG.max_digits + 2, 14)
+    tokens = probes.argmax(-1)
+    chosen = probing_problems(CONFIG, 32, module.probe_seed)
+    np.testing.assert_array_equal(tokens[:, :t_q], chosen.question)
+    np.testing.assert_array_equal(tokens[:, t_q:], chosen.decoder_input)
+    test_questions = {tuple(q) for q in test.question.tolist()}
+    assert not {tuple(q) for q in tokens[:, :t_q].tolist()} & test_questions
+
+    def loss(params, fixed):
+        predictor.learn_probes = not fixed
+        net = predictor.module(seq2seq_spec())
+        return net.apply({"params": params}, feats).sum()
+    learned = jax.grad(loss)(variables["params"], False)["probes"]
+    fixed = jax.grad(loss)(variables["params"], True)["probes"]
+    assert np.abs(np.asarray(learned)).max() > 0 and np.abs(np.asarray(fixed)).max() == 0
+    out = np.asarray(module.apply(variables, feats))
+    permuted = permute_each(x, symmetry_spec(), np.random.default_rng(4))
+    np.testing.assert_allclose(
+        np.asarray(module.apply(variables, predictor.features(permuted, seq2seq_spec()))),
+        out, rtol=1e-4, atol=1e-5)

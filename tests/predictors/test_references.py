@@ -77,7 +77,8 @@ def test_probegen_is_invariant_to_hidden_permutations_and_trains_its_probes():
                                rtol=1e-5, atol=1e-6)
     grads = jax.jit(jax.grad(lambda v: module.apply(v, params).sum()))(variables)
     assert float(np.abs(grads["params"]["probes"]).max()) > 0
-    assert variables["params"]["probes"].shape == (32, 4, VOCAB_SIZE)
+    # a question (4 tokens) and a decoder input (3) per probe
+    assert variables["params"]["probes"].shape == (32, 4 + 3, VOCAB_SIZE)
 
 
 def test_probegen_training_is_bitwise_reproducible(synthetic_zoo_master):

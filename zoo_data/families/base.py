@@ -99,11 +99,14 @@ class ProbeNetwork:
     tree, no batch axis), ``K`` probes of ``probe_shape`` and its row of the
     ``columns`` it needs (``network_columns``; a dict of 0-d arrays) -> its outputs,
     differentiable in the probes; ``network_columns``: the metadata columns that define
-    the network besides its weights (its activation, say)."""
+    the network besides its weights (its activation, say); ``initial_probes(K, seed)
+    -> (K, *probe_shape)``: starting logits made from real inputs of the task (``None``:
+    the predictor draws them at random)."""
 
     probe_shape: tuple[int, ...]
     respond: Callable[[Any, Any, Mapping[str, Any]], Any]
     network_columns: tuple[str, ...] = ()
+    initial_probes: Callable[[int, int], Any] | None = None
 
 
 @dataclass(frozen=True)

@@ -19,42 +19,51 @@ import numpy as np
 
 from zoo_data.families.base import ProbeNetwork
 from zoo_data.rnn.presets import ZooConfig, problem_sets
-from zoo_data.rnn.task import EQUALS, VOCAB_SIZE, Problems
+from zoo_data.rnn.task import VOCAB_SIZE, Problems
 
 __all__ = ["probe_network", "fresh_problem_accuracy", "fresh_problem_responses",
            "probing_problems"]
 
 
+#: Logit of a real token in a probe that starts from a real problem (the other tokens: 0),
+#: so that its softmax puts 0.92 on that token over the vocabulary of 14.
+PROBE_LOGIT = 5.0
+
+
 def probe_network(config: ZooConfig) -> ProbeNetwork:
-    """A network on ``K`` probe questions of logits ``(K, T_q, V)``: each character is
-    the ``softmax`` of its logits (a soft one-hot input); the encoder reads them, the
-    decoder runs ``T_a`` steps from ``=``, each step's input the ``softmax`` of the
-    previous step's logits (a differentiable greedy decoding) -> ``(K, T_a, V)`` output
-    probabilities."""
+    """A network on ``K`` probes of logits ``(K, T_q + T_a, V)``: a question and a decoder
+    input, each character the ``softmax`` of its logits (a soft one-hot input). The
+    encoder reads the question; the decoder is fed the decoder input (teacher forcing,
+    as in training) -> ``(K, T_a, V)`` log-probabilities of its outputs.
+
+    ``initial_probes(K, seed)``: ``K`` distinct problems of the training pool
+    (:func:`probing_problems`; never the test set; the pool repeated if it holds fewer
+    than ``K``), each token at logit
+    :data:`PROBE_LOGIT`: at the start a probe asks a real question with its real answer
+    so far, and what the predictor learns moves it from there."""
     import jax
-    import jax.numpy as jnp
 
     from zoo_data.rnn.model import Seq2Seq
 
     model = Seq2Seq(hidden=config.hidden, vocab=VOCAB_SIZE)
-    answer_length = config.max_digits + 2
-
-    def decode(m: Any, carry: Any, x: Any) -> Any:
-        return m.decoder(carry, x)
+    question_length = 2 * config.max_digits + 2
 
     def respond(weights: Any, probes: Any, columns: Mapping[str, Any]) -> Any:
-        questions = jax.nn.softmax(probes, axis=-1)  # (K, T_q, V)
-        x = jax.nn.one_hot(jnp.full((probes.shape[0],), EQUALS), VOCAB_SIZE)
-        variables = {"params": weights}
-        carry = model.apply(variables, questions, method=Seq2Seq.encode)
-        outputs = []
-        for _ in range(answer_length):
-            carry, logits = model.apply(variables, carry, x, method=decode)
-            x = jax.nn.softmax(logits, axis=-1)
-            outputs.append(x)
-        return jnp.stack(outputs, axis=1)  # (K, T_a, V)
+        soft = jax.nn.softmax(probes, axis=-1)  # (K, T_q + T_a, V)
+        logits = model.apply({"params": weights}, soft[:, :question_length],
+                             soft[:, question_length:])
+        return jax.nn.log_softmax(logits, axis=-1)  # (K, T_a, V)
 
-    return ProbeNetwork(probe_shape=(2 * config.max_digits + 2, VOCAB_SIZE), respond=respond)
+    def initial_probes(num_probes: int, seed: int) -> np.ndarray:
+        pool_size = len(problem_sets(config)[1].question)
+        chosen = probing_problems(config, min(num_probes, pool_size), seed)
+        tokens = np.concatenate([chosen.question, chosen.decoder_input], axis=1)
+        tokens = np.resize(tokens, (num_probes, tokens.shape[1]))  # a small pool: again
+        return (PROBE_LOGIT * np.eye(VOCAB_SIZE, dtype=np.float32)[tokens.astype(np.int64)])
+
+    length = question_length + config.max_digits + 2
+    return ProbeNetwork(probe_shape=(length, VOCAB_SIZE), respond=respond,
+                        initial_probes=initial_probes)
 
 
 def fresh_problem_accuracy(config: ZooConfig, num_problems: int,
