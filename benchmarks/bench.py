@@ -25,7 +25,7 @@ import os
 import time
 from pathlib import Path
 
-from benchmarks.fingerprint import PROTOCOL_FILES, code_fingerprint
+from benchmarks.fingerprint import PROTOCOL_FILES, check_unchanged_since_start, code_fingerprint
 from benchmarks.formatting import fmt_tau, run_tau_text
 from benchmarks.protocol_config import ProtocolConfig, default_protocol
 from benchmarks.results import build_record, to_jsonable, write_result, zoo_info, zoo_key
@@ -162,6 +162,7 @@ def _benchmark(method, about, opened, seeds, config, results_dir, progress, log,
                                         "actual_sr": result.test_actual}
                 if audited is not None:
                     saved["audit"] = audited
+            check_unchanged_since_start(method)
             path = partial / f"seed-{seed}.json"
             partial.mkdir(parents=True, exist_ok=True)
             atomic_write(path, json.dumps(to_jsonable(saved), indent=2).encode())

@@ -23,12 +23,20 @@ from __future__ import annotations
 import ast
 import hashlib
 import importlib.util
+import time
 from pathlib import Path
 
-__all__ = ["PROTOCOL_FILES", "code_fingerprint", "predictor_sources"]
+from zoo_data.errors import TinyZooError
+
+__all__ = ["PROTOCOL_FILES", "STARTED", "check_unchanged_since_start", "code_fingerprint",
+           "covered_files", "predictor_sources"]
 
 #: The protocol's modules (in ``benchmarks/``) that every code fingerprint covers.
 PROTOCOL_FILES = ("protocol.py", "protocol_config.py", "inputs.py", "training_step.py")
+
+#: When this process imported this module, before any predictor: a covered file written
+#: later may not be the code this process runs (:func:`check_unchanged_since_start`).
+STARTED = time.time()
 
 _PACKAGE = "predictors"
 
@@ -112,6 +120,34 @@ def _method_start(method: str) -> tuple[list[Path], list[Path]]:
     if cls is None:
         return [], []
     return [_module_file(_package_root(), cls.__module__)], []
+
+
+def covered_files(method: str) -> list[Path]:
+    """Every file the fingerprint of ``method`` reads, in its order."""
+    start, submitted = _method_start(method)
+    here = Path(__file__).resolve().parent
+    return ([here / name for name in PROTOCOL_FILES] + predictor_sources(start)
+            + list(submitted))
+
+
+def check_unchanged_since_start(method: str) -> None:
+    """Refuse to save a seed of ``method`` whose code changed on disk after this process
+    started: the process runs the code it imported, while the fingerprint reads the files
+    now, so the seed would be filed under code that did not compute it.
+
+    A submission's own files are not checked: its sealed child reads them when it
+    starts, at every run.
+
+    Raises:
+      TinyZooError: one line naming the first such file.
+    """
+    start, submitted = _method_start(method)
+    here = Path(__file__).resolve().parent
+    for path in [here / name for name in PROTOCOL_FILES] + predictor_sources(start):
+        if path.stat().st_mtime > STARTED:
+            raise TinyZooError(f"{path}: changed after this run started, so the seed would "
+                               "be recorded under code that did not compute it; run the "
+                               "command again (saved seeds are kept)")
 
 
 def code_fingerprint(method: str) -> str:

@@ -79,3 +79,21 @@ def test_relative_imports_are_followed(package_copy):
     covered = {str(p.relative_to(package_copy.resolve()))
                for p in predictor_sources(fingerprint._method_start("unf")[0])}
     assert "unf/extra.py" in covered
+
+
+def test_a_seed_is_not_saved_when_its_code_changed_after_the_run_started(package_copy,
+                                                                        monkeypatch):
+    """The process runs the code it imported; a file written after it started would put
+    the seed under a fingerprint of code that did not compute it."""
+    import os
+    import time
+
+    from zoo_data.errors import TinyZooError
+    now = time.time()
+    monkeypatch.setattr(fingerprint, "STARTED", now)  # the copy's files keep older mtimes
+    fingerprint.check_unchanged_since_start("unf")
+    layer = package_copy / "unf" / "layer.py"
+    os.utime(layer, (now + 60, now + 60))  # edited during the run
+    with pytest.raises(TinyZooError, match=r"unf/layer.py: changed after this run started"):
+        fingerprint.check_unchanged_since_start("unf")
+    fingerprint.check_unchanged_since_start("statnn")  # does not import the layer
