@@ -60,6 +60,7 @@ def run_benchmark(
     progress: bool = True,
     audit: bool = True,
     log=print,
+    split_scheme: str = "id-ranges",
 ) -> tuple[dict, Path]:
     """Benchmark ``method`` (built-in name or ``file.py:Class``) on the zoo in
     ``zoo_dir``; returns ``(record, path of the result file)``.
@@ -69,10 +70,12 @@ def run_benchmark(
     (:mod:`benchmarks.sealed`); its file is never imported here.
 
     ``progress``: the display and per-seed lines of the module docstring, on stderr.
-    Without it, the per-seed lines go to ``log`` (``None``: nowhere)."""
+    Without it, the per-seed lines go to ``log`` (``None``: nowhere). ``split_scheme``:
+    the zoo's split scheme (:mod:`zoo_data.archive.split_schemes`), named in the record
+    and its file name when it is not the default."""
     if seeds < 1:
         raise TinyZooError(f"seeds {seeds}: need at least 1")
-    opened = open_local_zoo(zoo_dir)
+    opened = open_local_zoo(zoo_dir, split_scheme=split_scheme)
     config = config or default_protocol(opened.config.preset)
     # jax and the predictors are imported once the arguments and the zoo are good, so
     # that a bad command line is refused at once
@@ -87,7 +90,8 @@ def run_benchmark(
                                                         bar, audit))
     from benchmarks.sealed import SealedRun
 
-    with SealedRun(method, opened.path, config, progress, audit) as sealed:
+    with SealedRun(method, opened.path, config, progress, audit,
+                   split_scheme=opened.split_scheme) as sealed:
         return _benchmark(method, sealed.predictor, opened, seeds, config, results_dir,
                           progress, log,
                           lambda todo, bar: _scored(sealed.run(todo, bar), opened))

@@ -78,8 +78,11 @@ def check_slug(value: str, what: str) -> str:
 
 
 def zoo_key(zoo: dict) -> str:
-    """``"<preset>-<manifest_sha256[:8]>"``: names a zoo in file names and headings."""
-    return f"{zoo['preset']}-{zoo['manifest_sha256'][:8]}"
+    """``"<preset>-<manifest_sha256[:8]>"``: names a zoo in file names and headings;
+    under a split scheme other than the default, ``"<preset>-<sha8>.<scheme>"``
+    (``"small-v2-f10a5a14.lr-shift"``): its own table on the board."""
+    key = f"{zoo['preset']}-{zoo['manifest_sha256'][:8]}"
+    return f"{key}.{zoo['split_scheme']}" if zoo.get("split_scheme") else key
 
 
 def result_filename(record: dict) -> str:
@@ -90,11 +93,12 @@ def result_filename(record: dict) -> str:
 def zoo_info(zoo) -> dict:
     """The ``zoo`` block of a record, from a :class:`zoo_data.zoo.Zoo` (any split):
     preset, config fingerprint, manifest sha256, model count and split sizes (in models),
+    under a split scheme other than the default its ``split_scheme``,
     for a zoo of another family than the Tiny RNN Zoo its ``family``
     (:attr:`zoo_data.zoo.Zoo.family`'s name), and for a zoo with checkpoints
     ``rows_per_model`` (test rows ``model_id`` belong to model
     ``model_id // rows_per_model``, the unit of the bootstrap)."""
-    from zoo_data.archive.splits import split_sizes
+    from zoo_data.archive.split_schemes import DEFAULT_SCHEME, scheme_ids
     from zoo_data.families.registry import family_field
 
     info = {
@@ -102,8 +106,11 @@ def zoo_info(zoo) -> dict:
         "config_fingerprint": zoo.config.fingerprint(),
         "manifest_sha256": zoo.manifest_sha256,
         "num_models": int(zoo.config.num_models),
-        "splits": split_sizes(zoo.config),
+        "splits": {split: int(len(ids)) for split, ids in
+                   scheme_ids(zoo.config, zoo.split_scheme).items()},
     }
+    if zoo.split_scheme != DEFAULT_SCHEME:
+        info["split_scheme"] = zoo.split_scheme
     if zoo.config.rows_per_model > 1:
         info["rows_per_model"] = zoo.config.rows_per_model
     info.update(family_field(zoo.family.name))  # none for the Tiny RNN Zoo: as written

@@ -52,12 +52,12 @@ class _EpochRelay(Progress):
 
 
 def _child(conn, method: str, zoo_dir: str, config: ProtocolConfig, progress: bool,
-           audit: bool) -> None:
+           audit: bool, split_scheme: str) -> None:
     """The sealed process: seal, import the submission, run the seeds the parent asks
     for; every message is ``(kind, payload)`` of plain data."""
     from zoo_data.archive.seal import seal_test_labels
 
-    seal_test_labels()  # before any user code runs
+    seal_test_labels(split_scheme)  # before any user code runs
     try:
         from benchmarks.audit import audit_predictor
         from benchmarks.protocol import run_protocol
@@ -68,7 +68,8 @@ def _child(conn, method: str, zoo_dir: str, config: ProtocolConfig, progress: bo
         conn.send(("predictor", {"name": predictor.name, "reads": predictor.reads,
                                  "title": predictor.title(), "kind": kind}))
         seeds = conn.recv()
-        zoo = open_local_zoo(zoo_dir, verify=False)  # the parent verified the shards
+        # the parent verified the shards
+        zoo = open_local_zoo(zoo_dir, verify=False, split_scheme=split_scheme)
         for seed in seeds:
             relay = _EpochRelay(conn) if progress else False
             result = run_protocol(predictor, zoo, seed, config, relay, score=False)
@@ -95,8 +96,10 @@ class SealedRun:
     """
 
     def __init__(self, method: str, zoo_dir: str | os.PathLike, config: ProtocolConfig,
-                 progress: bool = False, audit: bool = True) -> None:
+                 progress: bool = False, audit: bool = True,
+                 split_scheme: str = "id-ranges") -> None:
         self.method, self.zoo_dir = method, str(Path(zoo_dir))
+        self.split_scheme = split_scheme
         self.config, self.progress, self.audit = config, progress, audit
         self.predictor: dict = {}
 
@@ -105,7 +108,7 @@ class SealedRun:
         self._conn, child_conn = context.Pipe()
         self._process = context.Process(
             target=_child, args=(child_conn, self.method, self.zoo_dir, self.config,
-                                 self.progress, self.audit), daemon=True)
+                                 self.progress, self.audit, self.split_scheme), daemon=True)
         self._process.start()
         child_conn.close()
         self.predictor = self._receive("predictor")

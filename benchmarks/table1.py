@@ -78,6 +78,7 @@ def reproduce_table1(
     log=print,
     force: bool = False,
     reproduction_dir: str | os.PathLike = DEFAULT_REPRODUCTION_DIR,
+    split_scheme: str = "id-ranges",
 ) -> list[dict]:
     """Run Table 1 (module docstring); returns rows ``{"method", "display_name",
     "mean", "std", "n", "undefined_reason", "paper_mean", "paper_std", "param_count",
@@ -89,6 +90,7 @@ def reproduce_table1(
     the re-run's record under ``reproduction_dir/<preset>/results``, and the report is
     written to ``reproduction_dir/<preset>/report.json`` and ``report.md``
     (:func:`benchmarks.reproduction.write_report`). ``force``: re-make every method.
+    ``split_scheme``: the zoo's split scheme (:mod:`zoo_data.archive.split_schemes`).
 
     ``progress``: the build's display, then one per method over seeds x epochs with a
     line per finished seed (:func:`benchmarks.bench.run_benchmark`), on stderr; ``log``
@@ -115,7 +117,7 @@ def reproduce_table1(
                            f"{', '.join(BUILTINS)}")
     _ensure_zoo(zoo_config, zoo_path, workers, progress, log)
     paper_figures = paper_table1()
-    zoo = zoo_info(open_local_zoo(zoo_path))
+    zoo = zoo_info(open_local_zoo(zoo_path, split_scheme=split_scheme))
     config = config or default_protocol(preset)
     protocol = config.to_dict()
     scratch = Path(reproduction_dir) / preset
@@ -125,7 +127,7 @@ def reproduce_table1(
         path_kind = choose_path(committed, code_fingerprint(method), protocol, force)
         target = results_dir if path_kind == "remake" else scratch / "results"
         record, path = run_benchmark(method, zoo_path, seeds, config, target,
-                                     progress=progress, log=None)
+                                     progress=progress, log=None, split_scheme=split_scheme)
         check = compare(committed, record) if path_kind == "check" else None
         if check is not None:
             checks.append(check)

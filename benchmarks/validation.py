@@ -158,7 +158,13 @@ def validate_record(record: Any, where: str = "result record") -> dict:
     if record["reads"] not in READS_VALUES:
         c.fail("reads", f"{_short(record['reads'])}: expected one of {', '.join(READS_VALUES)}")
 
-    zoo = c.obj(record["zoo"], "zoo", _ZOO_KEYS, optional=("rows_per_model", "family"))
+    zoo = c.obj(record["zoo"], "zoo", _ZOO_KEYS,
+                optional=("rows_per_model", "family", "split_scheme"))
+    if "split_scheme" in zoo and (not isinstance(zoo["split_scheme"], str)
+                                  or not SLUG_PATTERN.fullmatch(zoo["split_scheme"])
+                                  or zoo["split_scheme"] == "id-ranges"):
+        c.fail("zoo.split_scheme", f"{_short(zoo['split_scheme'])}: a scheme's name other "
+                                   "than the default id-ranges (which is not written)")
     if "family" in zoo and zoo["family"] not in families():
         c.fail("zoo.family", f"{_short(zoo['family'])}: need one of {', '.join(families())}")
     if "rows_per_model" in zoo:

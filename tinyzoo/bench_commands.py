@@ -107,6 +107,10 @@ _AUGMENT = typer.Option(False, "--augment", help="Train on randomly permuted cop
 
 
 _QUIET = typer.Option(False, "--quiet", help="No progress (bars or lines) on stderr.")
+_SCHEME = typer.Option("id-ranges", "--split-scheme", help="Which models are train, val "
+                       "and test: id-ranges (the fixed 80/10/10 split) or one the zoo "
+                       "offers, e.g. lr-shift (test learning rates no training model "
+                       "has; data/splits/PRESET.json).")
 
 
 @app.command("bench", help="Benchmark a predictor on a zoo: the protocol for N seeds, a "
@@ -125,6 +129,7 @@ def bench_command(
     augment: bool = _AUGMENT,
     results_dir: str = typer.Option("leaderboard/results", help="Where result files go."),
     quiet: bool = _QUIET,
+    split_scheme: str = _SCHEME,
     as_json: bool = typer.Option(
         False, "--json", help="Print one JSON document to stdout instead of text: the "
         "result record (leaderboard/README.md) without its per-model 'predictions', plus "
@@ -140,7 +145,7 @@ def bench_command(
     from benchmarks.formatting import fmt_tau_pm, record_tau_reason
 
     record, path = run_benchmark(method, zoo, seeds, config, results_dir,
-                                 progress=not quiet, log=None)
+                                 progress=not quiet, log=None, split_scheme=split_scheme)
     reason = record_tau_reason(record)
     if as_json:
         echo_json({**{k: v for k, v in record.items() if k != "predictions"},
@@ -201,6 +206,7 @@ def table1_command(
     results_dir: str = typer.Option("leaderboard/results", help="Where result files go."),
     leaderboard_dir: str = typer.Option("leaderboard", help="Where the tables go."),
     quiet: bool = _QUIET,
+    split_scheme: str = _SCHEME,
     force: bool = typer.Option(
         False, "--force", help="Re-make every method's record in --results-dir, even one "
         "that the same code made (by default such a record is re-checked: the re-run "
@@ -233,7 +239,7 @@ def table1_command(
     rows = reproduce_table1(preset, zoo, seeds, chosen, config, results_dir, leaderboard_dir,
                             workers, progress=not quiet,
                             log=(lambda line: None) if quiet else echo_err, force=force,
-                            reproduction_dir=reproduction_dir)
+                            reproduction_dir=reproduction_dir, split_scheme=split_scheme)
     wall = time.monotonic() - t0
     remade = any(row["path"] == "remake" for row in rows)
     board = f"{leaderboard_dir}/LEADERBOARD.md" if remade else None

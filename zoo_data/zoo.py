@@ -34,8 +34,9 @@ from zoo_data.archive.layout import DATA, MANIFEST, MIGRATION_DIR
 from zoo_data.archive.manifest import manifest_config, read_manifest
 from zoo_data.archive.reader import ShardReader
 from zoo_data.archive.schema import LABEL, LABEL_COLUMNS
-from zoo_data.archive.seal import refuse_if_sealed
-from zoo_data.archive.splits import check_split, split_ranges, split_record, split_rows
+from zoo_data.archive.seal import refuse_if_sealed, sealed_scheme, test_labels_sealed
+from zoo_data.archive.split_schemes import DEFAULT_SCHEME, check_scheme, scheme_ids, scheme_rows
+from zoo_data.archive.splits import check_split, split_record
 from zoo_data.archive.verify import check_shards, verification_wanted
 from zoo_data.common.trees import nest
 from zoo_data.errors import TinyZooError
@@ -97,8 +98,13 @@ class Zoo:
     def __init__(
         self, path: Path, manifest: dict, config: ZooConfigLike, split: str | None,
         reader: ShardReader, train_models: np.ndarray | None = None,
+        split_scheme: str = DEFAULT_SCHEME,
     ) -> None:
         self.path, self.manifest, self.config, self.split = path, manifest, config, split
+        self.split_scheme = check_scheme(config, split_scheme)
+        if test_labels_sealed() and self.split_scheme != sealed_scheme():
+            raise TinyZooError(f"{path}: split scheme {self.split_scheme!r}: the test labels "
+                               f"of scheme {sealed_scheme()!r} are sealed in this process")
         self.train_models = train_models  # None: the whole train split
         self.family: ZooFamily = family_of(config)
         self.spec = self.family.spec(config)
@@ -106,7 +112,7 @@ class Zoo:
         self._reader = reader
         ids = reader.model_ids
         if split is not None:
-            ids = split_rows(config, split)
+            ids = scheme_rows(config, split, self.split_scheme)
             missing = np.setdiff1d(ids, reader.model_ids)
             if len(missing):
                 raise TinyZooError(
@@ -123,7 +129,14 @@ class Zoo:
         """The same zoo restricted to ``split`` (shares the reader and its cache);
         :func:`~zoo_data.archive.splits.check_split` refuses an unknown one."""
         return Zoo(self.path, self.manifest, self.config, split, self._reader,
-                   self.train_models)
+                   self.train_models, self.split_scheme)
+
+    def with_split_scheme(self, scheme: str) -> Zoo:
+        """The same zoo and split under another split scheme
+        (:mod:`zoo_data.archive.split_schemes`); refused with one line for a scheme the
+        zoo does not offer."""
+        return Zoo(self.path, self.manifest, self.config, self.split, self._reader, None,
+                   scheme)
 
     def with_train_models(self, count: int, seed: int = 0) -> Zoo:
         """The same zoo (and split) whose **train** split holds ``count`` of its training
@@ -137,13 +150,14 @@ class Zoo:
         Raises:
           TinyZooError: ``count`` is not between 1 and the number of training models.
         """
-        lo, hi = split_ranges(self.config)["train"]
-        if not 1 <= count <= hi - lo:
-            raise TinyZooError(f"train models {count}: the zoo has {hi - lo} "
+        train = scheme_ids(self.config, self.split_scheme)["train"]
+        if not 1 <= count <= len(train):
+            raise TinyZooError(f"train models {count}: the zoo has {len(train)} "
                                "(choose 1 to all of them)")
-        order = lo + np.random.default_rng(seed).permutation(hi - lo)
+        order = train[np.random.default_rng(seed).permutation(len(train))]
         chosen = np.sort(order[:count]).astype(np.int64)
-        return Zoo(self.path, self.manifest, self.config, self.split, self._reader, chosen)
+        return Zoo(self.path, self.manifest, self.config, self.split, self._reader, chosen,
+                   self.split_scheme)
 
     def __len__(self) -> int:
         return len(self._ids)
@@ -152,6 +166,8 @@ class Zoo:
         split = self.split or "all"
         subset = "" if self.train_models is None else \
             f", train_models={len(self.train_models)}"
+        if self.split_scheme != DEFAULT_SCHEME:
+            subset += f", split_scheme={self.split_scheme!r}"
         return (f"Zoo({str(self.path)!r}, preset={self.config.preset}, split={split}, "
                 f"models={len(self)}{subset})")
 
@@ -171,9 +187,8 @@ class Zoo:
 
     @cached_property
     def _holds_test_models(self) -> bool:
-        lo, hi = split_ranges(self.config)["test"]
-        c = self.config.rows_per_model
-        return bool(np.any((self._ids >= lo * c) & (self._ids < hi * c)))
+        test = scheme_ids(self.config, self.split_scheme)["test"]
+        return bool(np.isin(self._ids // self.config.rows_per_model, test).any())
 
     def columns(self, names: Sequence[str], model_ids: np.ndarray | None = None,
                 reader: str = "predictor") -> Columns:
@@ -351,7 +366,7 @@ def load_rows(zoo_dir: str | os.PathLike, cache_dir: str | os.PathLike | None = 
 
 
 def open_local_zoo(path: str | os.PathLike, split: str | None = None, *,
-                   verify: bool | None = None) -> Zoo:
+                   verify: bool | None = None, split_scheme: str = DEFAULT_SCHEME) -> Zoo:
     """The complete zoo in folder ``path`` (see :func:`load_zoo`).
 
     ``verify`` (default: unless ``TINYZOO_NO_VERIFY=1``): check every shard's sha256
@@ -397,16 +412,18 @@ def open_local_zoo(path: str | os.PathLike, split: str | None = None, *,
             f"{config.num_rows} ({config.num_models} models x {config.rows_per_model} "
             "checkpoints)"
         )
-    return Zoo(zoo_dir, manifest, config, split, reader)
+    return Zoo(zoo_dir, manifest, config, split, reader, split_scheme=split_scheme)
 
 
 def load_zoo(
     source: str | os.PathLike, split: str | None = None, *,
     cache_dir: str | os.PathLike | None = None, progress: bool = False,
-    verify: bool | None = None,
+    verify: bool | None = None, split_scheme: str = DEFAULT_SCHEME,
 ) -> Zoo:
     """Load the zoo at ``source``, restricted to ``split`` (``"train"``, ``"val"``,
-    ``"test"``; ``None`` for every model).
+    ``"test"``; ``None`` for every model) of ``split_scheme`` (default ``"id-ranges"``,
+    the fixed 80/10/10 split; the zoo's other schemes, e.g. a Tiny RNN Zoo's
+    ``"lr-shift"``: :mod:`zoo_data.archive.split_schemes`).
 
     ``source``: a local folder; ``http://``/``https://`` URL of a published zoo folder;
     or ``hf://ORG/NAME[@REVISION]`` (a Hugging Face dataset repo). Remote zoos are
@@ -423,5 +440,5 @@ def load_zoo(
         local = cache_folder_for(text, cache_dir)
         download_zoo(text, local, progress=progress,
                      log=logging.getLogger("tinyzoo").warning)
-        return open_local_zoo(local, split, verify=verify)
-    return open_local_zoo(text, split, verify=verify)
+        return open_local_zoo(local, split, verify=verify, split_scheme=split_scheme)
+    return open_local_zoo(text, split, verify=verify, split_scheme=split_scheme)

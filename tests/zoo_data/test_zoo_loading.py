@@ -18,6 +18,7 @@ from zoo_data.archive.layout import ZooLayout
 from zoo_data.archive.manifest import read_manifest
 from zoo_data.archive.reader import ShardReader
 from zoo_data.archive.schema import tensor_shapes
+from zoo_data.archive.split_schemes import scheme_record
 from zoo_data.archive.splits import SPLITS, split_ids, split_of, split_record, split_sizes
 from zoo_data.errors import TinyZooError
 from zoo_data.rnn.presets import PRESETS
@@ -66,7 +67,8 @@ def test_committed_split_files_match_the_code(preset):
     record = json.loads((REPO / "data" / "splits" / f"{preset}.json").read_text())
     assert record == {"preset": preset, "num_models": config.num_models,
                       "config_fingerprint": config.fingerprint(),
-                      "splits": split_record(config)}
+                      "splits": split_record(config),
+                      "schemes": {"lr-shift": scheme_record(config, "lr-shift")}}
 
 
 def test_manifest_holds_the_split(synthetic_zoo):

@@ -23,8 +23,7 @@ import pyarrow.parquet as pq
 
 from zoo_data.archive.layout import DATA
 from zoo_data.archive.schema import LABEL_COLUMNS, ROW_COLUMNS, metadata_columns, tensor_shapes
-from zoo_data.archive.seal import test_labels_sealed
-from zoo_data.archive.splits import split_ranges
+from zoo_data.archive.seal import sealed_scheme, test_labels_sealed
 from zoo_data.errors import TinyZooError
 from zoo_data.families.base import ZooConfigLike
 
@@ -122,9 +121,10 @@ class ShardReader:
             frame["run_id"] = frame["model_id"].astype(ROW_COLUMNS["run_id"])
             frame["step"] = np.full(len(frame), config.steps, ROW_COLUMNS["step"])
         if test_labels_sealed():  # zoo_data.archive.seal: no test label enters this process
-            lo, hi = split_ranges(config)["test"]
+            from zoo_data.archive.split_schemes import scheme_ids
+
             runs = frame["run_id"].to_numpy()
-            test = (runs >= lo) & (runs < hi)
+            test = np.isin(runs, scheme_ids(config, sealed_scheme())["test"])
             for column in LABEL_COLUMNS:
                 frame[column] = frame[column].where(~test)
         self.metadata = frame.set_index("model_id")

@@ -20,15 +20,23 @@ sandbox: the process may still open the Parquet files on disk with another libra
 
 from __future__ import annotations
 
-__all__ = ["seal_test_labels", "test_labels_sealed", "refuse_if_sealed"]
+__all__ = ["seal_test_labels", "test_labels_sealed", "sealed_scheme", "refuse_if_sealed"]
 
 _sealed = False
+_scheme = "id-ranges"
 
 
-def seal_test_labels() -> None:
-    """Seal the test labels of every zoo for the rest of this process."""
-    global _sealed
-    _sealed = True
+def seal_test_labels(scheme: str = "id-ranges") -> None:
+    """Seal the test labels of every zoo for the rest of this process: those of the test
+    models of split scheme ``scheme`` (:mod:`zoo_data.archive.split_schemes`; a zoo opened
+    under another scheme is then refused, as its test models would be others)."""
+    global _sealed, _scheme
+    _sealed, _scheme = True, scheme
+
+
+def sealed_scheme() -> str:
+    """The split scheme whose test labels are sealed (meaningful once sealed)."""
+    return _scheme
 
 
 def test_labels_sealed() -> bool:

@@ -199,6 +199,11 @@ class ZooFamily(abc.ABC):
         """The split rule's text in the manifest, or ``None`` for the archive's."""
         return None
 
+    def split_schemes(self, config: ZooConfigLike) -> dict[str, Any]:
+        """Split schemes besides the default id ranges, ``{name:
+        zoo_data.archive.split_schemes.SplitScheme}`` (none by default)."""
+        return {}
+
     def training_groups(self, config: ZooConfigLike) -> tuple[TrainingGroup, ...] | None:
         """The zoo's archive groups, or ``None`` for chunks of ``group_size`` ids."""
         return None

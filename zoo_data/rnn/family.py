@@ -142,6 +142,14 @@ class TinyRNNZoo(ZooFamily):
 
         return fresh_problem_responses(config, num_problems, seed)
 
+    def split_schemes(self, config: ZooConfig) -> dict[str, Any]:
+        """``"lr-shift"``: validation and test models from the fifth of largest learning
+        rates (:mod:`zoo_data.rnn.shift`)."""
+        from zoo_data.archive.split_schemes import SplitScheme
+        from zoo_data.rnn.shift import LR_SHIFT, LR_SHIFT_RULE, lr_shift_split
+
+        return {LR_SHIFT: SplitScheme(LR_SHIFT_RULE, lr_shift_split)}
+
     def preset_rank(self, preset: str) -> int | None:
         """The order of :data:`zoo_data.rnn.presets.PRESETS`."""
         return list(PRESETS).index(preset) if preset in PRESETS else None
