@@ -54,10 +54,12 @@ SECTIONS = {"weights": "weight-space", "unknown": "weight-space",
 SECTION_ORDER: tuple[str, ...] = ("weight-space", "references", "paper")
 
 CSV_COLUMNS: tuple[str, ...] = (
-    "family", "zoo", "preset", "manifest_sha256", "older_zoo", "num_models", "num_test",
+    "family", "zoo", "preset", "manifest_sha256", "split_scheme", "split_rule", "older_zoo",
+    "num_models", "num_test",
     "rows_per_model", "section",
     "rank", "method", "display_name", "kind", "reads", "test_tau_mean", "test_tau_std",
-    "test_tau_n", "test_tau_ci_low", "test_tau_ci_high", "vs_above_diff", "vs_above_low",
+    "test_tau_n", "test_tau_ci_low", "test_tau_ci_high", "in_distribution_tau",
+    "vs_above_diff", "vs_above_low",
     "vs_above_high", "vs_above_significant", "gain_over_metadata_diff",
     "gain_over_metadata_low", "gain_over_metadata_high", "gain_over_metadata_significant",
     "best_metadata_method", "val_tau_mean", "val_tau_std", "spearman_mean", "r2_mean",
@@ -193,6 +195,7 @@ def leaderboard_frame(records: list[dict]) -> pd.DataFrame:
         rows.append({
             "family": family_name(zoo), "zoo": zoo_key(zoo), "preset": zoo["preset"],
             "manifest_sha256": zoo["manifest_sha256"], "older_zoo": _older_zoo(zoo),
+            "split_scheme": zoo.get("split_scheme"), "split_rule": zoo.get("split_rule"),
             "num_models": zoo["num_models"],
             "num_test": zoo["splits"]["test"],
             "rows_per_model": zoo.get("rows_per_model", 1),
@@ -241,8 +244,9 @@ def leaderboard_frame(records: list[dict]) -> pd.DataFrame:
         for method, name, mean, std in reference_rows(first["family"], first["preset"]):
             rows.append({
                 **{key: first[key] for key in ("family", "zoo", "preset", "manifest_sha256",
-                                               "older_zoo", "num_models", "num_test",
-                                               "rows_per_model")},
+                                               "split_scheme", "split_rule", "older_zoo",
+                                               "num_models",
+                                               "num_test", "rows_per_model")},
                 "protocol": main,
                 "section": "paper", "reads": "weights",
                 "method": method, "display_name": name, "kind": REFERENCE_KIND,
@@ -261,9 +265,9 @@ def leaderboard_frame(records: list[dict]) -> pd.DataFrame:
         "method"].transform("size")
     frame = frame.sort_values(
         ["_family", "family", "older_zoo", "_preset_order", "preset", "num_models",
-         "manifest_sha256", "_protocol_size", "protocol", "_section", "test_tau_mean",
+         "manifest_sha256", "zoo", "_protocol_size", "protocol", "_section", "test_tau_mean",
          "method"],
-        ascending=[True, True, True, True, True, False, True, False, True, True, False,
+        ascending=[True, True, True, True, True, False, True, True, False, True, True, False,
                    True],
         na_position="last",
         kind="mergesort",
@@ -273,6 +277,7 @@ def leaderboard_frame(records: list[dict]) -> pd.DataFrame:
                                      frame["protocol"], frame["section"]])
                      .rank(method="min", ascending=False).astype("Int64"))
     _add_comparisons(frame, {result_filename(r): r for r in records})
+    _add_in_distribution(frame)
     for column in ("num_models", "num_test", "rows_per_model", "test_tau_n", "seeds",
                    "param_count", "best_at_last_eval",
                    "audit_num_permutations"):
@@ -290,6 +295,23 @@ def leaderboard_frame(records: list[dict]) -> pd.DataFrame:
         if any(has_curves(by_file[f]) for f in rows["result_file"].dropna()):
             frame.loc[rows.index, "curves"] = f"{CURVES}/{curves_name(zoo, index)}"
     return frame
+
+
+def _add_in_distribution(frame: pd.DataFrame) -> None:
+    """``in_distribution_tau`` of a row on a zoo under another split scheme: the mean
+    test tau of the same method on the same zoo under the default split, same protocol
+    (NaN where there is none)."""
+    frame["in_distribution_tau"] = np.nan
+    shifted = frame["split_scheme"].notna() & (frame["kind"] != REFERENCE_KIND)
+    if not shifted.any():
+        return
+    default = frame[frame["split_scheme"].isna() & (frame["kind"] != REFERENCE_KIND)]
+    lookup = {(r.manifest_sha256, r.protocol, r.method): r.test_tau_mean
+              for r in default.itertuples()}
+    for index in frame.index[shifted]:
+        row = frame.loc[index]
+        frame.loc[index, "in_distribution_tau"] = lookup.get(
+            (row["manifest_sha256"], row["protocol"], row["method"]), np.nan)
 
 
 def record_test_predictions(record: dict) -> tuple[np.ndarray, np.ndarray, tuple] | None:

@@ -134,7 +134,16 @@ def _difference(row: pd.Series, column: str) -> str:
     return text if bool(row[f"{column}_significant"]) else f"≈ {text}"
 
 
-def _markdown_row(row: pd.Series) -> list[str]:
+def _markdown_row(row: pd.Series, shifted: bool = False) -> list[str]:
+    """The cells of ``row``; ``shifted``: its table is a zoo under another split scheme,
+    with the in-distribution tau after the interval."""
+    cells = _row_cells(row)
+    if shifted:
+        cells.insert(5, _number(row["in_distribution_tau"]))
+    return cells
+
+
+def _row_cells(row: pd.Series) -> list[str]:
     if row["kind"] == REFERENCE_KIND:
         return [_DASH, f"{_cell(row['display_name'])} — *{REFERENCE_KIND}*", "weights",
                 _mean_std(row["test_tau_mean"], row["test_tau_std"])] + [_DASH] * 13
@@ -210,8 +219,17 @@ def render_markdown(frame: pd.DataFrame, results_dir: str | os.PathLike) -> str:
                 f"{int(first['num_models']):,} models x {per_model} checkpoints "
                 f"({int(first['num_test']):,} test models, "
                 f"{int(first['num_test']) * per_model:,} test rows)")
-        lines += [f"## {first['preset']}: {size}, manifest sha256 `{sha[:8]}`{older}", "",
-                  f"Protocol: {_cell(protocol)}."
+        scheme = first["split_scheme"] if isinstance(first["split_scheme"], str) else None
+        lines += [f"## {first['preset']}: {size}, manifest sha256 `{sha[:8]}`{older}"
+                  + (f", split `{scheme}`" if scheme else ""), ""]
+        if scheme:
+            lines += [f"Split `{scheme}`: {_cell(first['split_rule'])}. "
+                      "In-distribution τ: the same method's mean test τ on this zoo's "
+                      "default split (id ranges), same protocol.", ""]
+        head = table_head if not scheme else [
+            "| " + " | ".join(_HEADER[:5] + ("in-distribution τ",) + _HEADER[5:]) + " |",
+            "| " + " | ".join(_ALIGN + ("---:",)) + " |"]
+        lines += [f"Protocol: {_cell(protocol)}."
                   + (f" [Learning curves]({group['curves'].dropna().iloc[0]})."
                      if group["curves"].notna().any() else ""), ""]
         for section in SECTION_ORDER:
@@ -222,10 +240,11 @@ def render_markdown(frame: pd.DataFrame, results_dir: str | os.PathLike) -> str:
             if title is not None:
                 lines += [f"**{title}**", ""]
             if section != "paper" or not (group["section"] != "paper").any():
-                lines += table_head
+                lines += head
             elif lines[-1] == "":
                 lines.pop()  # the paper's rows close the weight-space table
-            lines += ["| " + " | ".join(_markdown_row(row)) + " |" for _, row in rows.iterrows()]
+            lines += ["| " + " | ".join(_markdown_row(row, bool(scheme))) + " |"
+                      for _, row in rows.iterrows()]
             lines.append("")
         machines = made_on(group)
         if machines is not None:

@@ -93,12 +93,13 @@ def result_filename(record: dict) -> str:
 def zoo_info(zoo) -> dict:
     """The ``zoo`` block of a record, from a :class:`zoo_data.zoo.Zoo` (any split):
     preset, config fingerprint, manifest sha256, model count and split sizes (in models),
-    under a split scheme other than the default its ``split_scheme``,
+    under a split scheme other than the default its ``split_scheme`` and ``split_rule``
+    (the rule in words),
     for a zoo of another family than the Tiny RNN Zoo its ``family``
     (:attr:`zoo_data.zoo.Zoo.family`'s name), and for a zoo with checkpoints
     ``rows_per_model`` (test rows ``model_id`` belong to model
     ``model_id // rows_per_model``, the unit of the bootstrap)."""
-    from zoo_data.archive.split_schemes import DEFAULT_SCHEME, scheme_ids
+    from zoo_data.archive.split_schemes import DEFAULT_SCHEME, scheme_ids, scheme_names
     from zoo_data.families.registry import family_field
 
     info = {
@@ -111,6 +112,7 @@ def zoo_info(zoo) -> dict:
     }
     if zoo.split_scheme != DEFAULT_SCHEME:
         info["split_scheme"] = zoo.split_scheme
+        info["split_rule"] = scheme_names(zoo.config)[zoo.split_scheme]
     if zoo.config.rows_per_model > 1:
         info["rows_per_model"] = zoo.config.rows_per_model
     info.update(family_field(zoo.family.name))  # none for the Tiny RNN Zoo: as written

@@ -159,7 +159,12 @@ def validate_record(record: Any, where: str = "result record") -> dict:
         c.fail("reads", f"{_short(record['reads'])}: expected one of {', '.join(READS_VALUES)}")
 
     zoo = c.obj(record["zoo"], "zoo", _ZOO_KEYS,
-                optional=("rows_per_model", "family", "split_scheme"))
+                optional=("rows_per_model", "family", "split_scheme", "split_rule"))
+    if ("split_scheme" in zoo) != ("split_rule" in zoo):
+        c.fail("zoo.split_rule", "a record under a split scheme states its rule, and only "
+               "such a record")
+    if "split_rule" in zoo:
+        c.text(zoo["split_rule"], "zoo.split_rule")
     if "split_scheme" in zoo and (not isinstance(zoo["split_scheme"], str)
                                   or not SLUG_PATTERN.fullmatch(zoo["split_scheme"])
                                   or zoo["split_scheme"] == "id-ranges"):

@@ -170,6 +170,12 @@ def _columns(frame: pd.DataFrame) -> list[_Column]:
                                                 _key(r["test_tau_ci_high"])),
                 "95% interval of test tau, high end (bootstrap over test models)"),
     ]
+    if frame["split_scheme"].notna().any():
+        columns.append(_Column(
+            "in-distribution τ", "number", lambda r: (_fixed(r["in_distribution_tau"]),
+                                                      _key(r["in_distribution_tau"])),
+            "on a zoo under another split scheme: the same method's mean test tau on the "
+            "zoo's default split (id ranges), same protocol"))
     if "vs_above_diff" in frame.columns:
         columns.append(_Column(
             "Δ vs row above", "number", lambda r: _comparison(r, "vs_above"),

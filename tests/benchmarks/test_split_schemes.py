@@ -152,3 +152,32 @@ def test_a_code_submission_runs_sealed_under_the_scheme(bench_zoo_dir, tmp_path,
     assert record["zoo"]["split_scheme"] == "lr-shift" and record["kind"] == "user"
     assert record["predictions"]["model_id"] == \
         scheme_ids(BENCH_CONFIG, "lr-shift")["test"].tolist()
+
+
+def test_the_board_shows_a_shifted_split_as_its_own_table_beside_in_distribution(
+        bench_zoo_dir, tmp_path):
+    from benchmarks.leaderboard import write_leaderboard
+
+    results = tmp_path / "results"
+    for scheme in ("id-ranges", "lr-shift"):
+        for method in ("hparams", "statnn"):
+            run_benchmark(method, bench_zoo_dir, 1, QUICK, results, progress=False, log=None,
+                          split_scheme=scheme)
+    report = write_leaderboard(results, tmp_path / "board")
+    board = report.markdown.read_text()
+    heading = next(line for line in board.splitlines() if "split `lr-shift`" in line)
+    assert heading.startswith("## bench-test")
+    shifted = board[board.index(heading):]
+    assert "held out: the fifth of the models with the largest learning rates" in shifted
+    header = next(line for line in shifted.splitlines() if line.startswith("| rank"))
+    assert "in-distribution τ" in header
+    records = {(r["zoo"].get("split_scheme"), r["method"]): r for r in read_results(results)}
+    row = next(line for line in shifted.splitlines() if "STATNN" in line)
+    cells = [c.strip() for c in row.strip("|").split("|")]
+    in_dist = records[(None, "statnn")]["summary"]["test_kendall_tau"]["mean"]
+    assert cells[header.strip("|").split("|").index(" in-distribution τ ")] == \
+        f"{in_dist:.4f}"
+    import pandas as pd
+    csv = pd.read_csv(tmp_path / "board" / "leaderboard.csv")
+    assert set(csv["split_scheme"].dropna()) == {"lr-shift"}
+    assert "in-distribution τ" in (tmp_path / "board" / "index.html").read_text()
