@@ -333,8 +333,10 @@ class Zoo:
         Refused for a split with test models in a sealed process."""
         refuse_if_sealed(f"{self!r}.dataset", self._holds_test_models)
         ds = load_rows(self.path)
-        if self.split is not None:
-            ds = ds.select(range(int(self._ids[0]), int(self._ids[-1]) + 1))
+        if self.split is not None:  # rows are 0 .. N-1 in order: select by row id
+            first, last = int(self._ids[0]), int(self._ids[-1])
+            contiguous = last - first + 1 == len(self._ids)
+            ds = ds.select(range(first, last + 1) if contiguous else self._ids.tolist())
         return ds
 
 

@@ -181,3 +181,15 @@ def test_the_board_shows_a_shifted_split_as_its_own_table_beside_in_distribution
     csv = pd.read_csv(tmp_path / "board" / "leaderboard.csv")
     assert set(csv["split_scheme"].dropna()) == {"lr-shift"}
     assert "in-distribution τ" in (tmp_path / "board" / "index.html").read_text()
+
+
+def test_the_card_documents_the_schemes_and_a_schemes_split_is_a_dataset(bench_zoo_dir):
+    from zoo_data.archive.layout import ZooLayout
+    from zoo_data.rnn.card import card_parts
+
+    body = str(card_parts(BENCH_CONFIG, ZooLayout.of(BENCH_CONFIG)))
+    assert "### Other split schemes" in body and "`lr-shift`: held out: the fifth" in body
+    assert 'split_scheme="lr-shift"' in body
+    test = load_zoo(bench_zoo_dir, "test", split_scheme="lr-shift")
+    ds = test.dataset
+    assert ds["model_id"] == test.model_ids.tolist()  # not a contiguous range of ids

@@ -213,11 +213,14 @@ def test_the_rnn_family_runs_its_networks():
     weights = init_params(TINY.hidden, 14, jax.random.PRNGKey(0))["params"]
     network = TINY_RNN_ZOO.probe_network(TINY)
     d = TINY.max_digits
-    assert network.probe_shape == (2 * d + 2, 14) and network.network_columns == ()
+    # a question (2 d + 2 tokens) and a decoder input (d + 2) per probe
+    assert network.probe_shape == (2 * d + 2 + d + 2, 14) and network.network_columns == ()
     probes = jax.random.normal(jax.random.PRNGKey(1), (5, *network.probe_shape))
     out = np.asarray(network.respond(weights, probes, {}))
     assert out.shape == (5, d + 2, 14)
-    np.testing.assert_allclose(out.sum(-1), 1.0, rtol=1e-5)  # probabilities
+    np.testing.assert_allclose(np.exp(out).sum(-1), 1.0, rtol=1e-5)  # log-probabilities
+    start = network.initial_probes(5, 0)  # real training-pool problems, one-hot logits
+    assert start.shape == (5, *network.probe_shape) and set(np.unique(start)) == {0.0, 5.0}
     accuracy = TINY_RNN_ZOO.fresh_problem_accuracy(TINY, 16, 7)
     assert 0.0 <= float(accuracy(weights)) <= 1.0
 

@@ -121,7 +121,33 @@ viewer show three splits, `train`, `validation` and `test`, with the row counts 
 Within a split, rows come file by file (group by group); sort by `model_id` for id
 order. The hidden `data/.*.json` files are the build's per-file checksums;
 `manifest.json` lists every file with its split, row count and sha256.
-"""
+
+{_schemes_section(c)}"""
+
+
+def _schemes_section(config: ZooConfig) -> str:
+    """The card's note on the zoo's other split schemes (:mod:`zoo_data.rnn.shift`)."""
+    from zoo_data.archive.split_schemes import DEFAULT_SCHEME, scheme_ids, scheme_names
+
+    lines = ["### Other split schemes", "",
+             "Besides the fixed split above, the same models can be split so that the test "
+             "set lies outside the training distribution:", ""]
+    for name, rule in scheme_names(config).items():
+        if name == DEFAULT_SCHEME:
+            continue
+        sizes = {s: len(v) for s, v in scheme_ids(config, name).items()}
+        lines.append(f"- `{name}`: {rule} ({sizes['train']:,} / {sizes['val']:,} / "
+                     f"{sizes['test']:,} models).")
+    lines += ["", "Load one by name with `tinyzoo` (its model ids are a function of this "
+              "config; `data/splits/<preset>.json` in the `tinyzoo` repository records "
+              "their sha256):", "", "```python",
+              "from zoo_data.zoo import load_zoo",
+              'test = load_zoo("path/to/this/folder", "test", split_scheme="lr-shift")',
+              "test.dataset  # the split as a datasets.Dataset (rows sorted by model_id)",
+              "```", "",
+              "and benchmark on it with `tinyzoo bench METHOD --zoo FOLDER --split-scheme "
+              "lr-shift`.", ""]
+    return "\n".join(lines)
 
 
 def card_parts(config: ZooConfig, layout: ZooLayout) -> CardParts:
