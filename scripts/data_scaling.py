@@ -80,11 +80,10 @@ def main(argv: list[str] | None = None) -> int:
         mean = f"{r['mean']:.4f}" if r["mean"] is not None else "undefined"
         print(f"{r['method']:<14} {r['train_models']:>6} {r['seeds']:>5} {mean:>9} "
               f"{ci:>17}" + ("  (board)" if r["from_board"] else ""))
-    print(f"\nProjection to {PAPER_TRAIN_MODELS:,} training models (a straight line in "
-          "log10(models) through the means above; an extrapolation, not a measurement):")
+    print(f"\nProjection to {PAPER_TRAIN_MODELS:,} training models (1 - tau = a n^-b "
+          "fitted to the means above; an extrapolation, not a measurement):")
     for method, p in sorted(projections.items()):
-        print(f"  {method:<14} {p['projected_tau']:.3f}  ({p['slope_per_decade']:+.3f} tau "
-              "per tenfold more models)")
+        print(f"  {method:<14} {p['projected_tau']:.3f}  (b = {p['exponent']:.3f})")
     summary = {**data, "summary": rows, "projection": projections,
                "board_records": sorted(board)}
     atomic_write(args.json, json.dumps(summary, indent=1).encode())

@@ -5,7 +5,6 @@ projection that is exactly the least-squares line."""
 from __future__ import annotations
 
 import json
-import math
 
 import numpy as np
 import pytest
@@ -76,14 +75,19 @@ def test_a_size_beyond_the_train_split_is_refused(bench_zoo_dir, tmp_path, capsy
     assert code == 2 and "train models 0" in capsys.readouterr().err
 
 
-def test_the_projection_is_the_least_squares_line_in_log_models(tmp_path):
-    rows = [{"method": "a", "train_models": n, "mean": 0.5 + 0.1 * math.log10(n),
+def test_the_projection_is_a_power_law_in_the_gap_to_one(tmp_path):
+    """``1 - tau = a n^-b`` exactly on the points: the projection is that law at 8,000,
+    below 1 however steep the trend."""
+    rows = [{"method": "a", "train_models": n, "mean": 1 - 3.0 * n ** -0.4,
              "low": None, "high": None} for n in (100, 200, 400, 800)]
     rows += [{"method": "b", "train_models": n, "mean": 0.7, "low": 0.6, "high": 0.8}
              for n in (100, 800)]  # two sizes: no line is drawn through them
     p = projection(rows)
     assert set(p) == {"a"}
-    assert p["a"]["projected_tau"] == pytest.approx(0.5 + 0.1 * math.log10(8000))
-    assert p["a"]["slope_per_decade"] == pytest.approx(0.1)
+    assert p["a"]["projected_tau"] == pytest.approx(1 - 3.0 * 8000 ** -0.4)
+    assert p["a"]["exponent"] == pytest.approx(0.4)
+    steep = [{"method": "s", "train_models": n, "mean": m, "low": None, "high": None}
+             for n, m in ((20, 0.24), (40, 0.45), (80, 0.66))]
+    assert projection(steep)["s"]["projected_tau"] < 1
     png = plot_scaling(rows, p, {"a": "A"}, "title", tmp_path / "f.png")
     assert png.read_bytes()[:8] == b"\x89PNG\r\n\x1a\n"
