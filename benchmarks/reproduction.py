@@ -61,13 +61,16 @@ NOT_REPRODUCED = "NOT reproduced"
 
 
 def _same_zoo_kind(a: dict, b: dict) -> bool:
+    """Same family, preset, config and split scheme (another scheme's test set is
+    another experiment)."""
     return (a.get("family") == b.get("family") and a["preset"] == b["preset"]
-            and a["config_fingerprint"] == b["config_fingerprint"])
+            and a["config_fingerprint"] == b["config_fingerprint"]
+            and a.get("split_scheme") == b.get("split_scheme"))
 
 
 def committed_record(results_dir: str | Path, zoo: dict, method: str) -> dict | None:
-    """The record of ``method`` in ``results_dir`` for a zoo of the same family, preset
-    and config fingerprint as ``zoo`` (:func:`benchmarks.results.zoo_info`), whatever
+    """The record of ``method`` in ``results_dir`` for a zoo of the same family, preset,
+    config fingerprint and split scheme as ``zoo`` (:func:`benchmarks.results.zoo_info`), whatever
     its shards' hashes; the one on the same shards first; ``None`` if there is none."""
     found = [r for r in read_results(results_dir)
              if r["method"] == method and _same_zoo_kind(r["zoo"], zoo)]

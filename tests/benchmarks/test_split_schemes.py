@@ -193,3 +193,18 @@ def test_the_card_documents_the_schemes_and_a_schemes_split_is_a_dataset(bench_z
     test = load_zoo(bench_zoo_dir, "test", split_scheme="lr-shift")
     ds = test.dataset
     assert ds["model_id"] == test.model_ids.tolist()  # not a contiguous range of ids
+
+
+def test_a_shifted_run_is_never_checked_against_the_in_distribution_record(bench_zoo_dir):
+    from benchmarks.reproduction import committed_record
+    from benchmarks.results import zoo_info
+
+    default = zoo_info(open_local_zoo(bench_zoo_dir))
+    shifted = zoo_info(open_local_zoo(bench_zoo_dir, split_scheme="lr-shift"))
+    records = {"default": {"method": "statnn", "zoo": default},
+               "shifted": {"method": "statnn", "zoo": shifted}}
+    from benchmarks import reproduction
+    for name, zoo in (("default", default), ("shifted", shifted)):
+        found = [r for r in records.values() if reproduction._same_zoo_kind(r["zoo"], zoo)]
+        assert found == [records[name]]
+    assert committed_record is reproduction.committed_record
