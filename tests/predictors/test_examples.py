@@ -57,3 +57,15 @@ def test_torch_example_trains_and_its_submission_is_accepted(synthetic_zoo_maste
     lines = out.read_text().splitlines()
     assert lines[0].startswith("# zoo_manifest_sha256=") and lines[1] == "model_id,predicted_sr"
     assert sorted(int(line.split(",")[0]) for line in lines[2:]) == [27, 28, 29]
+
+
+def test_the_fixed_probes_ablation_loads_as_a_user_predictor_and_keeps_its_probes(
+        synthetic_zoo_master):
+    predictor, kind = load_predictor(f"{EXAMPLES / 'fixed_probes.py'}:FixedProbeGen")
+    assert kind == "user" and predictor.name == "probegen-fixed"
+    result = run_protocol(predictor, synthetic_zoo_master, 0,
+                          ProtocolConfig(epochs=1, passes_per_epoch=1, patience=None,
+                                         batch_size=8))
+    trained = np.asarray(result.trained.variables["params"]["probes"])
+    start = predictor.module(seq2seq_spec()).network.initial_probes(32, 0x9B0BE)
+    np.testing.assert_array_equal(trained, start)  # trained, yet where they started
