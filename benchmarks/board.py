@@ -29,6 +29,7 @@ import numpy as np
 import pandas as pd
 
 from benchmarks.curves import CURVES, curves_name, has_curves, running_max
+from benchmarks.forest import FOREST, forest_name
 from benchmarks.machine import machine_text
 from benchmarks.protocol_config import budget_text
 from benchmarks.results import result_filename, test_clusters, zoo_key
@@ -65,7 +66,7 @@ CSV_COLUMNS: tuple[str, ...] = (
     "best_metadata_method", "val_tau_mean", "val_tau_std", "spearman_mean", "r2_mean",
     "mae_mean", "seeds", "param_count", "audit_max_abs_diff", "audit_num_permutations",
     "wall_time_s", "protocol", "best_at_last_eval", "running_max_test_tau", "machine_id",
-    "machine", "code_fingerprint", "plot", "curves", "result_file",
+    "machine", "code_fingerprint", "plot", "curves", "forest", "result_file",
 )
 PLOTS = "plots"
 #: The columns whose values name one table of the board: a zoo, under one protocol
@@ -289,11 +290,14 @@ def leaderboard_frame(records: list[dict]) -> pd.DataFrame:
     frame = frame.reset_index(drop=True)
     by_file = {result_filename(r): r for r in records}
     frame["curves"] = frame["curves"].astype("object")
+    frame["forest"] = frame["forest"].astype("object")
     for (zoo, _, _), rows in frame.groupby(TABLE_KEYS, sort=False):
         tables = list(dict.fromkeys(frame.loc[frame["zoo"] == zoo, "protocol"]))
         index = tables.index(rows["protocol"].iloc[0])
         if any(has_curves(by_file[f]) for f in rows["result_file"].dropna()):
             frame.loc[rows.index, "curves"] = f"{CURVES}/{curves_name(zoo, index)}"
+        if rows["test_tau_mean"].notna().any():
+            frame.loc[rows.index, "forest"] = f"{FOREST}/{forest_name(zoo, index)}"
     return frame
 
 

@@ -62,12 +62,14 @@ from benchmarks.board import (
     reference_source,
 )
 from benchmarks.curves import plot_learning_curves
+from benchmarks.forest import plot_forest
 from benchmarks.results import read_results, result_filename, zoo_key
 from benchmarks.web_board import HTML, render_html
 from zoo_data.common.atomic import atomic_write
 from zoo_data.errors import TinyZooError
 
-__all__ = ["LeaderboardReport", "plot_predictions", "render_markdown", "write_leaderboard"]
+__all__ = ["LeaderboardReport", "forest_figures", "plot_predictions", "render_markdown",
+           "write_leaderboard"]
 
 MARKDOWN = "LEADERBOARD.md"
 CSV = "leaderboard.csv"
@@ -232,6 +234,9 @@ def render_markdown(frame: pd.DataFrame, results_dir: str | os.PathLike) -> str:
         lines += [f"Protocol: {_cell(protocol)}."
                   + (f" [Learning curves]({group['curves'].dropna().iloc[0]})."
                      if group["curves"].notna().any() else ""), ""]
+        if group["forest"].notna().any():
+            lines += [f"![{first['zoo']}: test τ with 95% CI per method]"
+                      f"({group['forest'].dropna().iloc[0]})", ""]
         for section in SECTION_ORDER:
             title = REFERENCES_TITLE if section == "references" else None
             rows = group[group["section"] == section]
@@ -316,6 +321,18 @@ def plot_predictions(record: dict, out: str | os.PathLike) -> Path:
 # --------------------------------------------------------------------------- all of it
 
 
+def forest_figures(frame: pd.DataFrame) -> dict[str, bytes]:
+    """The forest plot of every table of ``frame`` that has one
+    (:mod:`benchmarks.forest`): its ``forest`` path -> PNG bytes."""
+    figures = {}
+    for (zoo, _, protocol), rows in frame.groupby(TABLE_KEYS, sort=False):
+        forest = rows["forest"].dropna()
+        if not forest.empty:
+            figures[forest.iloc[0]] = plot_forest(
+                rows, f"{zoo}: test τ with 95% CI\n{protocol}", REFERENCE_KIND)
+    return figures
+
+
 def write_leaderboard(
     results_dir: str | os.PathLike, out_dir: str | os.PathLike
 ) -> LeaderboardReport:
@@ -324,9 +341,10 @@ def write_leaderboard(
     ``index.html`` and ``plots/*.png`` into ``out_dir`` (created if missing)."""
     records = read_results(results_dir)
     frame = leaderboard_frame(records)
+    figures = forest_figures(frame)
     texts = {MARKDOWN: render_markdown(frame, results_dir).encode(),
              CSV: frame.to_csv(index=False).encode(),
-             HTML: render_html(frame, results_dir).encode()}
+             HTML: render_html(frame, results_dir, figures).encode()}
     out_dir = Path(out_dir)
     plots_dir = out_dir / PLOTS
     try:
@@ -347,6 +365,9 @@ def write_leaderboard(
             f"{zoo}: learning curves\n{protocol}", out_dir / figure.iloc[0])
         if drawn is not None:
             curves.append(drawn)
+    for name, data in figures.items():
+        (out_dir / name).parent.mkdir(parents=True, exist_ok=True)
+        atomic_write(out_dir / name, data)
     for name, data in texts.items():
         atomic_write(out_dir / name, data)
     num_zoos = len({zoo_key(r["zoo"]) + r["zoo"]["manifest_sha256"] for r in records})

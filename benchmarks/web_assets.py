@@ -30,6 +30,7 @@ a:hover { text-decoration: underline; }
 code { font: 12px ui-monospace, SFMono-Regular, Menlo, Consolas, monospace;
   background: var(--head); padding: 1px 4px; border-radius: 4px; }
 .scroll { overflow-x: auto; border: 1px solid var(--line); border-radius: 8px; }
+img.forest { display: block; max-width: 100%; height: auto; margin: 0.5em 0; }
 table.board { border-collapse: collapse; width: 100%; font-variant-numeric: tabular-nums; }
 th, td { padding: 6px 9px; border-bottom: 1px solid var(--line); white-space: nowrap;
   vertical-align: top; }

@@ -19,6 +19,7 @@ every piece of text from the records is escaped.
 
 from __future__ import annotations
 
+import base64
 import html
 import os
 from collections.abc import Callable
@@ -247,9 +248,12 @@ def _table(group: pd.DataFrame, columns: list[_Column], zoo: str) -> list[str]:
     return lines
 
 
-def render_html(frame: pd.DataFrame, results_dir: str | os.PathLike) -> str:
+def render_html(frame: pd.DataFrame, results_dir: str | os.PathLike,
+                figures: dict[str, bytes] | None = None) -> str:
     """``index.html``'s text for :func:`benchmarks.board.leaderboard_frame`'s ``frame``
-    of the records in ``results_dir`` (named on the page)."""
+    of the records in ``results_dir`` (named on the page); ``figures``: the forest plots
+    by their ``forest`` path, embedded as data URIs (the page fetches nothing)."""
+    figures = figures or {}
     body = [f"<h1>{_esc(TITLE)}</h1>"]
     source = f"<code>{_esc(os.fspath(results_dir))}</code>"
     if frame.empty:
@@ -298,6 +302,11 @@ def render_html(frame: pd.DataFrame, results_dir: str | os.PathLike) -> str:
                      f'<p class="note">Protocol: {_esc(protocol)}.'
                      + (f' <a href="{_esc(group["curves"].dropna().iloc[0])}">Learning '
                         "curves</a>." if group["curves"].notna().any() else "") + "</p>"]
+            forest = group["forest"].dropna()
+            if not forest.empty and forest.iloc[0] in figures:
+                data = base64.b64encode(figures[forest.iloc[0]]).decode()
+                body.append(f'<img class="forest" alt="{_esc(zoo)}: test tau with 95% CI '
+                            f'per method" src="data:image/png;base64,{data}">')
             body += _table(group, columns, zoo)
             machines = made_on(group)
             if machines is not None:

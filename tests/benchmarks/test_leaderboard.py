@@ -87,6 +87,13 @@ def test_submissions_and_builtins_end_to_end(capsys, tmp_path, bench_zoo_dir,
                                              [*submissions, "unf"])
     for plot in plots:
         assert plot.read_bytes().startswith(PNG_MAGIC)
+    # the table at a glance: a forest plot beside the board, shown under the heading
+    forest = out_dir / "forest" / f"bench-test-{sha8}.png"
+    assert forest.read_bytes().startswith(PNG_MAGIC)
+    assert f"![bench-test-{sha8}: test τ with 95% CI per method](forest/bench-test-{sha8}.png)" \
+        in markdown
+    assert set(frame["forest"]) == {f"forest/bench-test-{sha8}.png"}
+    assert (out_dir / "index.html").read_text().count('<img class="forest"') == 1
     assert not [p for p in out_dir.rglob(".*")]  # no temporary files left
 
 

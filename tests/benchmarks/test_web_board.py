@@ -15,6 +15,7 @@ import numpy as np
 import pytest
 
 from benchmarks.board import leaderboard_frame
+from benchmarks.leaderboard import forest_figures
 from benchmarks.results import write_result, zoo_info
 from benchmarks.web_board import render_html
 from tests.benchmarks import browser
@@ -149,8 +150,10 @@ def _click(driver, label: str) -> str:
 def test_the_page_in_headless_chromium_sorts_by_a_clicked_column(tmp_path, bench_test):
     page = tmp_path / "board" / "index.html"
     page.parent.mkdir()
-    atomic_write(page, render_html(leaderboard_frame(_board_records(bench_test)),
-                                   "results").encode())
+    frame = leaderboard_frame(_board_records(bench_test))
+    figures = forest_figures(frame)
+    assert len(figures) == 1  # one table, one forest plot
+    atomic_write(page, render_html(frame, "results", figures).encode())
     with browser.headless_chromium() as driver:
         driver.get(page.as_uri())
         assert driver.title == "Tiny RNN Zoo leaderboard"
@@ -176,6 +179,9 @@ def test_the_page_in_headless_chromium_sorts_by_a_clicked_column(tmp_path, bench
 
         assert driver.execute_script(  # nothing was fetched, from anywhere
             "return performance.getEntriesByType('resource').length") == 0
+        figures = driver.execute_script("""return Array.from(document.querySelectorAll(
+            "section.zoo img.forest")).map(img => [img.complete, img.naturalWidth]);""")
+        assert len(figures) == 1 and all(done and width > 0 for done, width in figures)
         errors = [e for e in driver.get_log("browser") if e["level"] == "SEVERE"]
         assert errors == []
         shot = browser.full_page_screenshot(driver, tmp_path / "board.png")
