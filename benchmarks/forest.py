@@ -44,9 +44,10 @@ def plot_forest(rows: pd.DataFrame, title: str, reference_kind: str) -> bytes:
 
     matplotlib.use("Agg")
     import matplotlib.pyplot as plt
+    import matplotlib.ticker  # noqa: F401  (MaxNLocator below)
 
     height = 1.0 + 0.32 * len(rows)
-    fig, ax = plt.subplots(figsize=(8.0, height), dpi=110)
+    fig, ax = plt.subplots(figsize=(9.0, height), dpi=110)
     try:
         labels = []
         metadata_best = None
@@ -72,9 +73,11 @@ def plot_forest(rows: pd.DataFrame, title: str, reference_kind: str) -> bytes:
         if metadata_best is not None:
             ax.axvline(metadata_best, color="C1", linestyle="--", linewidth=0.9,
                        label="best metadata-only reference")
-            ax.legend(fontsize=7, loc="lower left")
+            ax.legend(fontsize=7, loc="upper left", bbox_to_anchor=(1.01, 1.0))
         ax.set_yticks(range(len(labels)), labels, fontsize=7)
         ax.invert_yaxis()
+        ax.xaxis.set_major_locator(matplotlib.ticker.MaxNLocator(6))
+        ax.tick_params(axis="x", labelsize=7)
         ax.set_xlabel("test Kendall's τ (mean over seeds, 95% CI)", fontsize=8)
         ax.set_title(title, fontsize=8)
         ax.grid(axis="x", alpha=0.3)
