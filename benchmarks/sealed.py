@@ -20,8 +20,10 @@ forbid that (docs/LEADERBOARD_RULES.md).
 
 from __future__ import annotations
 
+import contextlib
 import multiprocessing
 import os
+import sys
 from collections.abc import Iterator
 from pathlib import Path
 
@@ -87,6 +89,25 @@ def _child(conn, method: str, zoo_dir: str, config: ProtocolConfig, progress: bo
         conn.close()
 
 
+@contextlib.contextmanager
+def _main_module_hidden():
+    """Start the child without re-running the parent's ``__main__``: ``spawn`` imports the
+    main script (or ``-m`` module) in the child unless it cannot find it, and a script
+    without an ``if __name__ == "__main__"`` guard (a notebook saved as a script, say)
+    would run again there, harness and all. The child needs only this module."""
+    main = sys.modules.get("__main__")
+    saved = {k: getattr(main, k) for k in ("__file__", "__spec__") if hasattr(main, k)}
+    try:
+        if "__file__" in saved:
+            del main.__file__
+        if "__spec__" in saved:
+            main.__spec__ = None  # spawn reads it, and None means: no module to import
+        yield
+    finally:
+        for key, value in saved.items():
+            setattr(main, key, value)
+
+
 class SealedRun:
     """A code submission's sealed process (module docstring), as a context manager.
 
@@ -109,7 +130,8 @@ class SealedRun:
         self._process = context.Process(
             target=_child, args=(child_conn, self.method, self.zoo_dir, self.config,
                                  self.progress, self.audit, self.split_scheme), daemon=True)
-        self._process.start()
+        with _main_module_hidden():
+            self._process.start()
         child_conn.close()
         self.predictor = self._receive("predictor")
         return self

@@ -63,6 +63,7 @@ def reference(tmp_path_factory) -> Path:
 #: Tests that take 10 s or more on a 2-core machine (``pytest --durations``). They are
 #: started first, so that the xdist workers do not end the run waiting on one of them.
 HEAVY_FIRST = (
+    "tests/test_quickstart.py::test_the_notebook_runs_top_to_bottom",
     "tests/zoo_builder/test_scale_out.py",
     "tests/test_toy_family.py",
     "tests/predictors/test_unf_layer_speedup.py",

@@ -170,3 +170,38 @@ print(refused)
                           cwd=Path(__file__).resolve().parents[2], timeout=120)
     assert done.returncode == 0, done.stderr
     assert done.stdout.strip() == "4"
+
+
+def test_a_script_without_a_main_guard_is_not_run_again_by_the_sealed_child(bench_zoo_dir,
+                                                                           tmp_path):
+    """``spawn`` re-imports the parent's main script in the child; a script (or a
+    notebook saved as one) that benchmarks a file at top level would run again there."""
+    import subprocess
+
+    user = tmp_path / "mine.py"
+    user.write_text(HEADER + '''
+
+class Mine(Predictor):
+    name = "mine"
+    cache_features = True
+
+    def features(self, params, spec):
+        return np.abs(params["GRUCell_0"]["hz"]["kernel"]).mean(axis=(1, 2, 3))[:, None]
+
+    def module(self, spec):
+        return nn.Dense(1)
+''')
+    script = tmp_path / "top_level.py"
+    script.write_text(f'''
+from benchmarks.bench import run_benchmark
+from benchmarks.protocol_config import ProtocolConfig
+print("top level ran", flush=True)
+run_benchmark({str(user)!r} + ":Mine", {str(bench_zoo_dir)!r}, 1,
+              ProtocolConfig(epochs=1, passes_per_epoch=1, patience=None, batch_size=8),
+              {str(tmp_path / "results")!r}, progress=False, log=None)
+''')
+    done = subprocess.run([sys.executable, str(script)], capture_output=True, text=True,
+                          cwd=Path(__file__).resolve().parents[2], timeout=300)
+    assert done.returncode == 0, done.stderr[-2000:]
+    assert done.stdout.count("top level ran") == 1
+    assert len(list((tmp_path / "results").glob("*__mine.json"))) == 1
