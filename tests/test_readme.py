@@ -1,5 +1,7 @@
-"""The README's Python examples run as written (against a synthetic zoo of the mini
-preset's shape at the path they use)."""
+"""The README's and the guide's (docs/GUIDE.md) Python examples run as written (against a
+synthetic zoo of the mini preset's shape at the path they use); the README opens with
+"Start here": the two set-up commands, then the quickstart, how to submit and the
+board."""
 
 from __future__ import annotations
 
@@ -13,11 +15,28 @@ from zoo_builder.synthetic import write_synthetic_zoo
 from zoo_data.rnn.presets import PRESETS
 
 README = Path(__file__).resolve().parents[1] / "README.md"
+GUIDE = README.parent / "docs" / "GUIDE.md"
 
 
 def python_blocks(marker: str) -> list[str]:
-    blocks = re.findall(r"```python\n(.*?)```", README.read_text(), flags=re.S)
+    text = README.read_text() + GUIDE.read_text()
+    blocks = re.findall(r"```python\n(.*?)```", text, flags=re.S)
     return [b for b in blocks if marker in b]
+
+
+def test_the_readme_starts_with_the_two_commands_then_three_links():
+    text = README.read_text()
+    start = text[text.index("## Start here"):text.index("\n## ", text.index("## Start here"))]
+    commands = re.findall(r"```bash\n(.*?)```", start, flags=re.S)
+    assert [c.strip() for c in commands] == [
+        'pip install -e ".[dev,ray]" && tinyzoo reproduce table1 --preset mini',
+        "python3 -m pytest -q -m \"not slow\" -n auto --dist worksteal"]
+    ci = (README.parent / ".ci" / "run").read_text()
+    assert "python3 -m pytest -q -m \"not slow\" -n auto --dist worksteal" in ci
+    links = re.findall(r"^\d\. \*\*\[(.*?)\]\((.*?)\)", start, flags=re.M)
+    assert [name for name, _ in links] == ["Quickstart", "How to submit", "The board"]
+    for _, target in links:
+        assert (README.parent / target.split("#")[0]).is_file(), target
 
 
 @pytest.fixture
