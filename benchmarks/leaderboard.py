@@ -123,6 +123,14 @@ _HEADER = ("rank", "method", "reads", "test τ (mean ± std)", "95% CI",
 _ALIGN = ("---:", ":---", ":---") + ("---:",) * 14
 
 
+def _best_at_end(row: pd.Series) -> str:
+    """``k/n`` seeds best at the budget's end, linked to the table's learning curves."""
+    if pd.isna(row["best_at_last_eval"]):
+        return _DASH
+    text = f"{int(row['best_at_last_eval'])}/{int(row['seeds'])}"
+    return f"[{text}]({row['curves']})" if isinstance(row["curves"], str) else text
+
+
 def _interval(low: float, high: float) -> str:
     return _DASH if pd.isna(low) else f"[{low:.4f}, {high:.4f}]"
 
@@ -170,8 +178,7 @@ def _row_cells(row: pd.Series) -> list[str]:
         _number(row["r2_mean"]),
         _number(row["mae_mean"]),
         str(int(row["seeds"])) if row["seeds"] else _DASH,
-        _DASH if pd.isna(row["best_at_last_eval"]) else
-        f"{int(row['best_at_last_eval'])}/{int(row['seeds'])}",
+        _best_at_end(row),
         _DASH if pd.isna(row["param_count"]) else f"{int(row['param_count']):,}",
         _DASH if pd.isna(audit) else (
             f"{audit:.1e}" if audit <= INVARIANCE_TOLERANCE else f"{audit:.1e} (not invariant)"),

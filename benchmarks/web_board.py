@@ -109,6 +109,16 @@ def _zero_or_count(value) -> tuple[str, str]:
     return (_DASH, "") if _missing(value) else (str(int(value)), str(int(value)))
 
 
+def _best_at_end(row: pd.Series) -> tuple[str, str]:
+    """The count of seeds best at the budget's end, linked to the table's learning curves
+    where the row's runs have them."""
+    text, key = _zero_or_count(row["best_at_last_eval"])
+    curves = row.get("curves")
+    if isinstance(curves, str) and text != _DASH:
+        text = f'<a href="{_esc(curves)}" title="learning curves">{text}</a>'
+    return text, key
+
+
 def _method(row: pd.Series) -> tuple[str, str]:
     name = _esc(row["display_name"])
     plot = row.get("plot")
@@ -198,7 +208,7 @@ def _columns(frame: pd.DataFrame) -> list[_Column]:
                 "running max of test tau over a run's evaluations, mean over seeds (what "
                 "the paper's script logs; never used to rank)"),
         _Column("seeds", "number", lambda r: _count(r["seeds"]), "number of seeds"),
-        _Column("best at end", "number", lambda r: _zero_or_count(r["best_at_last_eval"]),
+        _Column("best at end", "number", _best_at_end,
                 "seeds that selected the last evaluation of the whole budget (still "
                 "improving when it ran out)"),
         _Column("params", "number", lambda r: _count(r["param_count"]),

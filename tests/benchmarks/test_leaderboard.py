@@ -63,7 +63,8 @@ def test_submissions_and_builtins_end_to_end(capsys, tmp_path, bench_zoo_dir,
     assert perfect[2] == "unknown" and unf[2] == "weights"
     assert unf[3] == "0.9250 ± 0.0250"
     assert unf[5] == "—"  # no test curve in this record: no running max
-    assert unf[8:] == ["0.7000 ± 0.0000", "0.6000", "0.3000", "0.1500", "3", "0/3",
+    assert unf[8:] == ["0.7000 ± 0.0000", "0.6000", "0.3000", "0.1500", "3",
+                       f"[0/3](curves/bench-test-{sha8}.png)",  # the row links its curves
                        "12,345", "2.5e-07", "3.0 min"]
     assert flat[3] == "undefined" and flat[4] == "—"
     assert "paper (reference)" not in markdown  # not the paper preset
