@@ -231,8 +231,13 @@ def _zoo_heading(first: pd.Series, sha: str) -> str:
             f"{test * per_model:,} test rows")
     older = (' <span class="badge warn">older zoo: not the current preset\'s config</span>'
              if bool(first["older_zoo"]) else "")
+    scheme = first.get("split_scheme")
+    split = ""
+    if isinstance(scheme, str):
+        split = (f' · split <code title="{_esc(first.get("split_rule") or scheme)}">'
+                 f"{_esc(scheme)}</code>")
     return (f'<h2>{_esc(first["preset"])}{older}<span class="meta">{_esc(size)} · '
-            f"manifest sha256 <code>{_esc(sha[:8])}</code></span></h2>")
+            f"manifest sha256 <code>{_esc(sha[:8])}</code>{split}</span></h2>")
 
 
 def _table(group: pd.DataFrame, columns: list[_Column], zoo: str) -> list[str]:

@@ -180,7 +180,8 @@ def test_the_board_shows_a_shifted_split_as_its_own_table_beside_in_distribution
     import pandas as pd
     csv = pd.read_csv(tmp_path / "board" / "leaderboard.csv")
     assert set(csv["split_scheme"].dropna()) == {"lr-shift"}
-    assert "in-distribution τ" in (tmp_path / "board" / "index.html").read_text()
+    page = (tmp_path / "board" / "index.html").read_text()
+    assert "in-distribution τ" in page and "split <code" in page
 
 
 def test_the_card_documents_the_schemes_and_a_schemes_split_is_a_dataset(bench_zoo_dir):
