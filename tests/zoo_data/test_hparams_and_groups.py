@@ -119,7 +119,7 @@ def test_committed_split_files_match_the_presets():
     import json
     from pathlib import Path
 
-    from zoo_data.archive.splits import preset_split_file
+    from zoo_data.archive.split_schemes import preset_split_file
     from zoo_data.rnn.presets import PRESETS
 
     folder = Path(__file__).resolve().parents[2] / "data" / "splits"

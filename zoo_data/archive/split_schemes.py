@@ -28,13 +28,13 @@ from functools import lru_cache
 
 import numpy as np
 
-from zoo_data.archive.splits import SPLIT_METHOD, SPLITS, check_split, split_ids
+from zoo_data.archive.splits import SPLIT_METHOD, SPLITS, check_split, split_ids, split_record
 from zoo_data.errors import TinyZooError
 from zoo_data.families.base import ZooConfigLike
 from zoo_data.families.registry import family_of
 
 __all__ = ["DEFAULT_SCHEME", "SplitScheme", "check_scheme", "scheme_ids", "scheme_names",
-           "scheme_record", "scheme_rows"]
+           "scheme_record", "scheme_rows", "preset_split_file"]
 
 #: The scheme of the fixed id-range split (:mod:`zoo_data.archive.splits`).
 DEFAULT_SCHEME = "id-ranges"
@@ -113,3 +113,16 @@ def scheme_record(config: ZooConfigLike, scheme: str) -> dict:
         record[split] = {"count": int(len(ids[split])), "model_ids_sha256": hashlib.sha256(
             ids[split].astype("<i8").tobytes()).hexdigest()}
     return record
+
+
+def preset_split_file(config: ZooConfigLike) -> dict:
+    """The content of ``data/splits/<preset>.json``: preset, model count, config
+    fingerprint, :func:`split_record` and, if the family offers other split schemes,
+    ``"schemes"``: each one's rule, counts and model-id digests
+    (:func:`scheme_record`)."""
+    out = {"preset": config.preset, "num_models": config.num_models,
+           "config_fingerprint": config.fingerprint(), "splits": split_record(config)}
+    others = [name for name in scheme_names(config) if name != DEFAULT_SCHEME]
+    if others:
+        out["schemes"] = {name: scheme_record(config, name) for name in others}
+    return out

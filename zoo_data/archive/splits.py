@@ -128,19 +128,3 @@ def split_record(config: ZooConfigLike) -> dict:
     for name, (start, stop) in split_ranges(config).items():
         record[name] = {"start": start, "stop": stop, "count": stop - start}
     return record
-
-
-def preset_split_file(config: ZooConfigLike) -> dict:
-    """The content of ``data/splits/<preset>.json``: preset, model count, config
-    fingerprint, :func:`split_record` and, if the family offers other split schemes,
-    ``"schemes"``: each one's rule, counts and model-id digests
-    (:func:`zoo_data.archive.split_schemes.scheme_record`)."""
-    from zoo_data.archive.split_schemes import DEFAULT_SCHEME, scheme_names, scheme_record
-
-    out = {"preset": config.preset, "num_models": config.num_models,
-           "config_fingerprint": config.fingerprint(), "splits": split_record(config)}
-    others = [name for name in scheme_names(config) if name != DEFAULT_SCHEME]
-    if others:
-        out["schemes"] = {name: scheme_record(config, name) for name in others}
-    return out
-

@@ -348,7 +348,7 @@ if __name__ == "__main__":
     # rewrite data/splits/<preset>.json from the presets: python -m zoo_data.rnn.presets
     from pathlib import Path
 
-    from zoo_data.archive.splits import preset_split_file
+    from zoo_data.archive.split_schemes import preset_split_file
 
     folder = Path(__file__).resolve().parents[2] / "data" / "splits"
     for name, preset in PRESETS.items():
