@@ -5,9 +5,9 @@ it surprisingly strong; Herrmann et al., ICML 2024, find functional readings sup
 recurrent networks), made to read the task the zoo was trained on. For a Tiny RNN Zoo
 (the family's :meth:`~zoo_data.families.base.ZooFamily.fresh_problem_responses`,
 :func:`zoo_data.rnn.probes.fresh_problem_responses`), each model, from its archived
-weights, is run on ``K`` = :attr:`Probing.num_problems` distinct problems drawn once from
-the zoo's **training pool** (never the held-out test problems that define SR; the same
-problems for every network):
+weights, is run on ``K`` = :attr:`Probing.num_problems` (256, or the whole pool if it is
+smaller) distinct problems drawn once from the zoo's **training pool** (never the
+held-out test problems that define SR; the same problems for every network):
 
 - ``K T_a`` features: the teacher-forced log-probability of each correct answer token
   (the decoder fed ``"="`` and the true answer so far; 0 past ``<EOS>``);
@@ -54,7 +54,7 @@ class Probing(Predictor):
     reads = "function"
     cache_features = True
     standardize_features = True
-    num_problems: int = 64
+    num_problems: int = 256
     #: mixed with the zoo seed to draw the problems (not the probe oracle's draw)
     problem_seed: int = 0x9B0BE
     hidden: tuple[int, ...] = (256, 256)

@@ -60,7 +60,11 @@ def prediction_cost(method: str, config) -> dict:
     module = predictor.module(spec)
     variables = module.init(jax.random.PRNGKey(0), feats)
     head = flops_of(module.apply, variables, feats)
-    steps = {"probing": predictor.num_problems * (t_q + 2 * t_a) if method == "probing" else 0,
+    from zoo_data.rnn.presets import problem_sets
+
+    pool = len(problem_sets(config)[1].question)
+    steps = {"probing": min(predictor.num_problems, pool) * (t_q + 2 * t_a)
+             if method == "probing" else 0,
              "probe-oracle": getattr(predictor, "num_problems", 0) * (t_q + t_a),
              "probegen": getattr(predictor, "num_probes", 0) * (t_q + t_a)}.get(method, 0)
     note = ("the statistics are computed in numpy, not counted (a few passes over the "

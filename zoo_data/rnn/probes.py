@@ -111,9 +111,9 @@ def probing_problems(config: ZooConfig, num_problems: int, seed: int) -> Problem
 def fresh_problem_responses(config: ZooConfig, num_problems: int,
                             seed: int) -> Callable[[Any], Any]:
     """``weights -> (K (T_a + 1),)`` float32: one network's responses to ``K =
-    num_problems`` distinct problems of the zoo's training pool (never the held-out
-    test problems that define SR), the same problems for every network, drawn without
-    replacement by ``numpy.random.default_rng([config.seed, seed])``:
+    min(num_problems, pool size)`` distinct problems of the zoo's training pool (never the
+    held-out test problems that define SR), the same problems for every network, drawn
+    without replacement by ``numpy.random.default_rng([config.seed, seed])``:
 
     - ``K T_a`` teacher-forced log-probabilities: for problem ``k`` and answer position
       ``t``, ``log softmax(logits_t)[answer_t]`` with the decoder fed ``"="`` and the
@@ -123,14 +123,15 @@ def fresh_problem_responses(config: ZooConfig, num_problems: int,
       definition), else 0.
 
     Raises:
-      ValueError: ``num_problems`` is not between 1 and the pool's size.
+      ValueError: ``num_problems`` is below 1.
     """
     import jax
     import jax.numpy as jnp
 
     from zoo_data.rnn.model import Seq2Seq, answer_mask, greedy_success
 
-    chosen = probing_problems(config, num_problems, seed)
+    pool_size = len(problem_sets(config)[1].question)
+    chosen = probing_problems(config, min(num_problems, pool_size), seed)
     question = jnp.asarray(chosen.question, jnp.int32)
     answer = jnp.asarray(chosen.answer, jnp.int32)
     decoder_input = jax.nn.one_hot(jnp.asarray(chosen.decoder_input, jnp.int32), VOCAB_SIZE)
