@@ -27,7 +27,7 @@ from pathlib import Path
 
 from benchmarks.fingerprint import PROTOCOL_FILES, check_unchanged_since_start, code_fingerprint
 from benchmarks.formatting import fmt_tau, run_tau_text
-from benchmarks.protocol_config import ProtocolConfig, default_protocol
+from benchmarks.protocol_config import ProtocolConfig, budget_text, default_protocol
 from benchmarks.results import build_record, to_jsonable, write_result, zoo_info, zoo_key
 from zoo_data.common.atomic import atomic_write
 from zoo_data.common.progress import Progress, progress_bar
@@ -92,9 +92,30 @@ def run_benchmark(
 
     with SealedRun(method, opened.path, config, progress, audit,
                    split_scheme=opened.split_scheme) as sealed:
+        _check_user_name(sealed.predictor["name"], Path(results_dir), opened, BUILTINS)
         return _benchmark(method, sealed.predictor, opened, seeds, config, results_dir,
                           progress, log,
                           lambda todo, bar: _scored(sealed.run(todo, bar), opened))
+
+
+def _check_user_name(name: str, results_dir: Path, opened, builtins) -> None:
+    """Refuse a code submission named as a built-in, or as a result of another kind
+    (a scored submission) on this zoo: its record would replace theirs.
+
+    Raises:
+      TinyZooError: one line naming the name and, for a result, its file."""
+    if name in builtins:
+        raise TinyZooError(f"name {name}: the name of a built-in method; give the "
+                           "predictor class another 'name'")
+    target = results_dir / f"{zoo_key(zoo_info(opened))}__{name}.json"
+    if target.is_file():
+        try:
+            kind = json.loads(target.read_text()).get("kind")
+        except ValueError:
+            kind = None
+        if kind is not None and kind != "user":
+            raise TinyZooError(f"name {name}: {target} holds a {kind} result of that name "
+                               "on this zoo; give the predictor class another 'name'")
 
 
 def _in_process(predictor, opened, todo: list[int], config, bar: Progress, audit):
@@ -126,6 +147,47 @@ def _benchmark(method, about, opened, seeds, config, results_dir, progress, log,
     record."""
     zoo = zoo_info(opened)
     results_dir = Path(results_dir)
+    lock = _record_lock(results_dir, zoo, about["name"], context_text=(
+        f"{method}, {seeds} seeds, {budget_text(config.to_dict())}"))
+    with lock:
+        return _benchmark_locked(method, about, opened, seeds, config, results_dir,
+                                 progress, log, compute, zoo)
+
+
+def _record_lock(results_dir: Path, zoo: dict, name: str, context_text: str):
+    """An exclusive lock on the record ``<zoo>__<name>``: one writer at a time. A second
+    ``bench`` of the same method and zoo into the same folder is refused with one line
+    saying who holds it (a run with other settings would silently replace its
+    record)."""
+    import filelock
+
+    folder = results_dir / ".locks"
+    folder.mkdir(parents=True, exist_ok=True)
+    path = folder / f"{zoo_key(zoo)}__{name}.lock"
+    lock = filelock.FileLock(path, timeout=0)
+    try:
+        lock.acquire()
+    except filelock.Timeout:
+        holder = (folder / f"{path.name}.who").read_text().strip() \
+            if (folder / f"{path.name}.who").is_file() else "another process"
+        raise TinyZooError(f"{results_dir / (zoo_key(zoo) + '__' + name + '.json')}: being "
+                           f"written by another bench ({holder}); wait for it to finish or "
+                           "use another --results-dir") from None
+    (folder / f"{path.name}.who").write_text(f"pid {os.getpid()}: {context_text}\n")
+
+    class _Held:
+        def __enter__(self):
+            return self
+
+        def __exit__(self, *exc):
+            lock.release()
+
+    return _Held()
+
+
+def _benchmark_locked(method, about, opened, seeds, config, results_dir, progress, log,
+                      compute, zoo):
+    """:func:`_benchmark` holding the record's lock."""
     partial = _partial_dir(results_dir, zoo, about["name"])
     context = {"zoo": zoo, "protocol": config.to_dict(), "method": method,
                "reads": about["reads"], "code": code_fingerprint(method)}

@@ -225,3 +225,34 @@ def test_saved_seeds_are_not_git_ignored_so_a_long_run_is_committed_seed_by_seed
     seed = "leaderboard/results/.partial/small-v2-0__unf/seed-0.json"
     ignored = subprocess.run(["git", "check-ignore", "-q", seed], cwd=root)
     assert ignored.returncode == 1  # 1: not ignored
+
+
+def test_a_user_predictor_cannot_take_a_builtins_name(bench_zoo_dir, tmp_path, capsys):
+    impostor = tmp_path / "impostor.py"
+    impostor.write_text(FLAT_PREDICTOR.replace('name = "flat-kernel"', 'name = "statnn"'))
+    code, out, err = cli(capsys, "bench", f"{impostor}:FlatKernel", "--zoo",
+                         str(bench_zoo_dir), "--epochs", "1", "--passes-per-epoch", "1",
+                         "--results-dir", str(tmp_path / "results"), "--quiet")
+    assert code == 2 and "name statnn: the name of a built-in method" in err
+    assert len(err.strip().splitlines()) == 1 and "Traceback" not in err
+    assert not list((tmp_path / "results").glob("*.json"))
+
+
+def test_a_second_writer_of_one_record_is_refused_and_told_who_holds_it(bench_zoo_dir,
+                                                                        tmp_path):
+    import filelock
+
+    from benchmarks.bench import run_benchmark
+    from benchmarks.results import zoo_info, zoo_key
+
+    results = tmp_path / "results"
+    key = zoo_key(zoo_info(open_local_zoo(bench_zoo_dir)))
+    (results / ".locks").mkdir(parents=True)
+    held = filelock.FileLock(results / ".locks" / f"{key}__hparams.lock")
+    (results / ".locks" / f"{key}__hparams.lock.who").write_text("pid 1: hparams, 5 seeds\n")
+    with held, pytest.raises(Exception, match=r"being written by another bench \(pid 1: "
+                                              r"hparams, 5 seeds\)"):
+        run_benchmark("hparams", bench_zoo_dir, 1, FAST, results, progress=False, log=None)
+    record, _ = run_benchmark("hparams", bench_zoo_dir, 1, FAST, results, progress=False,
+                              log=None)  # released: it runs
+    assert record["method"] == "hparams"
