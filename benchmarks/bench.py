@@ -61,6 +61,7 @@ def run_benchmark(
     audit: bool = True,
     log=print,
     split_scheme: str = "id-ranges",
+    time_limit_s: float | None = None,
 ) -> tuple[dict, Path]:
     """Benchmark ``method`` (built-in name or ``file.py:Class``) on the zoo in
     ``zoo_dir``; returns ``(record, path of the result file)``.
@@ -72,7 +73,10 @@ def run_benchmark(
     ``progress``: the display and per-seed lines of the module docstring, on stderr.
     Without it, the per-seed lines go to ``log`` (``None``: nowhere). ``split_scheme``:
     the zoo's split scheme (:mod:`zoo_data.archive.split_schemes`), named in the record
-    and its file name when it is not the default."""
+    and its file name when it is not the default. ``time_limit_s``: a code submission's
+    wall-clock limit per seed (default
+    :data:`benchmarks.sealed.DEFAULT_TIME_LIMIT_S`); past it, its process is stopped and
+    the run refused in one line."""
     if seeds < 1:
         raise TinyZooError(f"seeds {seeds}: need at least 1")
     opened = open_local_zoo(zoo_dir, split_scheme=split_scheme)
@@ -88,10 +92,13 @@ def run_benchmark(
         return _benchmark(method, about, opened, seeds, config, results_dir, progress, log,
                           lambda todo, bar: _in_process(predictor, opened, todo, config,
                                                         bar, audit))
-    from benchmarks.sealed import SealedRun
+    from benchmarks.sealed import DEFAULT_TIME_LIMIT_S, SealedRun
 
+    limit = DEFAULT_TIME_LIMIT_S if time_limit_s is None else time_limit_s
+    if not limit > 0:
+        raise TinyZooError(f"time limit {limit:g} s: need a positive number of seconds")
     with SealedRun(method, opened.path, config, progress, audit,
-                   split_scheme=opened.split_scheme) as sealed:
+                   split_scheme=opened.split_scheme, time_limit_s=limit) as sealed:
         _check_user_name(sealed.predictor["name"], Path(results_dir), opened, BUILTINS)
         return _benchmark(method, sealed.predictor, opened, seeds, config, results_dir,
                           progress, log,

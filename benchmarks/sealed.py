@@ -59,6 +59,7 @@ def _child(conn, method: str, zoo_dir: str, config: ProtocolConfig, progress: bo
     for; every message is ``(kind, payload)`` of plain data."""
     from zoo_data.archive.seal import seal_test_labels
 
+    _die_with_parent()
     seal_test_labels(split_scheme)  # before any user code runs
     try:
         from benchmarks.audit import audit_predictor
@@ -87,6 +88,38 @@ def _child(conn, method: str, zoo_dir: str, config: ProtocolConfig, progress: bo
         conn.send(("error", f"{method}: {type(e).__name__}: {e}"))
     finally:
         conn.close()
+
+
+#: Default wall-clock limit of one seed of a code submission, in seconds
+#: (``tinyzoo bench --time-limit``).
+DEFAULT_TIME_LIMIT_S = 3600.0
+
+
+def _die_with_parent() -> None:
+    """End this (child) process when its parent ends, however the parent ends (SIGTERM,
+    SIGKILL, a crash): on Linux the kernel sends SIGKILL (``PR_SET_PDEATHSIG``); a thread
+    also watches for the parent's exit, on any system."""
+    import signal
+    import threading
+    import time
+
+    parent = os.getppid()
+    try:
+        import ctypes
+
+        libc = ctypes.CDLL(None, use_errno=True)
+        libc.prctl(1, signal.SIGKILL)  # PR_SET_PDEATHSIG
+    except (OSError, AttributeError):
+        pass
+    if os.getppid() != parent:  # the parent ended before the signal was armed
+        os._exit(1)
+
+    def watch() -> None:
+        while os.getppid() == parent:
+            time.sleep(0.5)
+        os._exit(1)
+
+    threading.Thread(target=watch, daemon=True).start()
 
 
 @contextlib.contextmanager
@@ -118,9 +151,10 @@ class SealedRun:
 
     def __init__(self, method: str, zoo_dir: str | os.PathLike, config: ProtocolConfig,
                  progress: bool = False, audit: bool = True,
-                 split_scheme: str = "id-ranges") -> None:
+                 split_scheme: str = "id-ranges",
+                 time_limit_s: float = DEFAULT_TIME_LIMIT_S) -> None:
         self.method, self.zoo_dir = method, str(Path(zoo_dir))
-        self.split_scheme = split_scheme
+        self.split_scheme, self.time_limit_s = split_scheme, time_limit_s
         self.config, self.progress, self.audit = config, progress, audit
         self.predictor: dict = {}
 
@@ -143,13 +177,24 @@ class SealedRun:
             self._process.kill()
             self._process.join()
 
-    def _receive(self, expected: str, bar: Progress | None = None):
+    def _receive(self, expected: str, bar: Progress | None = None, what: str = "start"):
         """The payload of the next message, which must be ``expected``; ``epoch``
-        messages before it advance ``bar``."""
+        messages before it advance ``bar``. Past :attr:`time_limit_s` the child is
+        stopped and the run refused (``what`` names the step in the message)."""
+        import time
+
+        deadline = time.monotonic() + self.time_limit_s
         while True:
             while not self._conn.poll(_POLL_S):
                 if not self._process.is_alive():
                     break
+                if time.monotonic() > deadline:
+                    self._process.kill()
+                    self._process.join()
+                    raise TinyZooError(
+                        f"{self.method}: {what} ran past the time limit of "
+                        f"{self.time_limit_s:g} s (tinyzoo bench --time-limit); its process "
+                        "was stopped")
             try:
                 kind, payload = self._conn.recv()
             except (EOFError, OSError):
@@ -175,8 +220,8 @@ class SealedRun:
         :class:`~benchmarks.protocol.RunResult` fields but ``trained``, unscored; the
         child's epochs advance ``bar`` (if it was started with ``progress``)."""
         self._conn.send(list(seeds))
-        for _ in seeds:
-            run, audited = self._receive("seed", bar)
+        for seed in seeds:
+            run, audited = self._receive("seed", bar, what=f"seed {seed}")
             run["test_model_ids"] = np.asarray(run["test_model_ids"])
             yield run, audited
         self._receive("done")

@@ -130,6 +130,9 @@ def bench_command(
     results_dir: str = typer.Option("leaderboard/results", help="Where result files go."),
     quiet: bool = _QUIET,
     split_scheme: str = _SCHEME,
+    time_limit: float = typer.Option(
+        3600.0, "--time-limit", help="A code submission's wall-clock limit per seed, in "
+        "seconds; past it its process is stopped and the run refused."),
     as_json: bool = typer.Option(
         False, "--json", help="Print one JSON document to stdout instead of text: the "
         "result record (leaderboard/README.md) without its per-model 'predictions', plus "
@@ -145,7 +148,8 @@ def bench_command(
     from benchmarks.formatting import fmt_tau_pm, record_tau_reason
 
     record, path = run_benchmark(method, zoo, seeds, config, results_dir,
-                                 progress=not quiet, log=None, split_scheme=split_scheme)
+                                 progress=not quiet, log=None, split_scheme=split_scheme,
+                                 time_limit_s=time_limit)
     reason = record_tau_reason(record)
     if as_json:
         echo_json({**{k: v for k, v in record.items() if k != "predictions"},

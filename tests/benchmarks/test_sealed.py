@@ -205,3 +205,78 @@ run_benchmark({str(user)!r} + ":Mine", {str(bench_zoo_dir)!r}, 1,
     assert done.returncode == 0, done.stderr[-2000:]
     assert done.stdout.count("top level ran") == 1
     assert len(list((tmp_path / "results").glob("*__mine.json"))) == 1
+
+
+SLEEPER = HEADER + '''
+import time
+
+
+class Sleeper(Predictor):
+    name = "sleeper"
+    cache_features = True
+
+    def features(self, params, spec):
+        time.sleep(3600)
+
+    def module(self, spec):
+        return nn.Dense(1)
+'''
+
+
+def test_a_seed_past_the_time_limit_is_stopped_in_one_line(bench_zoo_dir, tmp_path,
+                                                           capsys):
+    import time
+
+    user = tmp_path / "sleeper.py"
+    user.write_text(SLEEPER)
+    t0 = time.monotonic()
+    code, out, err = cli(capsys, "bench", f"{user}:Sleeper", "--zoo", str(bench_zoo_dir),
+                         "--seeds", "1", "--time-limit", "4", "--results-dir",
+                         str(tmp_path / "results"), "--quiet")
+    line = one_line_error(code, err)
+    assert "seed 0 ran past the time limit of 4 s" in line
+    assert time.monotonic() - t0 < 60
+    assert not list((tmp_path / "results").glob("*.json"))
+
+
+def test_the_sealed_child_dies_with_its_parent_on_sigterm(bench_zoo_dir, tmp_path):
+    import signal
+    import subprocess
+    import time
+
+    user = tmp_path / "sleeper.py"
+    user.write_text(SLEEPER)
+    parent = subprocess.Popen(
+        [sys.executable, "-m", "tinyzoo", "bench", f"{user}:Sleeper", "--zoo",
+         str(bench_zoo_dir), "--seeds", "1", "--results-dir", str(tmp_path / "results"),
+         "--quiet"], cwd=Path(__file__).resolve().parents[2],
+        stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+
+    def children() -> list[int]:
+        found = subprocess.run(["pgrep", "-P", str(parent.pid)], capture_output=True,
+                               text=True).stdout.split()
+        return [int(p) for p in found]
+
+    deadline = time.monotonic() + 120
+    kids: list[int] = []
+    while time.monotonic() < deadline and not kids:
+        kids = children()  # the spawned child (and its resource tracker)
+        time.sleep(0.5)
+    assert kids, "the sealed child never started"
+    time.sleep(3)  # the child is in the predictor's features by now
+    parent.send_signal(signal.SIGTERM)
+    parent.wait(timeout=30)
+    def alive() -> list[int]:  # neither gone nor a zombie
+        out = []
+        for k in kids:
+            try:
+                if Path(f"/proc/{k}/stat").read_text().split()[2] != "Z":
+                    out.append(k)
+            except OSError:
+                pass
+        return out
+
+    deadline = time.monotonic() + 20
+    while time.monotonic() < deadline and alive():
+        time.sleep(0.5)
+    assert alive() == [], f"the sealed child outlived its parent: {alive()}"
