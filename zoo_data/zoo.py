@@ -406,7 +406,7 @@ def open_local_zoo(path: str | os.PathLike, split: str | None = None, *,
         if not path.is_file():
             raise TinyZooError(f"{path}: shard listed in the manifest is missing")
     if verification_wanted(verify):
-        check_shards(zoo_dir, manifest["shards"])
+        check_shards(zoo_dir, manifest["shards"], config)
     reader = ShardReader(zoo_dir, config, names)
     if len(reader) != config.num_rows:
         raise TinyZooError(

@@ -17,6 +17,7 @@ from pathlib import Path
 from zoo_data.archive.layout import DATA, MANIFEST, ZooLayout
 from zoo_data.archive.manifest import manifest_config, read_manifest
 from zoo_data.archive.splits import split_record
+from zoo_data.archive.values import check_shard_values, values_error
 from zoo_data.common.atomic import sha256_file
 from zoo_data.errors import TinyZooError
 
@@ -41,20 +42,25 @@ def _file_key(path: Path, want: str) -> tuple:
     return (os.path.realpath(path), st.st_size, st.st_mtime_ns, st.st_ino, want)
 
 
-def check_shards(zoo_dir: str | os.PathLike, shards: dict) -> int:
+def check_shards(zoo_dir: str | os.PathLike, shards: dict, config=None) -> int:
     """Check that every shard ``shards`` lists (``{name: {"sha256": ...}}``, a manifest's)
-    is in ``zoo_dir/data`` with that sha256; each file is hashed once per process (see
-    the module docstring). Returns the number of shards hashed now.
+    is a regular file in ``zoo_dir/data`` (not a symbolic link) with that sha256 and,
+    given the zoo's ``config``, values that make sense
+    (:func:`zoo_data.archive.values.check_shard_values`); each file is checked once per
+    process (see the module docstring). Returns the number of shards hashed now.
 
     Raises:
-      TinyZooError: one line naming the first missing or damaged shard and
-        ``tinyzoo verify``.
+      TinyZooError: one line naming the first missing, linked or damaged shard (and,
+        for a value, its column and model) and ``tinyzoo verify``.
     """
     zoo_dir = Path(zoo_dir)
     hashed = 0
     for name in sorted(shards):
         path = zoo_dir / DATA / name
         want = shards[name]["sha256"]
+        if path.is_symlink():
+            raise TinyZooError(f"{path}: a symbolic link, not a shard file of this zoo "
+                               "(copy the file into the folder)")
         try:
             key = _file_key(path, want)
         except FileNotFoundError:
@@ -68,6 +74,10 @@ def check_shards(zoo_dir: str | os.PathLike, shards: dict) -> int:
                 f"{path}: sha256 {got[:12]}..., the manifest says {want[:12]}...: damaged "
                 f"shard, not used (run 'tinyzoo verify {zoo_dir}'; re-download or rebuild it)"
             )
+        if config is not None:
+            problems = check_shard_values(path, config, shards[name].get("split"))
+            if problems:
+                raise TinyZooError(values_error(path, problems) + "; not used")
         _verified.add(key)
     return hashed
 
@@ -132,15 +142,26 @@ def verify_zoo(zoo_dir: str | os.PathLike, manifest: dict | None = None,
             problems.append((str(path), "missing shard"))
             continue
         checked += 1
+        if path.is_symlink():
+            problems.append((str(path), "a symbolic link, not a shard file of this zoo"))
+            continue
         key = _file_key(path, want) if isinstance(want, str) else None
-        if key in _verified:  # hashed by this process since it last changed
+        if key in _verified:  # checked by this process since it last changed
             continue
         got = sha256_file(path)
-        if got == want:
-            _verified.add(_file_key(path, want))
-        else:
+        if got != want:
             problems.append((str(path), f"sha256 mismatch (manifest {str(want)[:12]}..., "
                                         f"file {got[:12]}...): corrupted shard"))
+            continue
+        try:
+            found = check_shard_values(path, config, listed[name].get("split"))
+        except TinyZooError as e:
+            problems.append((str(path), str(e)))
+            continue
+        if found:
+            problems.append((str(path), values_error(path, found).split(": ", 1)[1]))
+        else:
+            _verified.add(_file_key(path, want))
     bar.close()
     data_dir = zoo_dir / DATA
     if data_dir.is_dir():
