@@ -20,8 +20,10 @@ seed, e.g. ``statnn seed 2 (3/5): test tau 0.6841, best epoch 7, 31 s``.
 
 from __future__ import annotations
 
+import hashlib
 import json
 import os
+import tempfile
 import time
 from pathlib import Path
 
@@ -162,13 +164,16 @@ def _benchmark(method, about, opened, seeds, config, results_dir, progress, log,
 
 
 def _record_lock(results_dir: Path, zoo: dict, name: str, context_text: str):
-    """An exclusive lock on the record ``<zoo>__<name>``: one writer at a time. A second
+    """An exclusive lock on the record ``<zoo>__<name>`` of ``results_dir`` (a lock file
+    in the system's temporary folder, named after the folder): one writer at a time. A second
     ``bench`` of the same method and zoo into the same folder is refused with one line
     saying who holds it (a run with other settings would silently replace its
     record)."""
     import filelock
 
-    folder = results_dir / ".locks"
+    # outside the results folder: a refused run writes nothing there
+    where = hashlib.sha256(str(results_dir.resolve()).encode()).hexdigest()[:16]
+    folder = Path(tempfile.gettempdir()) / "tinyzoo-locks" / where
     folder.mkdir(parents=True, exist_ok=True)
     path = folder / f"{zoo_key(zoo)}__{name}.lock"
     lock = filelock.FileLock(path, timeout=0)

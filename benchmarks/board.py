@@ -41,6 +41,7 @@ __all__ = ["REFERENCE_KIND", "reference_rows", "reference_source", "family_name"
            "record_family", "family_title", "family_order", "preset_order",
            "REFERENCES_TITLE", "SECTIONS", "SECTION_ORDER", "section_rank", "CSV_COLUMNS",
            "PLOTS", "TABLE_KEYS", "plot_name", "leaderboard_frame", "made_on",
+           "compare_records",
            "best_at_last_eval"]
 
 #: ``kind`` of the reference rows in the CSV.
@@ -329,7 +330,7 @@ def record_test_predictions(record: dict) -> tuple[np.ndarray, np.ndarray, tuple
             tuple(np.asarray(p["model_id"])[order].tolist()))
 
 
-def _compare(a: dict, b: dict) -> tuple[float, float, float, bool] | None:
+def compare_records(a: dict, b: dict) -> tuple[float, float, float, bool] | None:
     """Paired comparison of records ``a`` and ``b`` (A minus B) on their common test set;
     ``None`` if they were scored on other test models or a tau is undefined."""
     pa, pb = record_test_predictions(a), record_test_predictions(b)
@@ -361,13 +362,13 @@ def _add_comparisons(frame: pd.DataFrame, by_file: dict[str, dict]) -> None:
             for index, row in section.iterrows():
                 record = by_file[row["result_file"]]
                 if above is not None:
-                    _put(frame, index, "vs_above", _compare(record, by_file[above]))
+                    _put(frame, index, "vs_above", compare_records(record, by_file[above]))
                 if not pd.isna(row["test_tau_mean"]):
                     above = row["result_file"]
                 if best is not None and row["section"] == "weight-space":
                     frame.loc[index, "best_metadata_method"] = best["method"]
                     _put(frame, index, "gain_over_metadata",
-                         _compare(record, by_file[best["result_file"]]))
+                         compare_records(record, by_file[best["result_file"]]))
 
 
 def _put(frame: pd.DataFrame, index, column: str, result) -> None:

@@ -23,7 +23,7 @@ import json
 from pathlib import Path
 
 from benchmarks.board import TABLE_KEYS, leaderboard_frame
-from benchmarks.board import _compare as paired  # the board's own paired comparison
+from benchmarks.board import compare_records as paired  # the board's own comparison
 from benchmarks.results import read_results, result_filename
 
 

@@ -4,10 +4,11 @@ Packages from the bottom up: ``zoo_data`` (with ``errors`` and ``version`` at it
 bottom), ``zoo_builder``, ``predictors``, ``benchmarks``, ``tinyzoo``. Every import,
 at module level or inside a function, must point down or stay in its package.
 
-Beside them, two folders that run from a checkout only: ``scripts`` (performance and
-calibration scripts) and ``tests``. No library package imports either, and neither is
-installed. Test modules share helpers through ``tests/fixtures`` and fixtures through
-conftests, never by importing another test module or a conftest.
+Beside them, three folders that run from a checkout only: ``scripts`` (performance and
+calibration scripts), ``examples`` (the quickstart) and ``tests``. No library package
+imports any of them, and none is installed. Test modules share helpers through
+``tests/fixtures`` and fixtures through conftests, never by importing another test
+module or a conftest.
 
 What differs between zoo families lives in ``zoo_data/rnn``, ``zoo_data/cnn`` and
 ``zoo_data/families``: no other library module tells families apart (``isinstance``
@@ -32,7 +33,7 @@ ROOT = Path(__file__).resolve().parents[1]
 LAYERS = ("zoo_data", "zoo_builder", "predictors", "benchmarks", "tinyzoo")
 BOTTOM = ("zoo_data.errors", "zoo_data.version", "zoo_data.lazy")
 #: Folders beside the library that run from a checkout only; never imported by it.
-CHECKOUT_ONLY = ("scripts", "tests")
+CHECKOUT_ONLY = ("scripts", "tests", "examples")
 MAX_LINES = 400
 
 
@@ -171,8 +172,8 @@ ZOO_DATA_ROOMS = (
     ("zoo_data.archive",),
     ("zoo_data.remote",),
     ("zoo_data.rnn", "zoo_data.cnn"),
-    ("zoo_data.zoo", "zoo_data.export", "zoo_data.info", "zoo_data.torch_data",
-     "zoo_data"),
+    ("zoo_data.zoo", "zoo_data.rows", "zoo_data.export", "zoo_data.info",
+     "zoo_data.torch_data", "zoo_data"),
 )
 
 

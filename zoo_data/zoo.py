@@ -22,7 +22,7 @@ from __future__ import annotations
 import hashlib
 import logging
 import os
-from collections.abc import Iterator, Mapping, Sequence
+from collections.abc import Iterator, Sequence
 from functools import cached_property
 from pathlib import Path
 from typing import Any, NamedTuple
@@ -44,29 +44,9 @@ from zoo_data.families.base import ZooConfigLike, ZooFamily
 from zoo_data.families.registry import family_of
 from zoo_data.remote.download import download_zoo
 from zoo_data.remote.http import cache_folder_for, is_remote
+from zoo_data.rows import Columns, load_rows
 
 __all__ = ["Zoo", "ZooBatch", "Columns", "load_zoo", "open_local_zoo", "load_rows"]
-
-
-class Columns(Mapping):
-    """Some metadata columns of a batch of models, ``{name: (B,) float64}``, that names
-    the reader in its errors: looking up a column it was not given raises a one-line
-    :class:`TinyZooError` (a predictor that reads a column it did not declare)."""
-
-    def __init__(self, values: dict[str, np.ndarray], reader: str) -> None:
-        self._values, self._reader = values, reader
-
-    def __getitem__(self, name: str) -> np.ndarray:
-        if name not in self._values:
-            raise TinyZooError(f"{self._reader}: reads metadata column {name!r}, which it "
-                               f"did not declare (declared: {', '.join(self._values)})")
-        return self._values[name]
-
-    def __iter__(self):
-        return iter(self._values)
-
-    def __len__(self) -> int:
-        return len(self._values)
 
 
 class ZooBatch(NamedTuple):
@@ -338,33 +318,6 @@ class Zoo:
             contiguous = last - first + 1 == len(self._ids)
             ds = ds.select(range(first, last + 1) if contiguous else self._ids.tolist())
         return ds
-
-
-def load_rows(zoo_dir: str | os.PathLike, cache_dir: str | os.PathLike | None = None):
-    """Every model of the zoo in ``zoo_dir`` as a ``datasets.Dataset`` sorted by
-    ``model_id``, with the features of :func:`zoo_data.archive.schema.zoo_features`
-    (``Array2D`` and fixed-length list columns for the tensors). Reads only the Parquet
-    shards (every visible ``data/*.parquet``, whichever split their names say, so a
-    format-1 and a format-2 zoo give the same rows), through ``datasets``.
-
-    Raises:
-      TinyZooError: if ``zoo_dir/data`` holds no shard.
-    """
-    import datasets
-
-    data_dir = Path(zoo_dir) / DATA
-    files = sorted(str(p) for p in data_dir.glob("*.parquet")
-                   if not p.name.startswith(".")) if data_dir.is_dir() else []
-    if not files:
-        raise TinyZooError(f"{data_dir}: no zoo shards (*.parquet) to load")
-    ds = datasets.load_dataset(
-        "parquet",
-        data_files=files,
-        split="train",  # a list of files is one split, named train by datasets
-        cache_dir=None if cache_dir is None else str(cache_dir),
-    )
-    order = np.argsort(np.asarray(ds.data.column("model_id")), kind="stable")
-    return ds.select(order)
 
 
 def open_local_zoo(path: str | os.PathLike, split: str | None = None, *,

@@ -6,7 +6,7 @@ from __future__ import annotations
 
 import numpy as np
 
-from benchmarks.board import _compare, leaderboard_frame
+from benchmarks.board import compare_records, leaderboard_frame
 from benchmarks.results import result_filename, zoo_info
 from scripts.gaps import table_gaps
 from tests.fixtures.records import scored_record
@@ -23,7 +23,7 @@ def test_each_gap_is_the_boards_paired_comparison(bench_test):
     by_file = {result_filename(r): r for r in records}
     gaps = {(g["a"], g["b"]): g for g in table_gaps(leaderboard_frame(records), by_file)}
     assert set(gaps) == {("unf", "statnn"), ("statnn", "hparams"), ("probing", "statnn")}
-    expected = _compare(records[0], records[1])
+    expected = compare_records(records[0], records[1])
     assert (gaps["unf", "statnn"]["difference"], gaps["unf", "statnn"]["low"]) == \
         expected[:2]
     assert gaps["statnn", "hparams"]["difference"] > 0

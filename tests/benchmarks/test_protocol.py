@@ -240,6 +240,9 @@ def test_a_user_predictor_cannot_take_a_builtins_name(bench_zoo_dir, tmp_path, c
 
 def test_a_second_writer_of_one_record_is_refused_and_told_who_holds_it(bench_zoo_dir,
                                                                         tmp_path):
+    import hashlib
+    import tempfile
+
     import filelock
 
     from benchmarks.bench import run_benchmark
@@ -247,9 +250,11 @@ def test_a_second_writer_of_one_record_is_refused_and_told_who_holds_it(bench_zo
 
     results = tmp_path / "results"
     key = zoo_key(zoo_info(open_local_zoo(bench_zoo_dir)))
-    (results / ".locks").mkdir(parents=True)
-    held = filelock.FileLock(results / ".locks" / f"{key}__hparams.lock")
-    (results / ".locks" / f"{key}__hparams.lock.who").write_text("pid 1: hparams, 5 seeds\n")
+    folder = Path(tempfile.gettempdir()) / "tinyzoo-locks" / hashlib.sha256(
+        str(results.resolve()).encode()).hexdigest()[:16]
+    folder.mkdir(parents=True, exist_ok=True)
+    held = filelock.FileLock(folder / f"{key}__hparams.lock")
+    (folder / f"{key}__hparams.lock.who").write_text("pid 1: hparams, 5 seeds\n")
     with held, pytest.raises(Exception, match=r"being written by another bench \(pid 1: "
                                               r"hparams, 5 seeds\)"):
         run_benchmark("hparams", bench_zoo_dir, 1, FAST, results, progress=False, log=None)
