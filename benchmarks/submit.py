@@ -14,7 +14,8 @@ whole, with every problem listed in one line, and nothing is written: a wrong or
 missing header, an empty file, a row without two fields, an id that is not an
 integer, missing, duplicate or unknown ids (ids of the train and validation splits are
 named as such: only test models are scored), a value that is not a number, ``NaN``,
-``inf`` or outside ``[0, 1]``, and a ``zoo_manifest_sha256`` comment (the full sha256
+``inf`` or outside ``[0, 1]``, digits other than ASCII ``0-9`` in an id or a value, a
+line over :data:`MAX_LINE` characters, and a ``zoo_manifest_sha256`` comment (the full sha256
 or a prefix of at least 8 hex digits) naming another zoo. A file made for another zoo
 fails the id checks when that zoo's test ids differ; two zoos with the same model count
 share test ids, so only the comment line tells them apart: write it.
@@ -54,7 +55,14 @@ __all__ = ["HEADER", "SubmitReport", "parse_submission", "submission_record", "s
 HEADER: tuple[str, str] = ("model_id", "predicted_sr")
 
 _COMMENT = re.compile(r"#\s*zoo_manifest_sha256\s*=\s*(\S*)\s*")
-_INTEGER = re.compile(r"[+-]?\d+")
+_INTEGER = re.compile(r"[+-]?[0-9]+")
+#: A number as Python writes one, in ASCII digits only (``float`` would also take
+#: Arabic-Indic or full-width digits).
+_NUMBER = re.compile(r"[+-]?([0-9]+\.?[0-9]*|\.[0-9]+)([eE][+-]?[0-9]+)?|[+-]?(nan|inf|infinity)",
+                     re.IGNORECASE)
+#: The longest line a submission may hold (a model id, a comma and a number need far
+#: fewer): a longer one is refused before it is parsed.
+MAX_LINE = 1000
 _SHOWN = 5  # items listed per problem before "..."
 
 
@@ -173,7 +181,14 @@ def parse_submission(path: str | os.PathLike, zoo: Zoo) -> np.ndarray:
                     f"(this zoo's is {zoo.manifest_sha256[:12]}...)"
                 )
             continue
-        fields = [field.strip() for field in next(csv.reader([line]))]
+        if len(line) > MAX_LINE:
+            problems.append(f"line {number} is longer than {MAX_LINE:,} characters")
+            continue
+        try:
+            fields = [field.strip() for field in next(csv.reader([line]))]
+        except csv.Error as exc:
+            problems.append(f"line {number} is not a CSV row ({exc})")
+            continue
         if not seen_header:
             seen_header = True
             if len(fields) == 2 and set(fields) == set(HEADER):
@@ -198,6 +213,8 @@ def parse_submission(path: str | os.PathLike, zoo: Zoo) -> np.ndarray:
             model_id = int(id_text)
             lines_of.setdefault(model_id, []).append(number)
         try:
+            if not _NUMBER.fullmatch(value_text):
+                raise ValueError(value_text)
             value = float(value_text)
         except ValueError:
             non_numeric.append((number, repr(value_text[:20])))

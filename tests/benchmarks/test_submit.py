@@ -133,6 +133,12 @@ BAD_FILES = {
          "manifest.json>'"]),
     "stray comment": ("model_id,predicted_sr\n# note\n" + "".join(r + "\n" for r in _rows()),
                       ["stray comment at line 2"]),
+    "Arabic-Indic digits in an id": (_rows() + ["\u0665\u0664,0.5"],
+                                     ["model id '\u0665\u0664' at line 8 is not an integer"]),
+    "full-width digits in a value": (_rows({57: "\uff10.\uff15"}),
+                                     ["value '\uff10.\uff15' at line 5 is not a number"]),
+    "a field of 200 KB": (_rows() + ["54," + "1" * 200_000],
+                          ["line 8 is longer than 1,000 characters"]),
     "another zoo's sha": ("# zoo_manifest_sha256=" + "0" * 64 + "\nmodel_id,predicted_sr\n"
                           + "".join(r + "\n" for r in _rows()),
                           ["zoo_manifest_sha256 000000000000... at line 1 is another zoo's"]),
