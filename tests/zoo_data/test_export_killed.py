@@ -53,3 +53,23 @@ def test_a_killed_export_never_leaves_a_partial_file_under_the_final_name(
             assert len(npz.files) > 0
     else:
         assert len(list(out.glob("*.safetensors"))) == 30
+
+
+def test_a_killed_writers_temporary_is_removed_by_the_next_write(tmp_path):
+    """SIGKILL leaves ``.NAME.tmp-<pid>`` behind; the next write of NAME removes it (and
+    leaves a live writer's alone)."""
+    import os
+    import subprocess
+    import sys
+
+    from zoo_data.common.atomic import atomic_write
+
+    gone = subprocess.run([sys.executable, "-c", "import os; print(os.getpid())"],
+                          capture_output=True, text=True, check=True).stdout.strip()
+    stale = tmp_path / f".out.zip.tmp-{gone}"
+    stale.write_bytes(b"half an export")
+    live = tmp_path / f".out.zip.tmp-{os.getppid()}"  # a process that is running
+    live.write_bytes(b"being written")
+    atomic_write(tmp_path / "out.zip", b"whole")
+    assert not stale.exists() and live.exists()
+    assert (tmp_path / "out.zip").read_bytes() == b"whole"

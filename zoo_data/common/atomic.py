@@ -3,6 +3,7 @@
 Every file of a zoo, a result record or an export is written through
 :func:`atomic_target`: a hidden ``.NAME.tmp-<pid>`` file in the same folder, then
 ``os.replace``, so a reader (or a crash) never sees half a file under the final name.
+A temporary left by a writer that was killed is removed by the next write of that file.
 """
 
 from __future__ import annotations
@@ -27,6 +28,24 @@ def sha256_file(path: str | os.PathLike) -> str:
     return digest.hexdigest()
 
 
+def _remove_stale_temporaries(path: Path) -> None:
+    """Remove the temporaries of ``path`` left by writers that were killed (``SIGKILL``
+    leaves no chance to clean up): ``.NAME.tmp-<pid>`` files whose process is gone."""
+    if not path.parent.is_dir():
+        return
+    for stale in path.parent.glob(f".{path.name}.tmp-*"):
+        pid = stale.name.rsplit("-", 1)[-1]
+        if not pid.isdigit() or int(pid) == os.getpid():
+            continue
+        try:
+            os.kill(int(pid), 0)
+        except ProcessLookupError:  # gone: its file is garbage
+            with contextlib.suppress(OSError):
+                stale.unlink()
+        except PermissionError:  # alive, another user's
+            continue
+
+
 @contextlib.contextmanager
 def atomic_target(path: str | os.PathLike):
     """Yield a hidden temporary path beside ``path`` to write; on success it replaces
@@ -36,6 +55,7 @@ def atomic_target(path: str | os.PathLike):
       TinyZooError: naming ``path`` if writing fails with an ``OSError``.
     """
     path = Path(path)
+    _remove_stale_temporaries(path)
     tmp = path.parent / f".{path.name}.tmp-{os.getpid()}"
     try:
         yield tmp
