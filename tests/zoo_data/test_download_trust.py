@@ -118,3 +118,57 @@ def test_a_bad_stall_setting_is_one_line(zoo_server, tmp_path, capsys, monkeypat
     line = one_line_error(code, err)
     assert STALL_ENV in line and repr(value) in line
     assert not Path(tmp_path / "dl").exists()
+
+
+def test_a_drip_feed_below_the_minimum_rate_is_given_up_and_resumes(zoo_server, tmp_path,
+                                                                    capsys, monkeypatch):
+    """A server sending one byte every 0.1 s never stalls, so only a minimum rate ends
+    it (it ran for ever before)."""
+    from zoo_data.remote.http import MIN_RATE_ENV
+
+    monkeypatch.setenv(STALL_ENV, "1")
+    monkeypatch.setenv(MIN_RATE_ENV, "100")
+    zoo_server.drip.add(f"/data/{SHARDS[2]}")
+    zoo_server.drip_s = 0.1
+    out = tmp_path / "dl"
+    code, _, err = cli(capsys, "download", zoo_server.url, "--out", str(out), "--quiet")
+    line = one_line_error(code, err)
+    assert SHARDS[2] in line and "bytes/s over" in line and "below the minimum of 100" in line
+    zoo_server.drip.clear()
+    code, _, err = cli(capsys, "download", zoo_server.url, "--out", str(out), "--quiet")
+    assert code == 0, err
+    assert len(load_zoo(out)) == DATA_CONFIG.num_models
+
+
+def test_a_full_disk_during_a_download_is_said_as_such(zoo_server, tmp_path, capsys,
+                                                       monkeypatch):
+    import builtins
+    import errno
+
+    real_open = builtins.open
+
+    class Full:
+        def __init__(self, f):
+            self._f = f
+
+        def write(self, block):
+            raise OSError(errno.ENOSPC, "No space left on device")
+
+        def __getattr__(self, name):
+            return getattr(self._f, name)
+
+        def __enter__(self):
+            return self
+
+        def __exit__(self, *exc):
+            self._f.close()
+
+    def full_open(path, mode="r", *args, **kwargs):
+        f = real_open(path, mode, *args, **kwargs)
+        return Full(f) if str(path).endswith(".part") and "b" in mode else f
+
+    monkeypatch.setattr(builtins, "open", full_open)
+    code, _, err = cli(capsys, "download", zoo_server.url, "--out", str(tmp_path / "dl"),
+                       "--quiet")
+    line = one_line_error(code, err)
+    assert "No space left on device" in line and "connection lost" not in line

@@ -19,6 +19,7 @@ import http.client
 import os
 import re
 import shutil
+import time
 import urllib.error
 import urllib.parse
 import urllib.request
@@ -31,6 +32,26 @@ __all__ = ["is_remote", "open_remote", "cache_folder_for", "HttpRemote", "HubRem
 _CHUNK = 1 << 20
 _STALL_S = 60.0
 STALL_ENV = "TINYZOO_STALL_S"
+#: Environment variable: the slowest average rate (bytes per second) a shard's transfer
+#: may keep once it has run for the stall time; a drip feed below it is given up.
+MIN_RATE_ENV = "TINYZOO_MIN_RATE"
+_MIN_RATE = 1024.0
+
+
+def min_rate() -> float:
+    """Bytes per second below which a transfer that has run for the stall time is given
+    up: ``$TINYZOO_MIN_RATE`` if set to a number (0 turns the check off), else 1024."""
+    value = os.environ.get(MIN_RATE_ENV)
+    if value is None:
+        return _MIN_RATE
+    try:
+        rate = float(value)
+    except ValueError:
+        rate = -1.0
+    if not 0 <= rate < 1e12:
+        raise TinyZooError(f"${MIN_RATE_ENV} {value!r}: need a number of bytes per second "
+                           "(0: no minimum)")
+    return rate
 
 
 def stall_seconds() -> float:
@@ -171,6 +192,7 @@ class HttpRemote:
                     f"{url}: declares {start + expected:,} bytes, more than the {limit:,} "
                     "this shard can hold; not downloaded")
             got = 0
+            floor, began = min_rate(), time.monotonic()
             with open(part, mode) as f:
                 try:
                     while True:
@@ -184,9 +206,21 @@ class HttpRemote:
                             raise TinyZooError(
                                 f"{url}: sent more than the {limit:,} bytes this shard can "
                                 "hold; not kept")
-                        f.write(block)
+                        try:
+                            f.write(block)
+                        except OSError as e:  # the disk, not the connection
+                            raise TinyZooError(
+                                f"{part}: cannot write the download after {got} bytes "
+                                f"({e.strerror or e}); free space and run the same "
+                                "command again to resume") from None
                         if on_bytes is not None:
                             on_bytes(len(block))
+                        elapsed = time.monotonic() - began
+                        if floor and elapsed > self.stall_s and got / elapsed < floor:
+                            raise TinyZooError(
+                                f"{url}: {got / elapsed:,.0f} bytes/s over {elapsed:.0f} s, "
+                                f"below the minimum of {floor:,.0f} (${MIN_RATE_ENV}); "
+                                "run the same command again to resume")
                 except TimeoutError:
                     raise self._stalled(url, got) from None
                 except (http.client.HTTPException, OSError) as e:
