@@ -93,6 +93,9 @@ def _child(conn, method: str, zoo_dir: str, config: ProtocolConfig, progress: bo
 #: Default wall-clock limit of one seed of a code submission, in seconds
 #: (``tinyzoo bench --time-limit``).
 DEFAULT_TIME_LIMIT_S = 3600.0
+#: The least time the child is given to start (import jax and the user's file) whatever
+#: the per-seed limit: a start past it is stopped too.
+START_LIMIT_S = 300.0
 
 
 def _die_with_parent() -> None:
@@ -167,7 +170,8 @@ class SealedRun:
         with _main_module_hidden():
             self._process.start()
         child_conn.close()
-        self.predictor = self._receive("predictor")
+        self.predictor = self._receive("predictor",
+                                       limit=max(self.time_limit_s, START_LIMIT_S))
         return self
 
     def __exit__(self, *exc) -> None:
@@ -177,13 +181,15 @@ class SealedRun:
             self._process.kill()
             self._process.join()
 
-    def _receive(self, expected: str, bar: Progress | None = None, what: str = "start"):
+    def _receive(self, expected: str, bar: Progress | None = None, what: str = "start",
+                 limit: float | None = None):
         """The payload of the next message, which must be ``expected``; ``epoch``
         messages before it advance ``bar``. Past :attr:`time_limit_s` the child is
         stopped and the run refused (``what`` names the step in the message)."""
         import time
 
-        deadline = time.monotonic() + self.time_limit_s
+        limit = self.time_limit_s if limit is None else limit
+        deadline = time.monotonic() + limit
         while True:
             while not self._conn.poll(_POLL_S):
                 if not self._process.is_alive():
@@ -193,8 +199,7 @@ class SealedRun:
                     self._process.join()
                     raise TinyZooError(
                         f"{self.method}: {what} ran past the time limit of "
-                        f"{self.time_limit_s:g} s (tinyzoo bench --time-limit); its process "
-                        "was stopped")
+                        f"{limit:g} s (tinyzoo bench --time-limit); its process was stopped")
             try:
                 kind, payload = self._conn.recv()
             except (EOFError, OSError):

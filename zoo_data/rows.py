@@ -45,10 +45,14 @@ def load_rows(zoo_dir: str | os.PathLike, cache_dir: str | os.PathLike | None = 
     format-1 and a format-2 zoo give the same rows), through ``datasets``.
 
     Raises:
-      TinyZooError: if ``zoo_dir/data`` holds no shard.
+      TinyZooError: if ``zoo_dir/data`` holds no shard, or in a process whose test labels
+        are sealed (:mod:`zoo_data.archive.seal`).
     """
     import datasets
 
+    from zoo_data.archive.seal import refuse_if_sealed
+
+    refuse_if_sealed(f"load_rows({zoo_dir})", True)  # every row: the test labels too
     data_dir = Path(zoo_dir) / DATA
     files = sorted(str(p) for p in data_dir.glob("*.parquet")
                    if not p.name.startswith(".")) if data_dir.is_dir() else []

@@ -280,3 +280,40 @@ def test_the_sealed_child_dies_with_its_parent_on_sigterm(bench_zoo_dir, tmp_pat
     while time.monotonic() < deadline and alive():
         time.sleep(0.5)
     assert alive() == [], f"the sealed child outlived its parent: {alive()}"
+
+
+def test_the_package_functions_a_predictor_could_find_respect_the_seal(bench_zoo_dir):
+    """Issue 33, finding 2: inside the sealed child, ``zoo_data.zoo.load_rows`` and
+    ``zoo_data.archive.shard_files.read_shard_table`` returned the test labels."""
+    import subprocess
+
+    script = f'''
+import numpy as np
+from zoo_data.errors import TinyZooError
+from zoo_data.archive.seal import seal_test_labels
+from zoo_data.archive.shard_files import read_shard_table
+from zoo_data.zoo import load_rows, open_local_zoo
+zoo = open_local_zoo({str(bench_zoo_dir)!r})
+seal_test_labels()
+try:
+    load_rows({str(bench_zoo_dir)!r})
+    raise SystemExit("load_rows read the test labels")
+except TinyZooError as e:
+    assert "sealed" in str(e)
+test_ids = set(zoo.with_split("test").model_ids.tolist())
+seen = 0
+for shard in sorted((zoo.path / "data").glob("*.parquet")):
+    table = read_shard_table(shard, zoo.config)
+    for mid, sr in zip(table.column("model_id").to_pylist(),
+                       table.column("test_sr").to_pylist()):
+        if mid in test_ids:
+            assert sr is None, (shard, mid, sr)
+            seen += 1
+        else:
+            assert sr is not None
+print(seen)
+'''
+    done = subprocess.run([sys.executable, "-c", script], capture_output=True, text=True,
+                          cwd=Path(__file__).resolve().parents[2], timeout=120)
+    assert done.returncode == 0, done.stderr[-2000:]
+    assert int(done.stdout.strip()) == 6  # every test row, hidden

@@ -127,7 +127,30 @@ def read_shard_table(path: str | os.PathLike, config: ZooConfigLike) -> pa.Table
         if isinstance(field.type, pa.ExtensionType):
             column = pa.ExtensionArray.from_storage(field.type, column)
         arrays.append(column)
-    return pa.Table.from_arrays(arrays, schema=schema)
+    table = pa.Table.from_arrays(arrays, schema=schema)
+    return _sealed_labels_removed(table, config)
+
+
+def _sealed_labels_removed(table: pa.Table, config: ZooConfigLike) -> pa.Table:
+    """``table`` with the label columns of the sealed scheme's test models null, in a
+    process whose test labels are sealed (:mod:`zoo_data.archive.seal`); as read,
+    otherwise."""
+    from zoo_data.archive.seal import sealed_scheme, test_labels_sealed
+
+    if not test_labels_sealed():
+        return table
+    from zoo_data.archive.schema import LABEL_COLUMNS
+    from zoo_data.archive.split_schemes import scheme_ids
+
+    test = np.isin(table.column("model_id").to_numpy() // config.rows_per_model,
+                   scheme_ids(config, sealed_scheme())["test"])
+    for name in LABEL_COLUMNS:
+        if name in table.column_names:
+            column = table.column(name)
+            masked = pa.array(np.where(test, None, column.to_pylist()).tolist(),
+                              type=column.type)
+            table = table.set_column(table.column_names.index(name), name, masked)
+    return table
 
 
 def group_table(tables: list[pa.Table]) -> pa.Table:
