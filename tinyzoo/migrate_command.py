@@ -13,7 +13,9 @@ from tinyzoo.app import app
              "Parquet file per split, so datasets.load_dataset gives train, validation "
              "and test), byte for byte what a fresh build writes. Crash-safe: run it "
              "again to finish an interrupted migration. Result records of the old zoo "
-             "are re-keyed to the new one.")
+             "are re-keyed to the new one. A format-2 zoo built before label files gets the "
+             "sha256 of its label file in its manifest (a new identity, no shard "
+             "changed; its records are re-keyed the same way).")
 def migrate_command(
     zoo_dir: str = typer.Argument(..., help="The zoo folder to migrate."),
     results_dir: str = typer.Option(
@@ -34,11 +36,16 @@ def migrate_command(
         typer.echo(f"{report.zoo_dir}: already in archive format {report.format_version} "
                    "(a file per split); nothing to do")
         return
-    what = ("migrated to" if report.status == "migrated"
-            else "finished an interrupted migration to")
     old = report.old_manifest_sha256[:8] if report.old_manifest_sha256 else "?"
-    typer.echo(f"{report.zoo_dir}: {what} archive format {report.format_version} "
-               f"(manifest sha256 {old}... -> {report.new_manifest_sha256[:8]}...)")
+    if report.status == "labelled":
+        typer.echo(f"{report.zoo_dir}: recorded the sha256 of its label file in its "
+                   f"manifest, as a build now does (manifest sha256 {old}... -> "
+                   f"{report.new_manifest_sha256[:8]}...; no shard changed)")
+    else:
+        what = ("migrated to" if report.status == "migrated"
+                else "finished an interrupted migration to")
+        typer.echo(f"{report.zoo_dir}: {what} archive format {report.format_version} "
+                   f"(manifest sha256 {old}... -> {report.new_manifest_sha256[:8]}...)")
     for done in rekeyed:
         if done.moved:
             typer.echo(f"{results_dir}: re-keyed {len(done.moved)} result records to the "

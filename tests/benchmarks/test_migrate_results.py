@@ -67,6 +67,10 @@ def test_migrate_rekeys_the_records_to_what_a_bench_on_the_new_zoo_writes(
     after = results / f"bench-test-{new_sha[:8]}__linear-stats.json"
     assert "re-keyed 1 result records" in out
     assert not before.exists() and other.read_bytes() == other_bytes
+    # the saved seed moved with it: the next bench reuses it instead of training again
+    seeds = sorted((results / ".partial").rglob("seed-*.json"))
+    assert [p.parent.name for p in seeds] == [f"bench-test-{new_sha[:8]}__linear-stats"]
+    assert json.loads(seeds[0].read_text())["context"]["zoo"]["manifest_sha256"] == new_sha
     record = read_result(after)
     assert record["zoo"]["manifest_sha256"] == new_sha
     # nothing but the zoo's sha256 changed
@@ -98,3 +102,17 @@ def test_rekey_resumes_and_keeps_a_conflicting_record(tmp_path):
     assert report.moved == [] and report.conflicts == [old] and old.exists()
     assert rekey_records(tmp_path / "missing", old_sha, new_sha).moved == []
     assert np.all([p.suffix == ".json" for p in results.iterdir() if p.is_file()])
+
+
+def test_rekey_moves_a_split_schemes_records_too(tmp_path):
+    results = tmp_path / "results"
+    old_sha, new_sha = "ab" * 32, "cd" * 32
+    base = make_record("unf")
+    shifted = make_record("unf", zoo={**base["zoo"], "split_scheme": "lr-shift",
+                                      "split_rule": "the top fifth of log learning rate"})
+    write_result(base, results)
+    old = write_result(shifted, results)
+    assert old.name == "bench-test-abababab.lr-shift__unf.json"
+    moved = rekey_records(results, old_sha, new_sha).moved
+    assert sorted(q.name for _, q in moved) == [
+        "bench-test-cdcdcdcd.lr-shift__unf.json", "bench-test-cdcdcdcd__unf.json"]

@@ -21,6 +21,8 @@ folders through these functions.
 
 from __future__ import annotations
 
+import hashlib
+
 import os
 import re
 from pathlib import Path
@@ -240,10 +242,22 @@ def shards_table(layout: ZooLayout, shas: dict[str, str]) -> dict:
     return table
 
 
+def labels_sha256(zoo_dir: Path, layout: ZooLayout) -> str | None:
+    """The sha256 of the label file of the complete zoo in ``zoo_dir``
+    (:mod:`zoo_data.archive.label_file`); ``None`` for format 1, whose manifests never
+    recorded one."""
+    if layout.format_version < 2:
+        return None
+    from zoo_data.archive.label_file import label_file_of_shards
+
+    return hashlib.sha256(label_file_of_shards(zoo_dir, layout.shard_names)).hexdigest()
+
+
 def finalize(zoo_dir: str | os.PathLike, layout: ZooLayout) -> None:
     """Mark the zoo complete: rewrite ``manifest.json`` with every shard's ``group``,
-    ``split``, ``rows`` and ``sha256`` (:func:`shards_table`) and ``"complete": true``
-    (and write the card if absent).
+    ``split``, ``rows`` and ``sha256`` (:func:`shards_table`), the sha256 of its label
+    file (:func:`labels_sha256`) and ``"complete": true`` (and write the card if
+    absent).
 
     Raises:
       TinyZooError: if a training group has an incomplete file, or ``data/`` holds a
@@ -263,7 +277,8 @@ def finalize(zoo_dir: str | os.PathLike, layout: ZooLayout) -> None:
     check_no_stray_files(zoo_dir, layout)
     shas = {name: sha for files in done.values() for name, sha in files.items()}
     atomic_write(zoo_dir / MANIFEST,
-                 json_bytes(new_manifest(layout, shards_table(layout, shas), True)))
+                 json_bytes(new_manifest(layout, shards_table(layout, shas), True,
+                                         labels_sha256=labels_sha256(zoo_dir, layout))))
     if not (zoo_dir / CARD).exists():
         atomic_write(zoo_dir / CARD,
                      dataset_card(layout.config, layout.format_version).encode())

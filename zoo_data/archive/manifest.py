@@ -7,7 +7,9 @@ read), ``config`` and ``config_fingerprint`` (its family's config,
 (Python and the libraries whose arithmetic the weights depend on), ``num_models``,
 ``num_groups``, ``splits`` (:mod:`zoo_data.archive.splits`), ``shards`` (``{name:
 {"group", "split", "rows", "sha256"}}`` in format 2, ``{name: {"group", "rows",
-"sha256"}}`` in format 1; empty until complete) and ``complete``.
+"sha256"}}`` in format 1; empty until complete), ``labels_sha256`` (a complete
+format-2 zoo's since label files exist: the sha256 of its label file,
+:mod:`zoo_data.archive.label_file`) and ``complete``.
 """
 
 from __future__ import annotations
@@ -55,10 +57,12 @@ SHARD_NAME = r"(train|validation|test)-[0-9]{5}-of-[0-9]{5}\.parquet"
 
 
 def new_manifest(layout: ZooLayout, shards: dict, complete: bool, *,
-                 builder_version: str | None = None, versions: dict | None = None) -> dict:
+                 builder_version: str | None = None, versions: dict | None = None,
+                 labels_sha256: str | None = None) -> dict:
     """The manifest of ``layout``'s zoo (in its format) with ``shards`` listed (see the
     module docstring). ``builder_version`` and ``versions`` default to this process's
-    (a migration keeps those of the build)."""
+    (a migration keeps those of the build); ``labels_sha256`` (a complete zoo's, format
+    2) is the sha256 of its label file (:mod:`zoo_data.archive.label_file`)."""
     config = layout.config
     if versions is None:
         versions = {"python": platform.python_version(),
@@ -73,6 +77,7 @@ def new_manifest(layout: ZooLayout, shards: dict, complete: bool, *,
         "num_groups": len(layout.groups),
         "splits": split_record(config),
         "shards": shards,
+        **({} if labels_sha256 is None else {"labels_sha256": labels_sha256}),
         "complete": complete,
     }
 
@@ -178,12 +183,14 @@ _MANIFEST_FIELDS = {
             for k in ("start", "stop", "count")}) for s in ("train", "val", "test")},
     }),
     "shards": _shards,
+    "labels_sha256": lambda n, v: fields.text(n, v, SHA256_HEX, "64 lowercase hex digits"),
     "complete": fields.boolean,
     "provenance": _provenance,
 }
 #: Keys a manifest must have (``provenance`` is written by downloads only; a manifest
 #: without ``splits`` predates them, and readers say how to refresh it).
-_MANIFEST_KEYS = tuple(k for k in _MANIFEST_FIELDS if k not in ("provenance", "splits"))
+_MANIFEST_KEYS = tuple(k for k in _MANIFEST_FIELDS
+                       if k not in ("provenance", "splits", "labels_sha256"))
 
 
 def check_manifest(manifest: object, where: str) -> dict:

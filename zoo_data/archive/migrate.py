@@ -28,7 +28,10 @@ A kill at any point leaves no half-written file (:mod:`zoo_data.common.atomic`),
 :func:`migrate_zoo` again finishes the job: before step 3 it resumes staging (a stale
 journal of another zoo is discarded), after it it finishes step 4. While step 4 is
 unfinished, :func:`zoo_data.zoo.load_zoo` refuses the folder and names this command.
-A format-2 zoo without ``.migrate/`` is left untouched.
+A format-2 zoo without ``.migrate/`` is left untouched, unless it was built before
+label files (:mod:`zoo_data.archive.label_file`): then the sha256 of its label file is
+added to its manifest (through the same journal and :func:`_finish`, so a kill before
+the records are re-keyed is finished by the next run).
 
 :func:`write_format1_zoo` does the inverse into a new folder: the files the builder
 wrote before format 2, byte for byte (the tests check it against recorded hashes).
@@ -46,7 +49,8 @@ from pathlib import Path
 import numpy as np
 
 from zoo_data.archive.card import dataset_card
-from zoo_data.archive.folder import complete_group, prepare_zoo_dir, shards_table
+from zoo_data.archive.folder import complete_group, labels_sha256, prepare_zoo_dir, shards_table
+from zoo_data.archive.label_file import LABELS_KEY
 from zoo_data.archive.layout import CARD, DATA, FORMAT_VERSION, MANIFEST, MIGRATION_DIR, ZooLayout
 from zoo_data.archive.manifest import manifest_config, new_manifest, parse_manifest, read_manifest
 from zoo_data.archive.shard_files import group_table, read_shard_table, write_group
@@ -68,8 +72,11 @@ PROGRESS_BYTES = 128 << 20
 class MigrationReport:
     """What :func:`migrate_zoo` did.
 
-    ``status``: ``"migrated"`` (converted now), ``"finished"`` (an interrupted migration
-    completed) or ``"current"`` (already format 2, untouched). ``old_manifest_sha256`` is
+    ``status``: ``"migrated"`` (converted now), ``"labelled"`` (a format-2 zoo built
+    before label files got its label file's sha256 in its manifest: a new identity, no
+    shard changed), ``"finished"`` (an interrupted migration completed) or
+    ``"current"`` (already format 2 with its label file's sha256, untouched).
+    ``old_manifest_sha256`` is
     ``None`` when nothing was migrated now; ``groups_staged`` counts groups converted by
     this call, ``groups_reused`` those a killed run had staged already."""
 
@@ -146,17 +153,20 @@ def _stage(zoo_dir: Path, staging: Path, manifest: dict, identity: str, old: Zoo
                 reused += 1
             shas.update(done)
             bar.update(1)
-    manifest_v2 = _new_manifest(new, shas, manifest)
+    manifest_v2 = _new_manifest(new, shas, manifest, staging)
     atomic_write(staging / CARD, dataset_card(new.config, new.format_version).encode())
     atomic_write(staging / MANIFEST, json_bytes(manifest_v2))
     return staged, reused
 
 
-def _new_manifest(layout: ZooLayout, shas: dict[str, str], built: dict) -> dict:
-    """The complete manifest of ``layout``'s zoo with ``shas``, keeping the builder and
-    library versions of the manifest ``built``."""
+def _new_manifest(layout: ZooLayout, shas: dict[str, str], built: dict,
+                  zoo_dir: Path) -> dict:
+    """The complete manifest of ``layout``'s zoo with ``shas`` (its shards in
+    ``zoo_dir/data``), keeping the builder and library versions of the manifest
+    ``built``."""
     return new_manifest(layout, shards_table(layout, shas), True,
-                        builder_version=built["builder_version"], versions=built["versions"])
+                        builder_version=built["builder_version"], versions=built["versions"],
+                        labels_sha256=labels_sha256(zoo_dir, layout))
 
 
 def _move(src: Path, dst: Path) -> None:
@@ -204,11 +214,52 @@ def _finish(zoo_dir: Path, staging: Path, manifest: dict,
     return new_sha
 
 
+def _needs_labels(manifest: dict) -> bool:
+    """Whether a format-2 manifest lacks the sha256 of its label file (a zoo built before
+    label files), and is this machine's own (a download's manifest is its
+    publisher's: its identity stays theirs)."""
+    return (LABELS_KEY not in manifest and manifest.get("complete") is True
+            and "provenance" not in manifest)
+
+
+def _add_labels(zoo_dir: Path, staging: Path, manifest: dict, old_sha: str,
+                on_switched: Callable[[str, str], None] | None) -> str:
+    """Record the label file's sha256 in the manifest of the complete, intact format-2
+    zoo in ``zoo_dir`` (the manifest a fresh build writes now; no shard changes), through
+    the journal of :func:`_finish` so that a kill before ``on_switched`` has run is
+    finished by the next run. Returns the new manifest's sha256."""
+    where = zoo_dir / MANIFEST
+    config = manifest_config(manifest, str(where))
+    report = verify_zoo(zoo_dir, manifest)
+    if not report.ok:
+        path, message = report.problems[0]
+        raise TinyZooError(f"{path}: {message}; not migrated (run 'tinyzoo verify "
+                           f"{zoo_dir}')")
+    layout = ZooLayout.of(config)
+    labelled = new_manifest(layout, manifest["shards"], True,
+                            builder_version=manifest["builder_version"],
+                            versions=manifest["versions"],
+                            labels_sha256=labels_sha256(zoo_dir, layout))
+    if {k: v for k, v in labelled.items() if k != LABELS_KEY} != manifest:
+        raise TinyZooError(f"{where}: not the manifest this builder writes for its zoo "
+                           "(other fields than the label file's sha256 differ); not "
+                           "migrated")
+    staging.mkdir(exist_ok=True)
+    atomic_write(staging / JOURNAL, json_bytes({
+        "from_format_version": FORMAT_VERSION, "to_format_version": FORMAT_VERSION,
+        "from_manifest_sha256": old_sha, "config_fingerprint": config.fingerprint(),
+        "adds": LABELS_KEY}))
+    atomic_write(where, json_bytes(labelled))
+    return _finish(zoo_dir, staging, labelled, on_switched)
+
+
 def migrate_zoo(zoo_dir: str | os.PathLike, progress: bool = True,
                 on_switched: Callable[[str, str], None] | None = None) -> MigrationReport:
     """Convert the format-1 zoo in ``zoo_dir`` in place to format 2, or finish a
     migration a kill interrupted (see the module docstring). A format-2 zoo is left
-    untouched (``status == "current"``).
+    untouched (``status == "current"``), unless its manifest lacks the sha256 of its
+    label file (:mod:`zoo_data.archive.label_file`; a zoo built before label files):
+    then only that is added (``"labelled"``), the manifest a fresh build writes now.
 
     ``on_switched(old sha256, new sha256)`` is called once the new zoo is in place and
     verified, before the journal is removed: a kill during it calls it again on the
@@ -228,6 +279,10 @@ def migrate_zoo(zoo_dir: str | os.PathLike, progress: bool = True,
     version = manifest["format_version"]
     if version == FORMAT_VERSION:
         if not staging.is_dir():
+            if _needs_labels(manifest):
+                old_sha = _identity(zoo_dir, manifest)
+                new_sha = _add_labels(zoo_dir, staging, manifest, old_sha, on_switched)
+                return MigrationReport(zoo_dir, "labelled", version, old_sha, new_sha)
             return MigrationReport(zoo_dir, "current", version, None,
                                    _identity(zoo_dir, manifest))
         journal = read_json_object(staging / JOURNAL) or {}
@@ -276,5 +331,5 @@ def write_format1_zoo(src: str | os.PathLike, out: str | os.PathLike) -> Path:
                   for f in new.group_files(group.index)]
         shas.update(write_group(out, old, group.index, group_table(tables)))
     atomic_write(out / CARD, dataset_card(config, 1).encode())
-    atomic_write(out / MANIFEST, json_bytes(_new_manifest(old, shas, manifest)))
+    atomic_write(out / MANIFEST, json_bytes(_new_manifest(old, shas, manifest, out)))
     return out

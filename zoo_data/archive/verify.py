@@ -14,7 +14,9 @@ import os
 from dataclasses import dataclass, field
 from pathlib import Path
 
+from zoo_data.archive.label_file import LABELS_KEY, check_label_file, label_file_of_shards
 from zoo_data.archive.layout import DATA, MANIFEST, ZooLayout
+from zoo_data.archive.seal import test_labels_sealed
 from zoo_data.archive.manifest import manifest_config, read_manifest
 from zoo_data.archive.splits import split_record
 from zoo_data.archive.values import check_shard_values, values_error
@@ -103,7 +105,10 @@ def verify_zoo(zoo_dir: str | os.PathLike, manifest: dict | None = None,
     Checks: the manifest parses; it says complete; the config matches its fingerprint;
     the split is :mod:`zoo_data.archive.splits`'; the manifest lists exactly the config's
     shards in the manifest's archive format (:mod:`zoo_data.archive.layout`); every shard
-    exists with the listed sha256; ``data/`` holds no other visible file. Reads every
+    exists with the listed sha256; where the manifest records the sha256 of the zoo's
+    label file (:mod:`zoo_data.archive.label_file`), the shards' labels give that file
+    (not checked in a process whose test labels are sealed); ``data/`` holds no other
+    visible file. Reads every
     shard once (none that this process verified unchanged already, see
     :func:`check_shards`); writes nothing. With ``progress``, shows the hashing on
     stderr, a shard per step (:func:`zoo_data.common.progress.progress_bar`).
@@ -163,6 +168,12 @@ def verify_zoo(zoo_dir: str | os.PathLike, manifest: dict | None = None,
         else:
             _verified.add(_file_key(path, want))
     bar.close()
+    if LABELS_KEY in manifest and not problems and not test_labels_sealed():
+        try:
+            check_label_file(label_file_of_shards(zoo_dir, list(expected)), manifest,
+                             f"{where}: {LABELS_KEY}: the shards' label file")
+        except TinyZooError as e:
+            problems.append((where, str(e).split(": ", 2)[-1]))
     data_dir = zoo_dir / DATA
     if data_dir.is_dir():
         for path in sorted(data_dir.iterdir()):
