@@ -22,7 +22,6 @@ folders through these functions.
 from __future__ import annotations
 
 import hashlib
-
 import os
 import re
 from pathlib import Path

@@ -16,8 +16,8 @@ from pathlib import Path
 
 from zoo_data.archive.label_file import LABELS_KEY, check_label_file, label_file_of_shards
 from zoo_data.archive.layout import DATA, MANIFEST, ZooLayout
-from zoo_data.archive.seal import test_labels_sealed
 from zoo_data.archive.manifest import manifest_config, read_manifest
+from zoo_data.archive.seal import test_labels_sealed
 from zoo_data.archive.splits import split_record
 from zoo_data.archive.values import check_shard_values, values_error
 from zoo_data.common.atomic import sha256_file
