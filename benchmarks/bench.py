@@ -30,6 +30,7 @@ from pathlib import Path
 from benchmarks.fingerprint import PROTOCOL_FILES, check_unchanged_since_start, code_fingerprint
 from benchmarks.formatting import fmt_tau, run_tau_text
 from benchmarks.protocol_config import ProtocolConfig, budget_text, default_protocol
+from benchmarks.provenance import publish_labels
 from benchmarks.results import build_record, to_jsonable, write_result, zoo_info, zoo_key
 from zoo_data.common.atomic import atomic_write
 from zoo_data.common.progress import Progress, progress_bar
@@ -261,4 +262,6 @@ def _benchmark_locked(method, about, opened, seeds, config, results_dir, progres
         code_fingerprint=context["code"], param_count=runs[0]["param_count"],
         wall_time_s=round(sum(r["wall_time_s"] for r in runs), 1),
         audit=saved_by_seed[0].get("audit"))
-    return record, write_result(record, results_dir)
+    path = write_result(record, results_dir)
+    publish_labels(opened, results_dir)
+    return record, path

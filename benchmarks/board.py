@@ -41,7 +41,7 @@ __all__ = ["REFERENCE_KIND", "reference_rows", "reference_source", "family_name"
            "record_family", "family_title", "family_order", "preset_order",
            "REFERENCES_TITLE", "SECTIONS", "SECTION_ORDER", "section_rank", "CSV_COLUMNS",
            "PLOTS", "TABLE_KEYS", "plot_name", "leaderboard_frame", "made_on",
-           "compare_records",
+           "compare_records", "VERIFIED", "UNVERIFIED",
            "best_at_last_eval"]
 
 #: ``kind`` of the reference rows in the CSV.
@@ -59,7 +59,8 @@ CSV_COLUMNS: tuple[str, ...] = (
     "family", "zoo", "preset", "manifest_sha256", "split_scheme", "split_rule", "older_zoo",
     "num_models", "num_test",
     "rows_per_model", "section",
-    "rank", "method", "display_name", "kind", "reads", "test_tau_mean", "test_tau_std",
+    "rank", "method", "display_name", "kind", "reads", "labels", "test_tau_mean",
+    "test_tau_std",
     "test_tau_n", "test_tau_ci_low", "test_tau_ci_high", "in_distribution_tau",
     "vs_above_diff", "vs_above_low",
     "vs_above_high", "vs_above_significant", "gain_over_metadata_diff",
@@ -179,14 +180,22 @@ def reference_source(family: str, preset: str) -> str | None:
     return None if published is None else published.source
 
 
-def leaderboard_frame(records: list[dict]) -> pd.DataFrame:
+#: ``labels`` of a record whose test labels the board checked
+#: (:mod:`benchmarks.provenance`), and of one it could not check (never ranked).
+VERIFIED, UNVERIFIED = "verified", "unverified"
+
+
+def leaderboard_frame(records: list[dict],
+                      unverified: dict[str, str] | None = None) -> pd.DataFrame:
     """One row per record, plus the published reference rows of each zoo
     (:func:`reference_rows`), with :data:`CSV_COLUMNS`; sorted by family
     (:func:`family_order`), then zoo (current zoos before older ones, then the family's
     preset order, :func:`preset_order`, then name, then more models first), then
     section (:data:`SECTION_ORDER`), then ranked rows by mean test tau
     (descending, undefined last, ties by method), then the reference rows. ``rank`` counts
-    within a section from 1 for the best; ties share a rank; undefined tau has none. The
+    within a section from 1 for the best; ties share a rank; undefined tau has none, nor
+    a record named in ``unverified`` (result file name -> why its test labels could not
+    be checked; its ``labels`` is :data:`UNVERIFIED`). The
     comparisons (``vs_above_*``, ``gain_over_metadata_*``) are those of
     :func:`benchmarks.significance.compare` on the records' test predictions."""
     rows = []
@@ -205,6 +214,8 @@ def leaderboard_frame(records: list[dict]) -> pd.DataFrame:
             "method": record["method"],
             "display_name": record["display_name"], "kind": record["kind"],
             "reads": record["reads"],
+            "labels": UNVERIFIED if result_filename(record) in (unverified or {})
+            else VERIFIED,
             "test_tau_ci_low": _nan(ci.get("low")), "test_tau_ci_high": _nan(ci.get("high")),
             "test_tau_mean": _nan(summary["test_kendall_tau"]["mean"]),
             "test_tau_std": _nan(summary["test_kendall_tau"]["std"]),
@@ -274,7 +285,8 @@ def leaderboard_frame(records: list[dict]) -> pd.DataFrame:
         na_position="last",
         kind="mergesort",
     )
-    ranked = frame["test_tau_mean"].where(~frame["_reference"])
+    ranked = frame["test_tau_mean"].where(~frame["_reference"]
+                                          & (frame["labels"] != UNVERIFIED))
     frame["rank"] = (ranked.groupby([frame["zoo"] + frame["manifest_sha256"],
                                      frame["protocol"], frame["section"]])
                      .rank(method="min", ascending=False).astype("Int64"))

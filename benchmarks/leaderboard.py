@@ -55,6 +55,7 @@ from benchmarks.board import (
     REFERENCES_TITLE,
     SECTION_ORDER,
     TABLE_KEYS,
+    UNVERIFIED,
     family_title,
     leaderboard_frame,
     made_on,
@@ -63,6 +64,7 @@ from benchmarks.board import (
 )
 from benchmarks.curves import plot_learning_curves
 from benchmarks.forest import plot_forest
+from benchmarks.recompute import check_records
 from benchmarks.results import read_results, result_filename, zoo_key
 from benchmarks.web_board import HTML, render_html
 from zoo_data.common.atomic import atomic_write
@@ -74,6 +76,8 @@ __all__ = ["LeaderboardReport", "forest_figures", "plot_predictions", "render_ma
 MARKDOWN = "LEADERBOARD.md"
 CSV = "leaderboard.csv"
 _DASH = "—"
+#: How a row whose test labels the board could not check is marked.
+UNVERIFIED_MARK = "unverified labels"
 
 
 @dataclass(frozen=True)
@@ -160,6 +164,8 @@ def _row_cells(row: pd.Series) -> list[str]:
     name = _cell(row["display_name"])
     if row["kind"] != "builtin":
         name += f" ({row['kind']})"
+    if row["labels"] == UNVERIFIED:
+        name += f" — *{UNVERIFIED_MARK}*"
     if isinstance(row["plot"], str):
         name = f"[{name}]({row['plot']})"
     audit = row["audit_max_abs_diff"]
@@ -261,6 +267,12 @@ def render_markdown(frame: pd.DataFrame, results_dir: str | os.PathLike) -> str:
         machines = made_on(group)
         if machines is not None:
             lines += [_cell(machines), ""]
+        if (group["labels"] == UNVERIFIED).any():
+            lines += [f"Rows marked *{UNVERIFIED_MARK}* were scored on test labels this "
+                      "board could not check against the zoo's manifest (no label file "
+                      "of the zoo beside the records: a zoo built before label files, or "
+                      "downloaded); they are not ranked. See docs/LEADERBOARD_RULES.md.",
+                      ""]
         source = reference_source(first["family"], first["preset"])
         if source is not None and (group["kind"] == REFERENCE_KIND).any():
             lines += [f"Rows marked *{REFERENCE_KIND}* are {_cell(source)}; they are not "
@@ -343,11 +355,13 @@ def forest_figures(frame: pd.DataFrame) -> dict[str, bytes]:
 def write_leaderboard(
     results_dir: str | os.PathLike, out_dir: str | os.PathLike
 ) -> LeaderboardReport:
-    """Read every record of ``results_dir`` (a malformed one is a ``TinyZooError``,
-    raised before any file is written) and write ``LEADERBOARD.md``, ``leaderboard.csv``,
+    """Read every record of ``results_dir`` (a malformed one, one whose figures are not
+    what its predictions give or whose test labels are not its zoo's, is a
+    ``TinyZooError`` raised before any file is written,
+    :func:`benchmarks.recompute.check_records`) and write ``LEADERBOARD.md``, ``leaderboard.csv``,
     ``index.html`` and ``plots/*.png`` into ``out_dir`` (created if missing)."""
     records = read_results(results_dir)
-    frame = leaderboard_frame(records)
+    frame = leaderboard_frame(records, check_records(records, results_dir))
     figures = forest_figures(frame)
     texts = {MARKDOWN: render_markdown(frame, results_dir).encode(),
              CSV: frame.to_csv(index=False).encode(),

@@ -29,7 +29,7 @@ from benchmarks.metrics import all_metrics
 from benchmarks.results import summarize, test_clusters, test_tau_ci
 from zoo_data.errors import TinyZooError
 
-__all__ = ["TOLERANCE", "check_figures", "recomputed_runs"]
+__all__ = ["TOLERANCE", "check_figures", "check_records", "recomputed_runs"]
 
 #: Largest difference between a stored and a recomputed figure that still agrees.
 TOLERANCE = 1e-9
@@ -98,3 +98,28 @@ def check_figures(record: dict, where: str) -> None:
         b = None if interval is None else interval[part]
         if not _same(a, b):
             refuse(f"test_tau_ci.{part}", a, b)
+
+
+def check_records(records: list[dict], results_dir) -> dict[str, str]:
+    """The board's checks of ``records`` (read from ``results_dir``): refuse a record
+    whose stored figures are not what its predictions give (:func:`check_figures`) or
+    whose test labels are not its zoo's
+    (:func:`benchmarks.provenance.check_record_labels`); return the records whose labels
+    cannot be checked (result file name -> why), which the board shows unranked.
+
+    Raises:
+      TinyZooError: one line naming the record's file and the field at fault."""
+    from pathlib import Path
+
+    from benchmarks.provenance import check_record_labels
+    from benchmarks.results import result_filename
+
+    unverified = {}
+    for record in records:
+        name = result_filename(record)
+        where = str(Path(results_dir) / name)
+        check_figures(record, where)
+        reason = check_record_labels(record, results_dir, where)
+        if reason is not None:
+            unverified[name] = reason
+    return unverified

@@ -37,6 +37,7 @@ from pathlib import Path
 import numpy as np
 
 from benchmarks.metrics import all_metrics
+from benchmarks.provenance import publish_labels
 from benchmarks.results import (
     build_record,
     check_slug,
@@ -288,7 +289,8 @@ def parse_submission(path: str | os.PathLike, zoo: Zoo) -> np.ndarray:
 def submission_record(name: str, zoo: Zoo, predicted: np.ndarray) -> dict:
     """The result record of a parsed submission ``predicted (n_test,)`` named ``name``
     on ``zoo``'s test split (kind ``"submission"``, not yet validated)."""
-    actual = zoo.labels
+    # scored and stored in float64, as the protocol stores them and the board recomputes
+    actual = zoo.labels.astype(np.float64)
     run = {
         "seed": None, "best_epoch": None, "epochs_run": None, "val": None,
         "test": all_metrics(predicted, actual), "val_tau_per_epoch": [],
@@ -328,4 +330,5 @@ def submit(
             )
         replaced = True
     path = write_result(record, results_dir)
+    publish_labels(zoo, results_dir)
     return SubmitReport(path, record, replaced)

@@ -32,6 +32,7 @@ from benchmarks.board import (
     REFERENCE_KIND,
     REFERENCES_TITLE,
     TABLE_KEYS,
+    UNVERIFIED,
     family_title,
     made_on,
     reference_source,
@@ -129,6 +130,9 @@ def _method(row: pd.Series) -> tuple[str, str]:
         badge = f' <span class="badge paper">{_esc(REFERENCE_KIND)}</span>'
     elif row["kind"] != "builtin":
         badge = f' <span class="badge">{_esc(row["kind"])}</span>'
+    if row.get("labels") == UNVERIFIED:
+        badge += (' <span class="badge" title="test labels not checked against the '
+                  'zoo\'s manifest: not ranked">unverified labels</span>')
     return f"{name}{badge}", str(row["display_name"]).lower()
 
 

@@ -42,9 +42,18 @@ def leaderboard_command(
     results_dir: str = typer.Option("leaderboard/results", help="Folder of result records."),
     out: str = typer.Option("leaderboard", help="Folder to write LEADERBOARD.md, "
                             "leaderboard.csv, index.html and plots/ into."),
+    zoos: str = typer.Option(None, help="A folder of zoo folders (such as data/zoos): "
+                             "each one a record is made on is verified and its manifest "
+                             "and label file copied into RESULTS_DIR/labels first, so "
+                             "that its records' test labels can be checked."),
 ) -> None:
     from benchmarks.leaderboard import write_leaderboard
 
+    if zoos is not None:
+        from benchmarks.provenance import publish_zoo_folder
+
+        for path in publish_zoo_folder(zoos, results_dir):
+            typer.echo(f"{path}: the label file of a verified zoo in {zoos}")
     report = write_leaderboard(results_dir, out)
     if report.num_results == 0:
         typer.echo(f"{report.markdown}: no results yet in {results_dir}")

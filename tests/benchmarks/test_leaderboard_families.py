@@ -121,7 +121,8 @@ def test_the_tiny_rnn_zoos_rows_are_those_of_a_board_without_cnns(records) -> No
     assert bench["best_metadata_method"].tolist()[:2] == ["hparams", "hparams"]
 
 
-def test_markdown_has_one_section_per_family_rnn_first(tmp_path, records) -> None:
+def test_markdown_has_one_section_per_family_rnn_first(tmp_path, records,
+                                                     labels_unchecked) -> None:
     rnn, cnn = records
     for record in cnn + rnn:
         write_result(record, tmp_path / "results")

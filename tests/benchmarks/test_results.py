@@ -53,7 +53,8 @@ def test_build_record_fills_summary_seeds_environment_and_time() -> None:
     record = make_record()
     assert record["schema_version"] == SCHEMA_VERSION
     assert record["seeds"] == [0, 1, 2]
-    assert record["summary"]["test_kendall_tau"]["mean"] == pytest.approx(0.85)
+    # taus 0.8, 0.9, 0.85 of 6 models: the nearest attainable is 13/15 for each
+    assert record["summary"]["test_kendall_tau"]["mean"] == pytest.approx(13 / 15)
     assert record["predictions"]["actual_sr"][1] == 0.2  # float32 kept short, not 0.2000000029
     assert re.fullmatch(r"\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d\+00:00", record["created"])
     validate_record(record)

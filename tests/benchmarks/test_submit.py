@@ -85,7 +85,7 @@ def test_constant_predictions_are_scored_with_undefined_tau(capsys, tmp_path, be
     code, out, err = run_submit(capsys, csv, bench_zoo_dir, tmp_path / "results")
     assert code == 0, err
     assert "test Kendall's tau undefined (constant predictions rank nothing)" in out
-    (path,) = (tmp_path / "results").iterdir()
+    (path,) = (tmp_path / "results").glob("*.json")
     assert json.loads(path.read_text())["runs"][0]["test"]["kendall_tau"] is None
 
 
@@ -246,7 +246,7 @@ def test_resubmission_replaces_but_a_builtin_name_is_refused(capsys, tmp_path, b
     assert run_submit(capsys, csv, bench_zoo_dir, results)[0] == 0
     code, out, _ = run_submit(capsys, csv, bench_zoo_dir, results)
     assert code == 0 and "replacing an earlier submission" in out
-    assert len(list(results.iterdir())) == 1
+    assert len(list(results.glob("*.json"))) == 1
 
     builtin = build_record(
         method="unf", display_name="UNF", kind="builtin", reads="weights",
