@@ -359,7 +359,8 @@ def write_leaderboard(
     what its predictions give or whose test labels are not its zoo's, is a
     ``TinyZooError`` raised before any file is written,
     :func:`benchmarks.recompute.check_records`) and write ``LEADERBOARD.md``, ``leaderboard.csv``,
-    ``index.html`` and ``plots/*.png`` into ``out_dir`` (created if missing)."""
+    ``index.html`` and ``plots/*.png`` into ``out_dir`` (created if missing; a plot of
+    a record no longer in ``results_dir`` is removed)."""
     records = read_results(results_dir)
     frame = leaderboard_frame(records, check_records(records, results_dir))
     figures = forest_figures(frame)
@@ -377,6 +378,8 @@ def write_leaderboard(
                            f"({exc.strerror or exc})") from None
     plots = [plot_predictions(record, plots_dir / plot_name(record))
              for record in records if record["predictions"]["model_id"]]
+    for stale in set(plots_dir.glob("*.png")) - set(plots) if plots_dir.is_dir() else ():
+        stale.unlink()  # a record no longer on the board (re-keyed, removed)
     by_file = {result_filename(r): r for r in records}
     curves = []
     for (zoo, _, protocol), rows in frame.groupby(TABLE_KEYS, sort=False):

@@ -80,7 +80,7 @@ def check_slug(value: str, what: str) -> str:
 def zoo_key(zoo: dict) -> str:
     """``"<preset>-<manifest_sha256[:8]>"``: names a zoo in file names and headings;
     under a split scheme other than the default, ``"<preset>-<sha8>.<scheme>"``
-    (``"small-v2-f10a5a14.lr-shift"``): its own table on the board."""
+    (``"small-v2-a8f43de8.lr-shift"``): its own table on the board."""
     key = f"{zoo['preset']}-{zoo['manifest_sha256'][:8]}"
     return f"{key}.{zoo['split_scheme']}" if zoo.get("split_scheme") else key
 

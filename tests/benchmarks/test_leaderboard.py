@@ -261,3 +261,16 @@ def test_a_reproduced_record_leaves_the_file_untouched(tmp_path, bench_test):
     changed["runs"][1]["test"]["kendall_tau"] = 0.61
     write_result(changed, tmp_path)
     assert path.read_bytes() != before
+
+
+def test_a_plot_of_a_record_no_longer_on_the_board_is_removed(tmp_path, bench_test):
+    from benchmarks.leaderboard import write_leaderboard
+
+    results, board = tmp_path / "results", tmp_path / "board"
+    write_result(builtin_record(zoo_info(bench_test), "unf", [0.9], bench_test), results)
+    (board / "plots").mkdir(parents=True)
+    stale = board / "plots" / "bench-test-00000000__unf.png"  # a re-keyed zoo's
+    stale.write_bytes(PNG_MAGIC)
+    report = write_leaderboard(results, board)
+    assert not stale.exists() and [p.name for p in report.plots] == [
+        f"bench-test-{bench_test.manifest_sha256[:8]}__unf.png"]
