@@ -100,8 +100,8 @@ def run_benchmark(
     limit = DEFAULT_TIME_LIMIT_S if time_limit_s is None else time_limit_s
     if not limit > 0:
         raise TinyZooError(f"time limit {limit:g} s: need a positive number of seconds")
-    with SealedRun(method, opened.path, config, progress, audit,
-                   split_scheme=opened.split_scheme, time_limit_s=limit) as sealed:
+    with SealedRun(method, opened, config, results_dir, progress, audit,
+                   time_limit_s=limit) as sealed:
         _check_user_name(sealed.predictor["name"], Path(results_dir), opened, BUILTINS)
         return _benchmark(method, sealed.predictor, opened, seeds, config, results_dir,
                           progress, log,

@@ -1,30 +1,41 @@
 """Code submissions run sealed: a child process trains and predicts, the parent scores.
 
 ``tinyzoo bench path/file.py:Class`` never imports the user's file into the harness's
-own process. :class:`SealedRun` starts a fresh interpreter (``multiprocessing``'s
-``spawn``) that first seals the test labels (:func:`zoo_data.archive.seal.seal_test_labels`),
-then imports the file and runs :func:`benchmarks.protocol.run_protocol` with
-``score=False`` for each seed asked for: it sees the train and val splits with their
-labels and the test split's weights only, and sends back, per seed, the run without
-test metrics, its test predictions in test-id order, and (seed 0) the symmetry audit.
-The parent, which runs no user code, reads the test labels and scores
-(:func:`benchmarks.protocol.score_run`).
+own process. :class:`SealedRun` starts a fresh interpreter
+(:mod:`benchmarks.sealed_child`) and hands it, through a socket it inherits, the zoo's
+rows as plain data: the train and validation models with their labels and the test
+models' weights and metadata without labels
+(:func:`zoo_data.archive.array_reader.sealed_rows`). The child seals the test labels
+(:func:`zoo_data.archive.seal.seal_test_labels`), imports the file and runs
+:func:`benchmarks.protocol.run_protocol` with ``score=False`` for each seed asked for,
+and sends back per seed the run without test metrics, its test predictions in test-id
+order, and (seed 0) the symmetry audit. The parent, which runs no user code, reads the
+test labels, scores (:func:`benchmarks.protocol.score_run`) and writes the record.
 
-What this guarantees: a predictor that asks the package for test labels (``load_zoo(
-..., split="test").labels``, ``Zoo.metadata``, ``batches(labels=True)``, the reader's
-table) gets a :class:`~zoo_data.errors.TinyZooError` or NaN, and cannot change how it
-is scored. What it does not: the child runs with the user's permissions, so it can
-still open the Parquet files on disk with another library; the leaderboard's rules
-forbid that (docs/LEADERBOARD_RULES.md).
+What the child is given: no path to the zoo, the results folder or the repository's
+``data/`` and ``leaderboard/`` folders; an empty temporary working folder; an
+environment of a few variables (:data:`KEPT_ENVIRONMENT`, ``HOME`` the temporary
+folder, ``PYTHONPATH`` the harness's packages). Where Debian's bubblewrap (``bwrap``)
+runs (:func:`sandbox_command`), the child also runs in its own mount and network
+namespaces: the file system read-only, the zoo folder, the results folder and the
+repository's ``data/`` and ``leaderboard/`` replaced by empty ones, its own ``/tmp``,
+no network. What it cannot do either way: read a test label through the package (it
+never received one), or write a record (the parent does, after recomputing it). What
+it still can without bubblewrap: open files the user can read, such as the zoo's
+Parquet shards by a path it guesses, which the leaderboard's rules forbid
+(docs/LEADERBOARD_RULES.md); with it, read files outside those folders.
 """
 
 from __future__ import annotations
 
-import contextlib
-import multiprocessing
 import os
+import shutil
+import socket
+import subprocess
 import sys
+import tempfile
 from collections.abc import Iterator
+from functools import cache
 from pathlib import Path
 
 import numpy as np
@@ -33,61 +44,57 @@ from benchmarks.protocol_config import ProtocolConfig
 from zoo_data.common.progress import Progress
 from zoo_data.errors import TinyZooError
 
-__all__ = ["SealedRun"]
+__all__ = ["DEFAULT_TIME_LIMIT_S", "KEPT_ENVIRONMENT", "SANDBOX_ENV", "START_LIMIT_S",
+           "SealedRun", "sandbox_command"]
 
 _POLL_S = 0.5
+#: The environment variables the child keeps (others are dropped).
+KEPT_ENVIRONMENT = ("PATH", "LANG", "LC_ALL", "TZ", "PYTHONHASHSEED", "JAX_PLATFORMS",
+                    "JAX_ENABLE_X64", "XLA_FLAGS", "CUDA_VISIBLE_DEVICES",
+                    "OMP_NUM_THREADS", "TINYZOO_NO_VERIFY")
+#: ``TINYZOO_SANDBOX=0`` runs the child without bubblewrap even where it works.
+SANDBOX_ENV = "TINYZOO_SANDBOX"
 
 
-class _EpochRelay(Progress):
-    """The child's progress: each epoch goes to the parent as ``("epoch", (n,
-    postfix))``, where the parent's display shows it."""
-
-    def __init__(self, conn) -> None:
-        super().__init__()
-        self._conn, self._postfix = conn, {}
-
-    def set_postfix(self, **values) -> None:
-        self._postfix = values
-
-    def update(self, n: float = 1) -> None:
-        self._conn.send(("epoch", (n, self._postfix)))
-
-
-def _child(conn, method: str, zoo_dir: str, config: ProtocolConfig, progress: bool,
-           audit: bool, split_scheme: str) -> None:
-    """The sealed process: seal, import the submission, run the seeds the parent asks
-    for; every message is ``(kind, payload)`` of plain data."""
-    from zoo_data.archive.seal import seal_test_labels
-
-    _die_with_parent()
-    seal_test_labels(split_scheme)  # before any user code runs
+@cache
+def _bubblewrap_runs() -> bool:
+    """Whether ``bwrap`` is installed and may make namespaces here (a container may
+    forbid them)."""
+    bwrap = shutil.which("bwrap")
+    if bwrap is None:
+        return False
     try:
-        from benchmarks.audit import audit_predictor
-        from benchmarks.protocol import run_protocol
-        from predictors.registry import load_predictor
-        from zoo_data.zoo import open_local_zoo
+        done = subprocess.run([bwrap, "--ro-bind", "/", "/", "--dev", "/dev", "--unshare-net",
+                               "true"], capture_output=True, timeout=30)
+    except (OSError, subprocess.SubprocessError):
+        return False
+    return done.returncode == 0
 
-        predictor, kind = load_predictor(method)
-        conn.send(("predictor", {"name": predictor.name, "reads": predictor.reads,
-                                 "title": predictor.title(), "kind": kind}))
-        seeds = conn.recv()
-        # the parent verified the shards
-        zoo = open_local_zoo(zoo_dir, verify=False, split_scheme=split_scheme)
-        for seed in seeds:
-            relay = _EpochRelay(conn) if progress else False
-            result = run_protocol(predictor, zoo, seed, config, relay, score=False)
-            audited = None
-            if seed == 0 and audit:  # None for a predictor that reads no weights
-                audited = audit_predictor(result.trained, zoo.with_split("test"))
-            run = {k: v for k, v in vars(result).items() if k != "trained"}
-            conn.send(("seed", (run, audited)))
-        conn.send(("done", None))
-    except TinyZooError as e:
-        conn.send(("error", str(e)))
-    except BaseException as e:  # noqa: BLE001 - the user's code: report it in one line
-        conn.send(("error", f"{method}: {type(e).__name__}: {e}"))
-    finally:
-        conn.close()
+
+def sandbox_command(hidden: list[Path], workdir: Path,
+                    shown: list[Path] = ()) -> list[str] | None:
+    """The ``bwrap`` command line that runs a program with the file system read-only,
+    a fresh ``/tmp`` in which only the folders ``shown`` (the submission's) are seen,
+    each existing folder of ``hidden`` replaced by an empty one (even inside those),
+    ``workdir`` writable and current, and no network; ``None`` where bubblewrap does
+    not run (or ``TINYZOO_SANDBOX=0``)."""
+    if os.environ.get(SANDBOX_ENV) == "0" or not _bubblewrap_runs():
+        return None
+    command = [shutil.which("bwrap"), "--ro-bind", "/", "/", "--dev", "/dev",
+               "--proc", "/proc", "--tmpfs", "/tmp"]
+    for folder in shown:
+        if folder.is_dir():
+            command += ["--ro-bind", str(folder), str(folder)]
+    for folder in hidden:
+        if folder.is_dir():
+            command += ["--tmpfs", str(folder.resolve())]
+    return command + ["--bind", str(workdir), str(workdir), "--chdir", str(workdir),
+                      "--unshare-net", "--die-with-parent", "--new-session", "--"]
+
+
+def _package_root() -> Path:
+    """The folder that holds the harness's packages (``benchmarks``, ``predictors``)."""
+    return Path(__file__).resolve().parents[1]
 
 
 #: Default wall-clock limit of one seed of a code submission, in seconds
@@ -98,88 +105,72 @@ DEFAULT_TIME_LIMIT_S = 3600.0
 START_LIMIT_S = 300.0
 
 
-def _die_with_parent() -> None:
-    """End this (child) process when its parent ends, however the parent ends (SIGTERM,
-    SIGKILL, a crash): on Linux the kernel sends SIGKILL (``PR_SET_PDEATHSIG``); a thread
-    also watches for the parent's exit, on any system."""
-    import signal
-    import threading
-    import time
-
-    parent = os.getppid()
-    try:
-        import ctypes
-
-        libc = ctypes.CDLL(None, use_errno=True)
-        libc.prctl(1, signal.SIGKILL)  # PR_SET_PDEATHSIG
-    except (OSError, AttributeError):
-        pass
-    if os.getppid() != parent:  # the parent ended before the signal was armed
-        os._exit(1)
-
-    def watch() -> None:
-        while os.getppid() == parent:
-            time.sleep(0.5)
-        os._exit(1)
-
-    threading.Thread(target=watch, daemon=True).start()
-
-
-@contextlib.contextmanager
-def _main_module_hidden():
-    """Start the child without re-running the parent's ``__main__``: ``spawn`` imports the
-    main script (or ``-m`` module) in the child unless it cannot find it, and a script
-    without an ``if __name__ == "__main__"`` guard (a notebook saved as a script, say)
-    would run again there, harness and all. The child needs only this module."""
-    main = sys.modules.get("__main__")
-    saved = {k: getattr(main, k) for k in ("__file__", "__spec__") if hasattr(main, k)}
-    try:
-        if "__file__" in saved:
-            del main.__file__
-        if "__spec__" in saved:
-            main.__spec__ = None  # spawn reads it, and None means: no module to import
-        yield
-    finally:
-        for key, value in saved.items():
-            setattr(main, key, value)
-
-
 class SealedRun:
     """A code submission's sealed process (module docstring), as a context manager.
+
+    Args:
+      zoo: the open, verified zoo (its rows go to the child, test labels removed).
+      results_dir: the results folder (hidden from the child in the sandbox).
 
     Attributes (once entered):
       predictor: ``{"name", "reads", "title", "kind"}`` of the submission, as the child
         found them.
+      sandbox: ``"bubblewrap"`` or ``"none"`` (:func:`sandbox_command`).
     """
 
-    def __init__(self, method: str, zoo_dir: str | os.PathLike, config: ProtocolConfig,
+    def __init__(self, method: str, zoo, config: ProtocolConfig, results_dir: str | os.PathLike,
                  progress: bool = False, audit: bool = True,
-                 split_scheme: str = "id-ranges",
                  time_limit_s: float = DEFAULT_TIME_LIMIT_S) -> None:
-        self.method, self.zoo_dir = method, str(Path(zoo_dir))
-        self.split_scheme, self.time_limit_s = split_scheme, time_limit_s
+        self.method, self.zoo, self.results_dir = method, zoo, results_dir
+        self.split_scheme, self.time_limit_s = zoo.split_scheme, time_limit_s
         self.config, self.progress, self.audit = config, progress, audit
         self.predictor: dict = {}
 
     def __enter__(self) -> SealedRun:
-        context = multiprocessing.get_context("spawn")
-        self._conn, child_conn = context.Pipe()
-        self._process = context.Process(
-            target=_child, args=(child_conn, self.method, self.zoo_dir, self.config,
-                                 self.progress, self.audit, self.split_scheme), daemon=True)
-        with _main_module_hidden():
-            self._process.start()
-        child_conn.close()
+        ours, theirs = socket.socketpair()
+        self._workdir = Path(tempfile.mkdtemp(prefix="tinyzoo-sealed-"))
+        Path(self.results_dir).mkdir(parents=True, exist_ok=True)  # so that it is hidden
+        hidden = [Path(self.zoo.path), Path(self.results_dir),
+                  _package_root() / "data", _package_root() / "leaderboard"]
+        path_text, _, class_name = self.method.rpartition(":")
+        source = Path(path_text).resolve()  # the child starts elsewhere
+        sandbox = sandbox_command(hidden, self._workdir, [source.parent])
+        self.sandbox = "bubblewrap" if sandbox is not None else "none"
+        env = {k: os.environ[k] for k in KEPT_ENVIRONMENT if k in os.environ}
+        env.update(HOME=str(self._workdir), PYTHONPATH=str(_package_root()),
+                   PYTHONDONTWRITEBYTECODE="1")
+        command = [sys.executable, "-m", "benchmarks.sealed_child", str(theirs.fileno())]
+        self._process = subprocess.Popen(
+            (sandbox or []) + command, cwd=self._workdir, env=env,
+            pass_fds=(theirs.fileno(),), stdin=subprocess.DEVNULL)
+        theirs.close()
+        from multiprocessing.connection import Connection
+
+        self._conn = Connection(os.dup(ours.fileno()))
+        ours.close()
+        try:
+            self._conn.send({"method": f"{source}:{class_name}", "name": self.method,
+                             "config": self.config,
+                             "progress": self.progress, "audit": self.audit,
+                             "split_scheme": self.split_scheme})
+            from zoo_data.archive.array_reader import sealed_rows
+
+            for message in sealed_rows(self.zoo):
+                self._conn.send(message)
+        except OSError:
+            pass  # the child ended early: _receive says how
         self.predictor = self._receive("predictor",
                                        limit=max(self.time_limit_s, START_LIMIT_S))
         return self
 
     def __exit__(self, *exc) -> None:
         self._conn.close()
-        self._process.join(timeout=5)
-        if self._process.is_alive():
+        try:
+            self._process.wait(timeout=5)
+        except subprocess.TimeoutExpired:
             self._process.kill()
-            self._process.join()
+            self._process.wait()
+        shutil.rmtree(self._workdir, ignore_errors=True)
 
     def _receive(self, expected: str, bar: Progress | None = None, what: str = "start",
                  limit: float | None = None):
@@ -192,21 +183,24 @@ class SealedRun:
         deadline = time.monotonic() + limit
         while True:
             while not self._conn.poll(_POLL_S):
-                if not self._process.is_alive():
+                if self._process.poll() is not None:
                     break
                 if time.monotonic() > deadline:
                     self._process.kill()
-                    self._process.join()
+                    self._process.wait()
                     raise TinyZooError(
                         f"{self.method}: {what} ran past the time limit of "
                         f"{limit:g} s (tinyzoo bench --time-limit); its process was stopped")
             try:
                 kind, payload = self._conn.recv()
             except (EOFError, OSError):
-                self._process.join(timeout=5)
+                try:
+                    self._process.wait(timeout=5)
+                except subprocess.TimeoutExpired:
+                    self._process.kill()
                 raise TinyZooError(
                     f"{self.method}: the predictor's process ended without a result (exit "
-                    f"code {self._process.exitcode})") from None
+                    f"code {self._process.returncode})") from None
             if kind != "epoch":
                 break
             if bar is not None:

@@ -219,9 +219,9 @@ class Zoo:
     @cached_property
     def manifest_sha256(self) -> str:
         """sha256 of the zoo's manifest as built or published: identifies the zoo (and
-        its shards). That is the sha256 of ``manifest.json``'s bytes, or for a
-        downloaded zoo the published manifest's, recorded in its ``provenance``."""
-        provenance = self.manifest.get("provenance")
+        its shards). That is the sha256 of ``manifest.json``'s bytes, or for a download
+        the published manifest's (its ``provenance``), or a sealed copy's reader's."""
+        provenance = self.manifest.get("provenance") or getattr(self._reader, "identity", None)
         if provenance is not None:
             return provenance["manifest_sha256"]
         return hashlib.sha256((self.path / MANIFEST).read_bytes()).hexdigest()

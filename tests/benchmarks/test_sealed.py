@@ -24,22 +24,83 @@ from zoo_data.zoo import load_zoo
 '''
 
 PEEKER = HEADER + '''
+import inspect
+from pathlib import Path
+
+import pyarrow.parquet as pq
+
+import zoo_data.archive.seal as seal
+from zoo_data.zoo import Zoo, load_rows
+
+ZOO, ATTEMPTS = ZOO_PATH, ATTEMPT_LIST
+
+
+def leaked(labels):
+    labels = np.asarray(labels, np.float64)
+    return labels.size > 0 and np.isfinite(labels).any()
+
 
 class Peeker(Predictor):
+    """Tries every way to the test labels it knows; raises if one gives any."""
     name = "peeker"
     cache_features = True
 
     def features(self, params, spec):
-        test = load_zoo(os.environ["PEEK_ZOO"], split="test")
-        try:
-            json.dump({"labels": test.labels.tolist()}, open(os.environ["PEEK_OUT"], "w"))
-        except Exception as e:  # the refusal it got, for the test to check
-            json.dump({"refused": str(e)}, open(os.environ["PEEK_OUT"], "w"))
-        table = test._reader.metadata  # the raw table the reader holds
-        ids = test.model_ids
-        with open(os.environ["PEEK_OUT"] + ".table", "w") as f:
-            json.dump(table.loc[ids, "test_sr"].tolist(), f)
-        return np.stack([np.abs(params["GRUCell_0"]["hz"]["kernel"]).mean(axis=(1, 2, 3))], 1)
+        tried = []
+        if "api" in ATTEMPTS:  # the package's own readers, by the zoo's path
+            try:
+                if leaked(load_zoo(ZOO, split="test").labels):
+                    raise RuntimeError("LEAK: load_zoo(path).labels")
+            except Exception as e:
+                tried.append(str(e))
+        found_paths, found_zoos = [], []
+        for frame in inspect.stack():  # the caller's locals: a path, a zoo object
+            for value in frame.frame.f_locals.values():
+                if isinstance(value, Zoo):
+                    found_zoos.append(value)
+                elif isinstance(value, (str, Path)) and len(str(value)) < 4096:
+                    try:
+                        if (Path(value) / "manifest.json").is_file():
+                            found_paths.append(str(value))
+                    except (OSError, ValueError):
+                        pass
+        if found_paths:
+            raise RuntimeError(f"LEAK: a zoo path on the call stack: {found_paths[0]}")
+        seal._sealed = False  # undo the seal, then ask the zoo objects it holds
+        for zoo in found_zoos:
+            if leaked(zoo.with_split("test").labels):
+                raise RuntimeError("LEAK: the seal flipped, zoo.labels")
+        if "files" in ATTEMPTS:  # the shards on disk, by a guessed path
+            for shard in sorted(Path(ZOO, "data").glob("*.parquet")):
+                raise RuntimeError(f"LEAK: a shard is readable: {shard}")
+            try:
+                load_rows(ZOO)
+                raise RuntimeError("LEAK: load_rows")
+            except RuntimeError:
+                raise
+            except Exception as e:
+                tried.append(str(e))
+        return np.abs(params["GRUCell_0"]["hz"]["kernel"]).mean(axis=(1, 2, 3))[:, None]
+
+    def module(self, spec):
+        return nn.Dense(1)
+'''
+
+FORGER = HEADER + '''
+from pathlib import Path
+
+RESULTS = RESULTS_PATH
+
+
+class Forger(Predictor):
+    """Writes a forged record of a built-in into the results folder."""
+    name = "forger"
+    cache_features = True
+
+    def features(self, params, spec):
+        Path(RESULTS).mkdir(parents=True, exist_ok=True)
+        Path(RESULTS, "bench-test-00000000__statnn.json").write_text('{"forged": 0.9999}')
+        return np.abs(params["GRUCell_0"]["hz"]["kernel"]).mean(axis=(1, 2, 3))[:, None]
 
     def module(self, spec):
         return nn.Dense(1)
@@ -52,7 +113,7 @@ class Greedy(Predictor):
     cache_features = True
 
     def features(self, params, spec):
-        zoo = load_zoo(os.environ["PEEK_ZOO"])
+        zoo = load_zoo(ZOO_PATH)
         n = len(params["GRUCell_0"]["hz"]["kernel"])
         return zoo.metadata.loc[:, ["test_sr"]].to_numpy()[:n]
 
@@ -61,7 +122,7 @@ class Greedy(Predictor):
 '''
 
 AT_IMPORT = HEADER + '''
-LEAK = load_zoo(os.environ["PEEK_ZOO"], split="test").labels
+LEAK = load_zoo(ZOO_PATH, split="test").labels
 
 
 class AtImport(Predictor):
@@ -81,18 +142,15 @@ class Crasher(Predictor):
 '''
 
 
-def write(tmp_path: Path, source: str) -> Path:
+def write(tmp_path: Path, source: str, zoo: Path | None = None, **values) -> Path:
+    """The submission ``source`` with the zoo's path (as a hostile submitter would write
+    it in) and other constants filled in."""
     path = tmp_path / "submission.py"
+    source = source.replace("ZOO_PATH", repr(str(zoo)))
+    for key, value in values.items():
+        source = source.replace(key, repr(value))
     path.write_text(source)
     return path
-
-
-@pytest.fixture
-def peek_env(bench_zoo_dir, tmp_path, monkeypatch) -> Path:
-    monkeypatch.setenv("PEEK_ZOO", str(bench_zoo_dir))
-    out = tmp_path / "peek.json"
-    monkeypatch.setenv("PEEK_OUT", str(out))
-    return out
 
 
 def bench(capsys, file: Path, cls: str, zoo: Path, results: Path):
@@ -102,16 +160,28 @@ def bench(capsys, file: Path, cls: str, zoo: Path, results: Path):
                "--quiet")
 
 
-def test_a_predictor_that_reads_test_labels_is_refused_and_the_harness_scores_it(
-        bench_zoo_dir, peek_env, tmp_path, capsys):
-    file = write(tmp_path, PEEKER)
+@pytest.fixture(params=["bubblewrap", "none"])
+def sandbox(request, monkeypatch) -> str:
+    """Each sealed-child test runs with bubblewrap's sandbox (where it runs: CI installs
+    it) and without (TINYZOO_SANDBOX=0), where the package's seal alone holds."""
+    from benchmarks.sealed import SANDBOX_ENV, _bubblewrap_runs
+
+    if request.param == "bubblewrap" and not _bubblewrap_runs():
+        pytest.skip("bubblewrap cannot make namespaces on this machine")
+    if request.param == "none":
+        monkeypatch.setenv(SANDBOX_ENV, "0")
+    return request.param
+
+
+def test_a_predictor_that_looks_for_test_labels_finds_none_and_is_scored(
+        bench_zoo_dir, sandbox, tmp_path, capsys):
+    """Issue 33, finding 2: the zoo's path on the call stack, load_rows, the seal flipped
+    off; and, in the sandbox, the shards on disk by a guessed path."""
+    attempts = ["api", "files"] if sandbox == "bubblewrap" else ["api"]
+    file = write(tmp_path, PEEKER, bench_zoo_dir, ATTEMPT_LIST=attempts)
     code, out, err = bench(capsys, file, "Peeker", bench_zoo_dir, tmp_path / "results")
     assert code == 0, err
-    seen = json.loads(peek_env.read_text())
-    assert "labels" not in seen and "the test labels are sealed" in seen["refused"]
-    table = json.loads(Path(str(peek_env) + ".table").read_text())
-    assert len(table) == 6 and all(np.isnan(v) for v in table)  # NaN, not the labels
-    # the parent scored the predictions on the real labels
+    # the parent scored the predictions on the real labels and wrote the record
     (path,) = (tmp_path / "results").glob("*.json")
     record = json.loads(path.read_text())
     actual = open_local_zoo(bench_zoo_dir, "test").labels
@@ -122,19 +192,44 @@ def test_a_predictor_that_reads_test_labels_is_refused_and_the_harness_scores_it
     assert f"tinyzoo_user_predictor_{abs(hash(str(file.resolve())))}" not in sys.modules
 
 
+def test_without_the_sandbox_the_shards_on_disk_are_the_documented_gap(
+        bench_zoo_dir, tmp_path, capsys, monkeypatch):
+    """What docs/LEADERBOARD_RULES.md says a submitter can still do without bubblewrap:
+    open the zoo's files by a path it guesses (the rules forbid it)."""
+    monkeypatch.setenv("TINYZOO_SANDBOX", "0")
+    file = write(tmp_path, PEEKER, bench_zoo_dir, ATTEMPT_LIST=["files"])
+    code, _, err = bench(capsys, file, "Peeker", bench_zoo_dir, tmp_path / "results")
+    assert "LEAK: a shard is readable" in one_line_error(code, err)
+
+
+def test_a_predictor_cannot_write_into_the_results_folder(bench_zoo_dir, tmp_path, capsys):
+    from benchmarks.sealed import _bubblewrap_runs
+
+    if not _bubblewrap_runs():
+        pytest.skip("bubblewrap cannot make namespaces on this machine")
+    results = tmp_path / "results"
+    file = write(tmp_path, FORGER, RESULTS_PATH=str(results))
+    code, _, err = bench(capsys, file, "Forger", bench_zoo_dir, results)
+    assert code == 0, err
+    assert [p.name for p in results.glob("*.json")] == [
+        f"bench-test-{open_local_zoo(bench_zoo_dir).manifest_sha256[:8]}__forger.json"]
+
+
 @pytest.mark.parametrize("source, cls", [(GREEDY, "Greedy"), (AT_IMPORT, "AtImport")],
                          ids=["all-splits-metadata", "at-import"])
 def test_reading_test_labels_anywhere_in_a_submission_stops_it_with_one_line(
-        bench_zoo_dir, peek_env, tmp_path, capsys, source, cls):
-    file = write(tmp_path, source)
+        bench_zoo_dir, sandbox, tmp_path, capsys, source, cls):
+    file = write(tmp_path, source, bench_zoo_dir)
     code, _, err = bench(capsys, file, cls, bench_zoo_dir, tmp_path / "results")
     line = one_line_error(code, err)
-    assert "the test labels are sealed in this process" in line
+    if sandbox == "bubblewrap":  # the zoo's folder is empty there
+        assert "no zoo manifest" in line
+    else:
+        assert "the test labels are sealed in this process" in line
     assert not list((tmp_path / "results").glob("*.json"))
 
 
-def test_a_submission_that_kills_its_process_is_one_line(bench_zoo_dir, peek_env,
-                                                          tmp_path, capsys):
+def test_a_submission_that_kills_its_process_is_one_line(bench_zoo_dir, tmp_path, capsys):
     file = write(tmp_path, CRASHER)
     code, _, err = bench(capsys, file, "Crasher", bench_zoo_dir, tmp_path / "results")
     line = one_line_error(code, err)
