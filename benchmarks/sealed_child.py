@@ -13,6 +13,7 @@ minimal environment, and writes no record.
 
 from __future__ import annotations
 
+import contextlib
 import os
 import sys
 
@@ -98,10 +99,8 @@ def main(fd: int) -> None:
         from zoo_data.errors import TinyZooError
 
         text = str(e) if isinstance(e, TinyZooError) else f"{name}: {type(e).__name__}: {e}"
-        try:
+        with contextlib.suppress(OSError):  # the parent is gone: nobody to tell
             conn.send(("error", text))
-        except OSError:
-            pass
     finally:
         conn.close()
 
