@@ -215,6 +215,24 @@ def test_a_predictor_cannot_write_into_the_results_folder(bench_zoo_dir, tmp_pat
         f"bench-test-{open_local_zoo(bench_zoo_dir).manifest_sha256[:8]}__forger.json"]
 
 
+def test_without_the_sandbox_a_forged_record_never_reaches_the_board(
+        bench_zoo_dir, tmp_path, capsys, monkeypatch):
+    """Issue 33, finding 1: a submission wrote a STATNN record into the results folder
+    and the board ranked it first. Without bubblewrap the file can be written; the board
+    refuses it in one line and writes nothing."""
+    monkeypatch.setenv("TINYZOO_SANDBOX", "0")
+    results = tmp_path / "results"
+    file = write(tmp_path, FORGER, RESULTS_PATH=str(results))
+    code, _, err = bench(capsys, file, "Forger", bench_zoo_dir, results)
+    assert code == 0, err
+    forged = results / "bench-test-00000000__statnn.json"
+    assert forged.is_file()
+    code, _, err = cli(capsys, "leaderboard", "--results-dir", str(results), "--out",
+                       str(tmp_path / "board"))
+    assert str(forged) in one_line_error(code, err)
+    assert not (tmp_path / "board").exists()
+
+
 @pytest.mark.parametrize("source, cls", [(GREEDY, "Greedy"), (AT_IMPORT, "AtImport")],
                          ids=["all-splits-metadata", "at-import"])
 def test_reading_test_labels_anywhere_in_a_submission_stops_it_with_one_line(
