@@ -5,7 +5,7 @@ own process. :class:`SealedRun` starts a fresh interpreter
 (:mod:`benchmarks.sealed_child`) and hands it, through a socket it inherits, the zoo's
 rows as plain data: the train and validation models with their labels and the test
 models' weights and metadata without labels
-(:func:`zoo_data.archive.array_reader.sealed_rows`). The child seals the test labels
+(:func:`zoo_data.sealed_zoo.sealed_rows`). The child seals the test labels
 (:func:`zoo_data.archive.seal.seal_test_labels`), imports the file and runs
 :func:`benchmarks.protocol.run_protocol` with ``score=False`` for each seed asked for,
 and sends back per seed the run without test metrics, its test predictions in test-id
@@ -129,12 +129,14 @@ class SealedRun:
     def __enter__(self) -> SealedRun:
         ours, theirs = socket.socketpair()
         self._workdir = Path(tempfile.mkdtemp(prefix="tinyzoo-sealed-"))
-        Path(self.results_dir).mkdir(parents=True, exist_ok=True)  # so that it is hidden
         hidden = [Path(self.zoo.path), Path(self.results_dir),
                   _package_root() / "data", _package_root() / "leaderboard"]
-        path_text, _, class_name = self.method.rpartition(":")
-        source = Path(path_text).resolve()  # the child starts elsewhere
-        sandbox = sandbox_command(hidden, self._workdir, [source.parent])
+        path_text, sep, class_name = self.method.rpartition(":")
+        method, shown = self.method, []
+        if sep and path_text.endswith(".py"):  # the child starts elsewhere: an absolute path
+            source = Path(path_text).resolve()
+            method, shown = f"{source}:{class_name}", [source.parent]
+        sandbox = sandbox_command(hidden, self._workdir, shown)
         self.sandbox = "bubblewrap" if sandbox is not None else "none"
         env = {k: os.environ[k] for k in KEPT_ENVIRONMENT if k in os.environ}
         env.update(HOME=str(self._workdir), PYTHONPATH=str(_package_root()),
@@ -149,11 +151,11 @@ class SealedRun:
         self._conn = Connection(os.dup(ours.fileno()))
         ours.close()
         try:
-            self._conn.send({"method": f"{source}:{class_name}", "name": self.method,
+            self._conn.send({"method": method, "name": self.method,
                              "config": self.config,
                              "progress": self.progress, "audit": self.audit,
                              "split_scheme": self.split_scheme})
-            from zoo_data.archive.array_reader import sealed_rows
+            from zoo_data.sealed_zoo import sealed_rows
 
             for message in sealed_rows(self.zoo):
                 self._conn.send(message)

@@ -4,7 +4,7 @@ started by :class:`benchmarks.sealed.SealedRun` (read that module first).
 It talks to the harness over the inherited socket ``FD``
 (:class:`multiprocessing.connection.Connection`; every message is ``(kind, payload)``
 of plain data): it receives its request and the zoo's rows without test labels
-(:func:`zoo_data.archive.array_reader.sealed_rows`), seals the test labels, imports the
+(:func:`zoo_data.sealed_zoo.sealed_rows`), seals the test labels, imports the
 submission, and for each seed asked for sends back the run without test metrics, its
 test predictions and (seed 0) the symmetry audit. It is given no path to the zoo, the
 results folder or the repository's data, runs in an empty temporary folder with a
@@ -78,7 +78,7 @@ def main(fd: int) -> None:
         from benchmarks.audit import audit_predictor
         from benchmarks.protocol import run_protocol
         from predictors.registry import load_predictor
-        from zoo_data.archive.array_reader import zoo_from_rows
+        from zoo_data.sealed_zoo import zoo_from_rows
 
         zoo = zoo_from_rows(iter(conn.recv, None))
         predictor, kind = load_predictor(method)

@@ -208,6 +208,7 @@ def test_a_predictor_cannot_write_into_the_results_folder(bench_zoo_dir, tmp_pat
     if not _bubblewrap_runs():
         pytest.skip("bubblewrap cannot make namespaces on this machine")
     results = tmp_path / "results"
+    results.mkdir()  # a results folder that exists is replaced by an empty one
     file = write(tmp_path, FORGER, RESULTS_PATH=str(results))
     code, _, err = bench(capsys, file, "Forger", bench_zoo_dir, results)
     assert code == 0, err

@@ -14,7 +14,7 @@ import numpy as np
 import pyarrow.parquet as pq
 import pytest
 
-from tests.zoo_data.test_zoo_values import rewrite
+from tests.fixtures.hostile_zoos import rewrite
 from zoo_data.archive.label_file import (
     LABELS_KEY,
     check_label_file,

@@ -6,41 +6,14 @@ sha256 matches, is refused in one line naming the shard, the column and the mode
 from __future__ import annotations
 
 import json
-from pathlib import Path
 
 import numpy as np
-import pyarrow as pa
-import pyarrow.parquet as pq
 import pytest
 
 from tests.fixtures.cli import cli
-from zoo_data.common.atomic import sha256_file
+from tests.fixtures.hostile_zoos import rewrite
 from zoo_data.errors import TinyZooError
 from zoo_data.zoo import open_local_zoo
-
-
-def rewrite(zoo: Path, split: str, change) -> tuple[Path, int]:
-    """Apply ``change(columns: dict of numpy/lists) -> model id touched`` to the first
-    shard of ``split`` and recompute its sha256 in the manifest and the sidecar, as a
-    hostile publisher would. Returns the shard and the model id."""
-    manifest_path = zoo / "manifest.json"
-    manifest = json.loads(manifest_path.read_text())
-    name = sorted(n for n, s in manifest["shards"].items() if s.get("split") == split)[0]
-    path = zoo / "data" / name
-    table = pq.read_table(path)
-    columns = {c: table.column(c).to_pylist() for c in table.column_names}
-    model = change(columns)
-    new = pa.Table.from_pydict(columns, schema=table.schema)
-    pq.write_table(new, path)
-    digest = sha256_file(path)
-    manifest["shards"][name]["sha256"] = digest
-    manifest_path.write_text(json.dumps(manifest, indent=2))
-    sidecar = path.parent / f".{name.rsplit('.', 1)[0]}.json"
-    if sidecar.is_file():
-        side = json.loads(sidecar.read_text())
-        side["sha256"] = digest
-        sidecar.write_text(json.dumps(side, indent=2))
-    return path, model
 
 
 def nan_weight(columns):

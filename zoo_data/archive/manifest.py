@@ -124,6 +124,7 @@ def _string_map(name: str, value: object) -> dict:
         raise TinyZooError(f"{name} {fields.show(value)}: need an object of at most 64 "
                            "names and version strings")
     for key, val in value.items():
+        fields.text(f"{name} key", key, r"[A-Za-z0-9._+-]{1,64}", "a package name")
         fields.text(f"{name}.{key}", val, r"[^\x00-\x1f]{1,100}", "a version string")
     return value
 
