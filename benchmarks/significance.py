@@ -68,24 +68,34 @@ class TauResampler:
         if actual.size > 4096:
             raise ValueError(f"{actual.size} test models: the exact float32 sums need "
                              "n <= 4,096")
-        sa = np.sign(actual[:, None] - actual[None, :])
-        self._za = (sa == 0).astype(np.float32)
-        self._s, self._zp = [], []
-        for p in predicted:
-            sp = np.sign(p[:, None] - p[None, :])
-            self._s.append((sp * sa).astype(np.float32))
-            self._zp.append((sp == 0).astype(np.float32))
         self.n = actual.size
         if clusters is None:
-            self._unit_of_row = None
-            self.units = self.n
+            unit_of_row = np.arange(self.n)
         else:
             clusters = np.asarray(clusters)
             if clusters.shape != actual.shape:
                 raise ValueError(f"clusters {clusters.shape} do not match labels "
                                  f"{actual.shape}")
-            _, self._unit_of_row = np.unique(clusters, return_inverse=True)
-            self.units = int(self._unit_of_row.max()) + 1
+            _, unit_of_row = np.unique(clusters, return_inverse=True)
+        self.units = int(unit_of_row.max()) + 1
+        # the pair matrices summed over the rows of each unit (U^T M U, U the rows' unit
+        # indicator): a resample's sums over its rows are those over its units weighted by
+        # the unit counts, so the products below are units x units, not rows x rows. All
+        # entries are small integers: the float32 sums are exact, as over rows
+        one_hot = np.zeros((self.n, self.units))
+        one_hot[np.arange(self.n), unit_of_row] = 1.0
+
+        def by_unit(matrix: np.ndarray) -> np.ndarray:
+            return (one_hot.T @ matrix @ one_hot).astype(np.float32)
+
+        sa = np.sign(actual[:, None] - actual[None, :])
+        self._za = by_unit(sa == 0)
+        self._s, self._zp = [], []
+        for p in predicted:
+            sp = np.sign(p[:, None] - p[None, :])
+            self._s.append(by_unit(sp * sa))
+            self._zp.append(by_unit(sp == 0))
+        self._rows_per_unit = one_hot.sum(axis=0)
 
     def __call__(self, idx: np.ndarray, axis: int = -1) -> np.ndarray:
         """Mean tau over seeds for each resample ``idx (..., m)`` of unit indices in
@@ -97,9 +107,7 @@ class TauResampler:
         counts = np.zeros((flat.shape[0], self.units), np.float32)
         np.add.at(counts, (np.repeat(np.arange(flat.shape[0]), flat.shape[1]), flat.ravel()),
                   1.0)
-        if self._unit_of_row is not None:
-            counts = counts[:, self._unit_of_row]
-        total = counts.sum(axis=1).astype(np.float64) ** 2
+        total = (counts.astype(np.float64) @ self._rows_per_unit) ** 2
         untied_a = total - np.einsum("rn,rn->r", counts @ self._za, counts)
         taus = []
         for s, zp in zip(self._s, self._zp, strict=True):
