@@ -156,7 +156,7 @@ def write(tmp_path: Path, source: str, zoo: Path | None = None, **values) -> Pat
 def bench(capsys, file: Path, cls: str, zoo: Path, results: Path):
     return cli(capsys, "bench", f"{file}:{cls}", "--zoo", str(zoo), "--epochs", "2",
                "--passes-per-epoch", "1",
-               "--batch-size", "8", "--seeds", "2", "--results-dir", str(results),
+               "--batch-size", "8", "--seeds", "1", "--results-dir", str(results),
                "--quiet")
 
 
@@ -186,8 +186,8 @@ def test_a_predictor_that_looks_for_test_labels_finds_none_and_is_scored(
     record = json.loads(path.read_text())
     actual = open_local_zoo(bench_zoo_dir, "test").labels
     assert np.allclose(record["predictions"]["actual_sr"], actual)
-    assert record["kind"] == "user" and record["seeds"] == [0, 1]
-    assert record["summary"]["test_kendall_tau"]["n"] == 2
+    assert record["kind"] == "user" and record["seeds"] == [0]
+    assert record["summary"]["test_kendall_tau"]["n"] == 1
     # the harness never imported the user's file
     assert f"tinyzoo_user_predictor_{abs(hash(str(file.resolve())))}" not in sys.modules
 
