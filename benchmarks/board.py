@@ -68,7 +68,7 @@ CSV_COLUMNS: tuple[str, ...] = (
     "best_metadata_method", "val_tau_mean", "val_tau_std", "spearman_mean", "r2_mean",
     "mae_mean", "seeds", "param_count", "audit_max_abs_diff", "audit_num_permutations",
     "wall_time_s", "protocol", "best_at_last_eval", "running_max_test_tau", "machine_id",
-    "machine", "code_fingerprint", "plot", "curves", "forest", "result_file",
+    "machine", "code_fingerprint", "plot", "curves", "forest", "scaling", "result_file",
 )
 PLOTS = "plots"
 #: The columns whose values name one table of the board: a zoo, under one protocol

@@ -31,6 +31,12 @@ __all__ = ["CURVES", "curves_name", "has_curves", "plot_learning_curves", "runni
 CURVES = "curves"
 
 
+def scaling_name(zoo: str) -> str:
+    """The data-scaling figure of zoo ``zoo`` (``scripts/data_scaling.py --plot``) in the
+    board's folder, which the board links when it is there."""
+    return f"{CURVES}/{zoo}-data-scaling.png"
+
+
 def curves_name(zoo: str, protocol_index: int = 0) -> str:
     """``"<preset>-<sha8>.png"`` for a zoo's first table, ``"<...>-<k>.png"`` for its
     ``k``-th other protocol."""

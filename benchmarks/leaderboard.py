@@ -62,7 +62,7 @@ from benchmarks.board import (
     plot_name,
     reference_source,
 )
-from benchmarks.curves import plot_learning_curves
+from benchmarks.curves import plot_learning_curves, scaling_name
 from benchmarks.forest import plot_forest
 from benchmarks.recompute import check_records
 from benchmarks.results import read_results, result_filename, zoo_key
@@ -246,7 +246,9 @@ def render_markdown(frame: pd.DataFrame, results_dir: str | os.PathLike) -> str:
             "| " + " | ".join(_ALIGN + ("---:",)) + " |"]
         lines += [f"Protocol: {_cell(protocol)}."
                   + (f" [Learning curves]({group['curves'].dropna().iloc[0]})."
-                     if group["curves"].notna().any() else ""), ""]
+                     if group["curves"].notna().any() else "")
+                  + (f" [Data scaling]({group['scaling'].dropna().iloc[0]})."
+                     if group["scaling"].notna().any() else ""), ""]
         if group["forest"].notna().any():
             lines += [f"![{first['zoo']}: test τ with 95% CI per method]"
                       f"({group['forest'].dropna().iloc[0]})", ""]
@@ -352,22 +354,21 @@ def forest_figures(frame: pd.DataFrame) -> dict[str, bytes]:
     return figures
 
 
-def write_leaderboard(
-    results_dir: str | os.PathLike, out_dir: str | os.PathLike
-) -> LeaderboardReport:
-    """Read every record of ``results_dir`` (a malformed one, one whose figures are not
-    what its predictions give or whose test labels are not its zoo's, is a
-    ``TinyZooError`` raised before any file is written,
-    :func:`benchmarks.recompute.check_records`) and write ``LEADERBOARD.md``, ``leaderboard.csv``,
-    ``index.html`` and ``plots/*.png`` into ``out_dir`` (created if missing; a plot of
-    a record no longer in ``results_dir`` is removed)."""
+def write_leaderboard(results_dir: str | os.PathLike, out_dir: str | os.PathLike
+                      ) -> LeaderboardReport:
+    """Check every record of ``results_dir`` (:func:`benchmarks.recompute.check_records`:
+    a ``TinyZooError`` before any file is written) and write ``LEADERBOARD.md``,
+    ``leaderboard.csv``, ``index.html``, ``plots/*.png`` (removing those of records gone)
+    and the figures into ``out_dir``, linking a zoo's data-scaling figure if there."""
     records = read_results(results_dir)
     frame = leaderboard_frame(records, check_records(records, results_dir))
+    out_dir = Path(out_dir)
+    frame["scaling"] = [scaling_name(zoo) if (out_dir / scaling_name(zoo)).is_file() else None
+                        for zoo in frame["zoo"]]
     figures = forest_figures(frame)
     texts = {MARKDOWN: render_markdown(frame, results_dir).encode(),
              CSV: frame.to_csv(index=False).encode(),
              HTML: render_html(frame, results_dir, figures).encode()}
-    out_dir = Path(out_dir)
     plots_dir = out_dir / PLOTS
     try:
         out_dir.mkdir(parents=True, exist_ok=True)

@@ -320,7 +320,9 @@ def render_html(frame: pd.DataFrame, results_dir: str | os.PathLike,
             body += [f'<section class="zoo" id="{_esc(anchor)}">', _zoo_heading(first, sha),
                      f'<p class="note">Protocol: {_esc(protocol)}.'
                      + (f' <a href="{_esc(group["curves"].dropna().iloc[0])}">Learning '
-                        "curves</a>." if group["curves"].notna().any() else "") + "</p>"]
+                        "curves</a>." if group["curves"].notna().any() else "")
+                     + (f' <a href="{_esc(group["scaling"].dropna().iloc[0])}">Data '
+                        "scaling</a>." if group["scaling"].notna().any() else "") + "</p>"]
             forest = group["forest"].dropna()
             if not forest.empty and forest.iloc[0] in figures:
                 data = base64.b64encode(figures[forest.iloc[0]]).decode()

@@ -2,13 +2,15 @@
 
     python -m scripts.data_scaling --zoo data/zoos/small-v2 --sizes 100 200 400 \
         --seeds 3 --json docs/results/data_scaling_small-v2.json \
-        --plot leaderboard/curves/small-v2-data-scaling.png
+        --plot leaderboard/curves/small-v2-a8f43de8-data-scaling.png
 
-Runs every built-in method and reference (or ``--methods``) at each size with the
+The figure's name is the board's (``curves/<zoo>-data-scaling.png``, the zoo as the
+board names it): ``tinyzoo leaderboard`` links it from the zoo's table. Runs every
+built-in method and reference (or ``--methods``) at each size with the
 zoo's default protocol (:mod:`benchmarks.data_scaling`), resumable: run it again after
 an interruption. The full training split is the board's own record (5 seeds) from
 ``--results-dir``, used when it was made by the same code and protocol on this zoo.
-Prints one row per method and size, and the log-linear projection to the paper's
+Prints one row per method and size, and the power-law projection (1 - tau = a n^-b) to the paper's
 8,000 training models, marked as a projection.
 """
 

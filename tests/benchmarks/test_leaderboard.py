@@ -274,3 +274,16 @@ def test_a_plot_of_a_record_no_longer_on_the_board_is_removed(tmp_path, bench_te
     report = write_leaderboard(results, board)
     assert not stale.exists() and [p.name for p in report.plots] == [
         f"bench-test-{bench_test.manifest_sha256[:8]}__unf.png"]
+
+
+def test_a_zoos_data_scaling_figure_is_linked_when_it_is_there(tmp_path, bench_test):
+    from benchmarks.leaderboard import write_leaderboard
+
+    results, board = tmp_path / "results", tmp_path / "board"
+    write_result(builtin_record(zoo_info(bench_test), "unf", [0.9], bench_test), results)
+    link = f"curves/bench-test-{bench_test.manifest_sha256[:8]}-data-scaling.png"
+    assert "[Data scaling]" not in write_leaderboard(results, board).markdown.read_text()
+    (board / link).write_bytes(PNG_MAGIC)  # scripts/data_scaling.py --plot wrote it
+    report = write_leaderboard(results, board)
+    assert f"[Data scaling]({link})." in report.markdown.read_text()
+    assert f'<a href="{link}">Data scaling</a>' in report.html.read_text()
