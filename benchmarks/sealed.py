@@ -74,7 +74,8 @@ def _bubblewrap_runs() -> bool:
 def sandbox_command(hidden: list[Path], workdir: Path,
                     shown: list[Path] = ()) -> list[str] | None:
     """The ``bwrap`` command line that runs a program with the file system read-only,
-    a fresh ``/tmp`` in which only the folders ``shown`` (the submission's) are seen,
+    a fresh ``/tmp`` in which only the harness's packages and the folders ``shown`` (the
+    submission's) are seen,
     each existing folder of ``hidden`` replaced by an empty one (even inside those),
     ``workdir`` writable and current, and no network; ``None`` where bubblewrap does
     not run (or ``TINYZOO_SANDBOX=0``)."""
@@ -82,7 +83,7 @@ def sandbox_command(hidden: list[Path], workdir: Path,
         return None
     command = [shutil.which("bwrap"), "--ro-bind", "/", "/", "--dev", "/dev",
                "--proc", "/proc", "--tmpfs", "/tmp"]
-    for folder in shown:
+    for folder in (_package_root(), *shown):  # the harness's code may live under /tmp
         if folder.is_dir():
             command += ["--ro-bind", str(folder), str(folder)]
     for folder in hidden:

@@ -76,7 +76,7 @@ def label_file_of_shards(zoo_dir: str | os.PathLike, shard_names: list[str]) -> 
     for name in shard_names:
         path = Path(zoo_dir) / DATA / name
         try:
-            table = pq.read_table(path, columns=["model_id", LABEL])
+            table = pq.read_table(path, columns=["model_id", LABEL], use_threads=False)
         except (OSError, pa.ArrowException) as e:
             raise TinyZooError(f"{path}: cannot read its labels ({e})") from e
         ids.append(table.column("model_id").to_numpy())
