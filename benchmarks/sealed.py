@@ -56,6 +56,10 @@ KEPT_ENVIRONMENT = ("PATH", "LANG", "LC_ALL", "TZ", "PYTHONHASHSEED", "JAX_PLATF
 SANDBOX_ENV = "TINYZOO_SANDBOX"
 
 
+_BASE_MOUNTS = ("--ro-bind", "/", "/", "--dev", "/dev", "--proc", "/proc", "--tmpfs", "/tmp")
+_NAMESPACES = ("--unshare-net", "--die-with-parent", "--new-session", "--")
+
+
 @cache
 def _bubblewrap_runs() -> bool:
     """Whether ``bwrap`` is installed and may make namespaces here (a container may
@@ -63,9 +67,9 @@ def _bubblewrap_runs() -> bool:
     bwrap = shutil.which("bwrap")
     if bwrap is None:
         return False
-    try:
-        done = subprocess.run([bwrap, "--ro-bind", "/", "/", "--dev", "/dev", "--unshare-net",
-                               "true"], capture_output=True, timeout=30)
+    try:  # the same mounts and namespaces as the child's (a container may allow some)
+        done = subprocess.run([bwrap, *_BASE_MOUNTS, *_NAMESPACES, "true"],
+                              capture_output=True, timeout=30)
     except (OSError, subprocess.SubprocessError):
         return False
     return done.returncode == 0
@@ -81,8 +85,7 @@ def sandbox_command(hidden: list[Path], workdir: Path,
     not run (or ``TINYZOO_SANDBOX=0``)."""
     if os.environ.get(SANDBOX_ENV) == "0" or not _bubblewrap_runs():
         return None
-    command = [shutil.which("bwrap"), "--ro-bind", "/", "/", "--dev", "/dev",
-               "--proc", "/proc", "--tmpfs", "/tmp"]
+    command = [shutil.which("bwrap"), *_BASE_MOUNTS]
     for folder in (_package_root(), *shown):  # the harness's code may live under /tmp
         if folder.is_dir():
             command += ["--ro-bind", str(folder), str(folder)]
@@ -90,7 +93,7 @@ def sandbox_command(hidden: list[Path], workdir: Path,
         if folder.is_dir():
             command += ["--tmpfs", str(folder.resolve())]
     return command + ["--bind", str(workdir), str(workdir), "--chdir", str(workdir),
-                      "--unshare-net", "--die-with-parent", "--new-session", "--"]
+                      *_NAMESPACES]
 
 
 def _package_root() -> Path:
