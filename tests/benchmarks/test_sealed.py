@@ -431,3 +431,21 @@ print(seen)
                           cwd=Path(__file__).resolve().parents[2], timeout=120)
     assert done.returncode == 0, done.stderr[-2000:]
     assert int(done.stdout.strip()) == 6  # every test row, hidden
+
+
+def test_a_bubblewrap_that_cannot_make_namespaces_falls_back_to_the_seal(tmp_path,
+                                                                       monkeypatch):
+    """A container may ship bwrap but forbid its namespaces: the child then runs without
+    the sandbox (rules 3 and 4 say what that leaves), never fails to start."""
+    import benchmarks.sealed as sealed
+
+    fake = tmp_path / "bwrap"
+    fake.write_text("#!/bin/sh\necho 'bwrap: No permissions to create new namespace' >&2\n"
+                    "exit 1\n")
+    fake.chmod(0o755)
+    monkeypatch.setenv("PATH", f"{tmp_path}:/usr/bin:/bin")
+    sealed._bubblewrap_runs.cache_clear()
+    try:
+        assert sealed.sandbox_command([tmp_path], tmp_path) is None
+    finally:
+        sealed._bubblewrap_runs.cache_clear()
