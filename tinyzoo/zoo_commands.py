@@ -80,7 +80,8 @@ def download_command(
     )
 
 
-@app.command("verify", help="Re-check a local zoo: manifest, split, every shard's sha256.")
+@app.command("verify", help="Re-check a local zoo: manifest, split, every shard's sha256 "
+             "and values, and its labels against the label file its manifest records.")
 def verify_command(
     zoo_dir: str = typer.Argument(..., help="Zoo folder."),
     quiet: bool = typer.Option(False, "--quiet", help="No progress on stderr."),
@@ -93,9 +94,14 @@ def verify_command(
         more = len(report.problems) - 1
         tail = f" (and {more} more problem{'s' if more > 1 else ''})" if more else ""
         raise TinyZooError(f"{path}: {message}{tail}")
+    from zoo_data.archive.label_file import LABELS_KEY
+    from zoo_data.archive.manifest import read_manifest
+
+    labels = ("its labels are its label file's" if LABELS_KEY in read_manifest(zoo_dir)
+              else "no label file recorded (built before them: 'tinyzoo migrate' adds it)")
     typer.echo(
         f"{report.zoo_dir}: {report.shards_checked} shards verified, "
-        f"{report.num_models} models; zoo complete"
+        f"{report.num_models} models; zoo complete; {labels}"
     )
 
 

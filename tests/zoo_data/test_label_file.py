@@ -151,3 +151,14 @@ def test_a_downloaded_zoo_keeps_its_publishers_identity(synthetic_zoo):
     assert migrate_zoo(synthetic_zoo, progress=False).status == "current"
     assert (synthetic_zoo / "manifest.json").read_bytes() == before
     shutil.rmtree(synthetic_zoo)
+
+
+def test_verify_says_whether_the_labels_were_checked(synthetic_zoo, capsys):
+    from tests.fixtures.cli import cli
+
+    code, out, err = cli(capsys, "verify", str(synthetic_zoo), "--quiet")
+    assert code == 0, err
+    assert out.strip().endswith("zoo complete; its labels are its label file's")
+    unlabelled(synthetic_zoo)
+    code, out, _ = cli(capsys, "verify", str(synthetic_zoo), "--quiet")
+    assert code == 0 and "no label file recorded" in out
