@@ -25,16 +25,19 @@ import numpy as np
 
 from zoo_data.common.atomic import atomic_write
 
-__all__ = ["CURVES", "curves_name", "has_curves", "plot_learning_curves", "running_max"]
+__all__ = ["CURVES", "SCALING_SUFFIX", "curves_name", "has_curves", "plot_learning_curves",
+           "running_max"]
 
 #: The folder (beside ``LEADERBOARD.md``) of the learning-curve figures.
 CURVES = "curves"
+#: How a data-scaling figure's name ends (:func:`scaling_name`).
+SCALING_SUFFIX = "-data-scaling.png"
 
 
 def scaling_name(zoo: str) -> str:
     """The data-scaling figure of zoo ``zoo`` (``scripts/data_scaling.py --plot``) in the
     board's folder, which the board links when it is there."""
-    return f"{CURVES}/{zoo}-data-scaling.png"
+    return f"{CURVES}/{zoo}{SCALING_SUFFIX}"
 
 
 def curves_name(zoo: str, protocol_index: int = 0) -> str:

@@ -62,6 +62,7 @@ from benchmarks.board import (
     plot_name,
     reference_source,
 )
+from benchmarks.board_files import remove_stale_figures
 from benchmarks.curves import plot_learning_curves, scaling_name
 from benchmarks.forest import plot_forest
 from benchmarks.recompute import check_records
@@ -358,8 +359,8 @@ def write_leaderboard(results_dir: str | os.PathLike, out_dir: str | os.PathLike
                       ) -> LeaderboardReport:
     """Check every record of ``results_dir`` (:func:`benchmarks.recompute.check_records`:
     a ``TinyZooError`` before any file is written) and write ``LEADERBOARD.md``,
-    ``leaderboard.csv``, ``index.html``, ``plots/*.png`` (removing those of records gone)
-    and the figures into ``out_dir``, linking a zoo's data-scaling figure if there."""
+    ``leaderboard.csv``, ``index.html`` and the figures (stale ones removed:
+    :mod:`benchmarks.board_files`) into ``out_dir``, linking a zoo's data-scaling figure."""
     records = read_results(results_dir)
     frame = leaderboard_frame(records, check_records(records, results_dir))
     out_dir = Path(out_dir)
@@ -379,8 +380,6 @@ def write_leaderboard(results_dir: str | os.PathLike, out_dir: str | os.PathLike
                            f"({exc.strerror or exc})") from None
     plots = [plot_predictions(record, plots_dir / plot_name(record))
              for record in records if record["predictions"]["model_id"]]
-    for stale in set(plots_dir.glob("*.png")) - set(plots) if plots_dir.is_dir() else ():
-        stale.unlink()  # a record no longer on the board (re-keyed, removed)
     by_file = {result_filename(r): r for r in records}
     curves = []
     for (zoo, _, protocol), rows in frame.groupby(TABLE_KEYS, sort=False):
@@ -393,6 +392,7 @@ def write_leaderboard(results_dir: str | os.PathLike, out_dir: str | os.PathLike
     for name, data in figures.items():
         (out_dir / name).parent.mkdir(parents=True, exist_ok=True)
         atomic_write(out_dir / name, data)
+    remove_stale_figures(out_dir, [*plots, *curves, *(out_dir / name for name in figures)])
     for name, data in texts.items():
         atomic_write(out_dir / name, data)
     num_zoos = len({zoo_key(r["zoo"]) + r["zoo"]["manifest_sha256"] for r in records})

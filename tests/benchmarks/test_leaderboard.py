@@ -276,6 +276,25 @@ def test_a_plot_of_a_record_no_longer_on_the_board_is_removed(tmp_path, bench_te
         f"bench-test-{bench_test.manifest_sha256[:8]}__unf.png"]
 
 
+def test_figures_of_tables_no_longer_on_the_board_are_removed_but_data_scaling_is_kept(
+        tmp_path, bench_test):
+    from benchmarks.leaderboard import write_leaderboard
+
+    results, board = tmp_path / "results", tmp_path / "board"
+    write_result(builtin_record(zoo_info(bench_test), "unf", [0.9], bench_test), results)
+    old = "bench-test-00000000"  # a zoo since rebuilt: its table is gone
+    for name in (f"forest/{old}.png", f"curves/{old}.png", f"curves/{old}-data-scaling.png"):
+        (board / name).parent.mkdir(parents=True, exist_ok=True)
+        (board / name).write_bytes(PNG_MAGIC)
+    report = write_leaderboard(results, board)
+    current = f"bench-test-{bench_test.manifest_sha256[:8]}"
+    assert sorted(p.name for p in (board / "forest").iterdir()) == [f"{current}.png"]
+    assert sorted(p.name for p in (board / "curves").iterdir()) == sorted(
+        [f"{old}-data-scaling.png", *(p.name for p in report.curves)])
+    again = write_leaderboard(results, board)  # a second render removes nothing it wrote
+    assert (board / "forest" / f"{current}.png").is_file() and again.plots == report.plots
+
+
 def test_a_zoos_data_scaling_figure_is_linked_when_it_is_there(tmp_path, bench_test):
     from benchmarks.leaderboard import write_leaderboard
 
