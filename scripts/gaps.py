@@ -1,6 +1,6 @@
 """The gaps a reader of the board asks about, with their paired 95% intervals.
 
-    python -m scripts.gaps [--results-dir leaderboard/results] [--json FILE]
+    python -m scripts.gaps [--results-dir leaderboard/results] [--json FILE] [--pair A B ...]
 
 For every table of the board (a zoo under one protocol and split scheme), from the
 committed records' test predictions (the board's paired bootstrap,
@@ -10,7 +10,9 @@ committed records' test predictions (the board's paired bootstrap,
 - the best weight-space method minus the hyperparameters-only reference;
 - the best weight-space method minus the final-train-loss reference;
 - the best method that runs the network (Probing, the probe oracle) minus the best
-  weight-space method.
+  weight-space method;
+- any other pair asked for with ``--pair A B`` (method names, repeatable), in every
+  table that has both.
 
 A gap whose interval holds 0 is marked ``≈`` (not significant at 5%). A method missing
 from a table gives no row.
@@ -27,8 +29,8 @@ from benchmarks.board import compare_records as paired  # the board's own compar
 from benchmarks.results import read_results, result_filename
 
 
-def table_gaps(frame, by_file) -> list[dict]:
-    """One dict per (table, gap) of ``frame``'s tables."""
+def table_gaps(frame, by_file, extra: list[tuple[str, str]] = ()) -> list[dict]:
+    """One dict per (table, gap) of ``frame``'s tables; ``extra``: more ``(a, b)`` pairs."""
     out = []
     for (zoo, _, protocol), rows in frame.groupby(TABLE_KEYS, sort=False):
         rows = rows[rows["result_file"].notna()]
@@ -41,6 +43,7 @@ def table_gaps(frame, by_file) -> list[dict]:
         best_f = max(function, key=lambda m: tau[m]) if function else None
         pairs = [("unf", "statnn"), (best_w, "hparams"), (best_w, "train-loss"),
                  (best_f, best_w)]
+        pairs += [p for p in extra if p not in pairs]
         for a, b in pairs:
             if a is None or b is None or a not in record or b not in record:
                 continue
@@ -58,9 +61,12 @@ def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--results-dir", type=Path, default=Path("leaderboard/results"))
     parser.add_argument("--json", type=Path)
+    parser.add_argument("--pair", nargs=2, action="append", default=[], metavar=("A", "B"),
+                        help="Also report method A minus method B (repeatable).")
     args = parser.parse_args(argv)
     records = read_results(args.results_dir)
-    gaps = table_gaps(leaderboard_frame(records), {result_filename(r): r for r in records})
+    gaps = table_gaps(leaderboard_frame(records), {result_filename(r): r for r in records},
+                      [tuple(p) for p in args.pair])
     for g in gaps:
         mark = "" if g["significant"] else "≈ "
         print(f"{g['zoo']:<28} {g['a']:>12} - {g['b']:<12} {mark}{g['difference']:+.4f} "

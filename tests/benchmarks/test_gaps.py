@@ -27,3 +27,15 @@ def test_each_gap_is_the_boards_paired_comparison(bench_test):
     assert (gaps["unf", "statnn"]["difference"], gaps["unf", "statnn"]["low"]) == \
         expected[:2]
     assert gaps["statnn", "hparams"]["difference"] > 0
+
+
+def test_a_pair_asked_for_is_reported_where_the_table_has_both(bench_test):
+    zoo = zoo_info(bench_test)
+    labels = np.asarray(bench_test.labels, np.float64)
+    records = [scored_record(zoo, "unf", "weights", labels, bench_test),
+               scored_record(zoo, "hparams", "metadata", labels[::-1], bench_test)]
+    by_file = {result_filename(r): r for r in records}
+    frame = leaderboard_frame(records)
+    asked = table_gaps(frame, by_file, [("unf", "hparams"), ("deep-sets", "hparams")])
+    assert [(g["a"], g["b"]) for g in asked] == [("unf", "hparams")]  # no deep-sets record
+    assert asked[0]["difference"] == compare_records(records[0], records[1])[0] > 0
