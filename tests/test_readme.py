@@ -103,3 +103,23 @@ def test_submission_example_is_accepted(mini_zoo_here, capsys):
                  "--name", "readout-heuristic", "--results-dir", "results"])
     assert code == 0, capsys.readouterr().err
     assert len(list((mini_zoo_here / "results").glob("*readout-heuristic.json"))) == 1
+
+
+def test_every_mean_and_spread_the_readme_quotes_is_a_committed_records():
+    """A ``0.dddd ± 0.dddd`` in the README's results is the test tau (mean ± std over
+    seeds) of a committed record, on the board or among the ablations, as the board
+    rounds it: a re-made board whose figures moved fails until the README says so."""
+    import json
+
+    root = README.parent
+    files = [*(root / "leaderboard" / "results").glob("*.json"),
+             *(root / "docs" / "results" / "ablations").glob("*.json")]
+    committed = set()
+    for path in files:
+        tau = json.loads(path.read_text())["summary"]["test_kendall_tau"]
+        if tau["mean"] is not None and tau["std"] is not None:
+            committed.add(f"{tau['mean']:.4f} ± {tau['std']:.4f}")
+    text = " ".join(README.read_text().split())  # a figure may wrap over a line break
+    quoted = re.findall(r"\b0\.\d{4} ± 0\.\d{4}\b", text)
+    assert len(quoted) >= 5, quoted  # the results section quotes the board
+    assert [q for q in quoted if q not in committed] == []
