@@ -67,8 +67,8 @@ def label_file_of_shards(zoo_dir: str | os.PathLike, shard_names: list[str]) -> 
         (:mod:`zoo_data.archive.seal`), or naming a shard that cannot be read.
     """
     import pyarrow as pa
-    import pyarrow.parquet as pq
 
+    from zoo_data.archive.parquet_read import read_columns
     from zoo_data.archive.seal import refuse_if_sealed
 
     refuse_if_sealed(f"the label file of {zoo_dir}", True)
@@ -76,7 +76,7 @@ def label_file_of_shards(zoo_dir: str | os.PathLike, shard_names: list[str]) -> 
     for name in shard_names:
         path = Path(zoo_dir) / DATA / name
         try:
-            table = pq.read_table(path, columns=["model_id", LABEL], use_threads=False)
+            table = read_columns(path, ["model_id", LABEL])
         except (OSError, pa.ArrowException) as e:
             raise TinyZooError(f"{path}: cannot read its labels ({e})") from e
         ids.append(table.column("model_id").to_numpy())

@@ -22,6 +22,7 @@ import pyarrow.parquet as pq
 
 from zoo_data.archive.folder import write_sidecar
 from zoo_data.archive.layout import DATA, ZooLayout
+from zoo_data.archive.parquet_read import read_columns
 from zoo_data.archive.schema import metadata_columns, rows_per_row_group, zoo_features
 from zoo_data.common.atomic import atomic_write
 from zoo_data.errors import TinyZooError
@@ -110,7 +111,7 @@ def read_shard_table(path: str | os.PathLike, config: ZooConfigLike) -> pa.Table
     """
     schema = zoo_features(config).arrow_schema
     try:
-        read = pq.read_table(path, columns=schema.names)
+        read = read_columns(path, schema.names)
     except (OSError, pa.ArrowException) as e:
         raise TinyZooError(f"{path}: cannot read as a shard of this zoo ({e})") from e
     arrays = []
