@@ -26,7 +26,7 @@ def test_shards_and_labels_are_read_without_the_dataset_scanner(synthetic_zoo,
         raise AssertionError("pyarrow.parquet.read_table (the dataset scanner) was used")
 
     monkeypatch.setattr(pq, "read_table", scanner)
-    for path, want in zip(shards, expected):
+    for path, want in zip(shards, expected, strict=True):
         table = read_shard_table(path, zoo.config)
         assert table.column("model_id").to_pylist() == want.column("model_id").to_pylist()
         assert table.column("test_sr").to_pylist() == want.column("test_sr").to_pylist()
