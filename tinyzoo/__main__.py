@@ -1,5 +1,5 @@
 """``python -m tinyzoo``: the same as the ``tinyzoo`` console script."""
 
-from tinyzoo.cli import main
+from tinyzoo.launch import console_main
 
-raise SystemExit(main())
+raise SystemExit(console_main())
