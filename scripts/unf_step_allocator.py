@@ -22,13 +22,18 @@ from __future__ import annotations
 import argparse
 import json
 import os
-import platform
 import statistics
 import subprocess
 import sys
-from datetime import date
 from pathlib import Path
 
+from scripts.unf_step_xla_flags import (
+    CHILD,
+    interleaved,
+    step_summary,
+    versus,
+    write_document,
+)
 from tinyzoo.allocator import OPT_OUT, library_dirs
 
 #: ``name -> (library file names, extra environment)``; ``system`` preloads nothing.
@@ -39,39 +44,6 @@ ALLOCATORS = {
                              {"MALLOC_CONF": "dirty_decay_ms:-1,muzzy_decay_ms:-1"}),
 }
 
-_CHILD = """
-import hashlib, json, os, resource, statistics, sys, time
-from scripts.unf_step_profile import unf_step  # sets its own trace flag: undo it
-os.environ.pop("XLA_FLAGS", None)
-import jax, jax.numpy as jnp, numpy as np
-hidden, repeats = int(sys.argv[1]), int(sys.argv[2])
-step, args = unf_step(hidden, 14, 10)
-compiled = step.update.lower(*args).compile()
-digest = hashlib.sha256()
-for _ in range(3):
-    for x in jax.tree_util.tree_leaves(jax.block_until_ready(compiled(*args))):
-        digest.update(np.asarray(x).tobytes())
-faults = resource.getrusage(resource.RUSAGE_SELF).ru_minflt
-walls = []
-for _ in range(repeats):
-    t0 = time.perf_counter()
-    jax.block_until_ready(compiled(*args))
-    walls.append(time.perf_counter() - t0)
-faults = (resource.getrusage(resource.RUSAGE_SELF).ru_minflt - faults) / repeats
-a = jnp.ones((2048, 2048), jnp.float32)
-mm = jax.jit(lambda m: m @ m)
-jax.block_until_ready(mm(a))
-t = []
-for _ in range(5):
-    t0 = time.perf_counter()
-    jax.block_until_ready(mm(a))
-    t.append(time.perf_counter() - t0)
-cost = compiled.cost_analysis()
-cost = cost[0] if isinstance(cost, list) else cost
-print(json.dumps({"step_ms": 1000 * statistics.median(walls), "gflop": cost["flops"] / 1e9,
-                  "matmul_2048_gflop_per_s": 2 * 2048**3 / statistics.median(t) / 1e9,
-                  "faults_per_step": faults, "outputs_sha256": digest.hexdigest()}))
-"""
 
 
 def find_library(names: tuple[str, ...]) -> str | None:
@@ -94,7 +66,7 @@ def child_env(library: str | None, extra: dict[str, str]) -> dict[str, str]:
 
 def run_once(env: dict[str, str], hidden: int, repeats: int) -> dict:
     """One fresh process's measurement in ``env``; a failure is a one-line error."""
-    done = subprocess.run([sys.executable, "-c", _CHILD, str(hidden), str(repeats)],
+    done = subprocess.run([sys.executable, "-c", CHILD, str(hidden), str(repeats)],
                           capture_output=True, text=True, env=env,
                           cwd=Path(__file__).resolve().parents[1])
     if done.returncode != 0:
@@ -104,15 +76,10 @@ def run_once(env: dict[str, str], hidden: int, repeats: int) -> dict:
 
 
 def summarise(runs: list[dict]) -> dict:
-    """Medians over an allocator's processes; its step over the FLOP bound."""
-    step = statistics.median(r["step_ms"] for r in runs)
-    rate = statistics.median(r["matmul_2048_gflop_per_s"] for r in runs)
-    bound = runs[0]["gflop"] / rate * 1000
-    return {"step_ms": round(step, 1), "step_ms_per_round": [round(r["step_ms"], 1)
-                                                              for r in runs],
+    """:func:`~scripts.unf_step_xla_flags.step_summary` of an allocator's processes, with
+    its page faults per step (median) and every distinct hash of its outputs."""
+    return {**step_summary(runs),
             "faults_per_step": round(statistics.median(r["faults_per_step"] for r in runs)),
-            "matmul_2048_gflop_per_s": round(rate, 1), "flop_bound_ms": round(bound, 1),
-            "step_over_bound": round(step / bound, 2),
             "outputs_sha256": sorted({r["outputs_sha256"] for r in runs})}
 
 
@@ -130,27 +97,18 @@ def main(argv: list[str] | None = None) -> int:
             print(f"{name:<24} not installed, skipped")
             continue
         envs[name] = (library, child_env(library, extra))
-    runs: dict[str, list[dict]] = {name: [] for name in envs}
-    for _ in range(args.rounds):
-        for name, (_, env) in envs.items():
-            runs[name].append(run_once(env, args.hidden, args.repeats))
+    runs = interleaved(lambda name: run_once(envs[name][1], args.hidden, args.repeats),
+                       list(envs), args.rounds)
     base = summarise(runs["system (glibc malloc)"])
     table = {}
     for name, (library, _) in envs.items():
-        row = summarise(runs[name])
-        row["library"] = library
-        row["step_vs_system"] = round(row["step_ms"] / base["step_ms"], 2)
-        row["same_bits_as_system"] = row["outputs_sha256"] == base["outputs_sha256"]
-        table[name] = row
+        row = versus(summarise(runs[name]), base, "system", "same_bits_as_system",
+                     "outputs_sha256")
+        table[name] = row = {**row, "library": library}
         print(f"{name:<24} {row['step_ms']:7.1f} ms  {row['step_vs_system']:.2f}x system  "
               f"{row['step_over_bound']:.2f}x bound  {row['faults_per_step']} faults/step  "
               f"bits {'same' if row['same_bits_as_system'] else 'DIFFER'}")
-    result = {"date": date.today().isoformat(), "hidden": args.hidden, "batch": 10,
-              "repeats": args.repeats, "rounds": args.rounds,
-              "machine": f"{platform.processor() or platform.machine()}, "
-                         f"{os.cpu_count()} cores", "allocators": table}
-    if args.json:
-        args.json.write_text(json.dumps(result, indent=1) + "\n")
+    write_document(args, "allocators", table)
     return 0
 
 
