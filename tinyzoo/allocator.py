@@ -6,9 +6,9 @@ them when the call returns. The C library's malloc serves blocks that large with
 page-faults its whole working set again: 75 MB a step for UNF at hidden 32 and 802 MB at
 hidden 128 (``docs/BENCHMARKS.md``). tcmalloc keeps freed pages for the next call.
 The computation is the same, and so are its results, bit for bit; only where the buffers
-live changes. One call of the UNF step is 1.36x faster under it at hidden 32, a ``mini``
-zoo build 1.10x; a predictor's training, which already runs many steps per compiled
-call, is not.
+live changes. Under it one call of the UNF step takes 0.74x the time at hidden 32 and
+a ``mini`` zoo build 0.91x; a predictor's training, which already runs many steps per
+compiled call, takes as long as before.
 
 A library chosen at start-up cannot be swapped inside a running process, so the console
 entry point (:func:`tinyzoo.launch.console_main`) calls :func:`reexec_under_tcmalloc`
